@@ -1,0 +1,92 @@
+//! `api-jobs`: list, read, nested create, update and delete of jobs.
+
+use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::jobs::{self, create, read, update};
+use eryxon_domain::{envelope, ApiError};
+use eryxon_edge::{new_id, rows, Call, Reply};
+use serde_json::json;
+use worker::{event, Context, Env, Request, Response};
+
+const FUNCTION: &str = "api-jobs";
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let call = match Call::read(req, env, FUNCTION).await {
+        Ok(call) => call,
+        Err(early) => return early,
+    };
+    let outcome = route(&call).await;
+    call.respond(outcome)
+}
+
+async fn route(call: &Call) -> Result<Reply, ApiError> {
+    if call.action.as_deref() != Some("") {
+        return Err(call.no_route());
+    }
+    match call.method {
+        Method::Get if call.query.get("id").is_some() => get(call).await,
+        Method::Get => list(call).await,
+        Method::Post => create(call).await,
+        Method::Patch => patch(call).await,
+        Method::Delete => delete(call).await,
+        m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
+    }
+}
+
+/// One round trip: the key check and the job's three reads.
+async fn get(call: &Call) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| read::get(scope, id)).unwrap_or_default()).await?;
+    let id = id?;
+    let job = read::assemble(rows(&found, 0), rows(&found, 1), rows(&found, 2)).ok_or_else(|| ApiError::not_found("Job", &id))?;
+    Ok(Reply::ok(json!({ "job": job })))
+}
+
+/// One round trip: the key check, the page, its total and the page's parts.
+async fn list(call: &Call) -> Result<Reply, ApiError> {
+    let params = read::list_params(&call.query);
+    let (_, found) = call.authenticate(|scope| params.as_ref().map(|p| read::list(scope, p)).unwrap_or_default()).await?;
+    let p = params?;
+    let page = read::assemble_page(rows(&found, 0), rows(&found, 2));
+    let (data, meta) = envelope::page("jobs", page, p.limit, p.offset, read::total(rows(&found, 1)));
+    Ok(Reply::ok(data).with_meta(meta))
+}
+
+/// Two round trips: the key check with the references the body makes, then one atomic batch.
+async fn create(call: &Call) -> Result<Reply, ApiError> {
+    let parsed = call.json_body().map(|body| create::parse(&body));
+    let (caller, found) = call.authenticate(|scope| parsed.as_ref().map(|p| p.preloads(scope)).unwrap_or_default()).await?;
+    let parsed = parsed?;
+    let ignored = parsed.ignored.clone();
+    let plan = parsed.check(rows(&found, 0), rows(&found, 1))?.plan(&caller.tenant_id, &call.now().rfc3339(), new_id);
+    let written = call.write(&plan.stmts).await?;
+    plan.confirm(rows(&written, 0))?;
+    call.publish(std::slice::from_ref(&plan.event)).await;
+    Ok(Reply::created(plan.response).ignoring(ignored))
+}
+
+/// Two round trips: the key check with the current row, then the compare-and-set update.
+async fn patch(call: &Call) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let changes = call.json_body().and_then(|body| update::parse(&body));
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![update::preload(scope, id)]).unwrap_or_default()).await?;
+    let (id, changes) = (id?, changes?);
+    let current = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
+    let (stmts, event) = update::plan(&changes, current, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
+    let written = call.write(&stmts).await?;
+    let job = rows(&written, 0).first().ok_or_else(|| ApiError::conflict("The job changed while this request ran; read it again and retry"))?;
+    call.publish(&[event]).await;
+    Ok(Reply::ok(json!({ "job": read::decode(job) })).ignoring(changes.ignored))
+}
+
+/// Two round trips: the key check, then the delete with everything under the job.
+async fn delete(call: &Call) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (caller, _) = call.authenticate(|_| vec![]).await?;
+    let id = id?;
+    let written = call.write(&[jobs::delete(&caller.tenant_id, &id)]).await?;
+    if rows(&written, 0).is_empty() {
+        return Err(ApiError::not_found("Job", &id));
+    }
+    Ok(Reply::ok(json!({ "id": id, "deleted": true })))
+}

@@ -1,0 +1,16 @@
+//! `webhook-dispatch`: consumes the ids of committed outbox events.
+//!
+//! Delivery to subscribers (signing, retries, logs) belongs to the webhooks issue; until then
+//! the consumer acknowledges each event, which stays in the `events` outbox table, so nothing
+//! is lost and the delivery worker can pick every event up from there.
+
+use worker::{console_log, event, Context, Env, MessageBatch, MessageExt, Result};
+
+#[event(queue)]
+async fn consume(batch: MessageBatch<String>, _env: Env, _ctx: Context) -> Result<()> {
+    for message in batch.messages()? {
+        console_log!("event {} committed; delivery arrives with the webhooks issue", message.body());
+        message.ack();
+    }
+    Ok(())
+}

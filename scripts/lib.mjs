@@ -1,0 +1,77 @@
+// Shared helpers of the npm scripts: running commands, the repository's workers, and the
+// tools a fresh machine needs (installed once, skipped when present).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/** Runs a command, streaming its output; throws when it fails. */
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
+  return r;
+}
+
+/** Runs a command and returns its stdout (null when it cannot run). */
+export function output(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', ...opts });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** Every worker: the gateway (top-level wrangler.toml) and each functions/<name>. */
+export function workers() {
+  const fns = readdirSync(join(root, 'functions'))
+    .filter((n) => existsSync(join(root, 'functions', n, 'wrangler.toml')))
+    .sort()
+    .map((name) => ({ name, dir: join(root, 'functions', name), config: join(root, 'functions', name, 'wrangler.toml') }));
+  return [{ name: 'gateway', dir: join(root, 'gateway'), config: join(root, 'wrangler.toml') }, ...fns];
+}
+
+/** The wasm-bindgen version in Cargo.lock: worker-build needs that exact CLI. */
+function lockedWasmBindgen() {
+  const lock = readFileSync(join(root, 'Cargo.lock'), 'utf8');
+  return lock.match(/name = "wasm-bindgen"\nversion = "([^"]+)"/)[1];
+}
+
+const WORKER_BUILD = '0.8.7';
+
+/** Installs what is missing: npm packages, the wasm target, wasm-bindgen-cli, worker-build. */
+export function ensureTools() {
+  const stamp = join(root, 'node_modules', '.package-lock.json');
+  if (!existsSync(stamp) || statSync(stamp).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs) {
+    run('npm', ['ci', '--no-audit', '--no-fund']);
+  }
+  if (!(output('rustup', ['target', 'list', '--installed']) ?? '').includes('wasm32-unknown-unknown')) {
+    run('rustup', ['target', 'add', 'wasm32-unknown-unknown']);
+  }
+  const wb = lockedWasmBindgen();
+  if (!versionIs(output('wasm-bindgen', ['--version']), wb)) {
+    run('cargo', ['install', 'wasm-bindgen-cli', '--version', wb, '--force']);
+  }
+  if (!versionIs(output('worker-build', ['--version']), WORKER_BUILD)) {
+    run('cargo', ['install', 'worker-build', '--version', WORKER_BUILD, '--force']);
+  }
+}
+
+/** Whether a `--version` line names exactly this version ("x 1.2.3" or "1.2.3"). */
+function versionIs(line, version) {
+  return line !== null && line.split(/\s+/).includes(version);
+}
+
+/** Environment for worker-build: local tools instead of its downloads from outside. */
+export function buildEnv() {
+  return {
+    ...process.env,
+    WASM_BINDGEN_BIN: output('which', ['wasm-bindgen']),
+    WASM_OPT_BIN: bin('wasm-opt'),
+    ESBUILD_BIN: bin('esbuild'),
+  };
+}
+
+export const wranglerBin = bin('wrangler');
+
+/** Quiet, offline wrangler. */
+export const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };

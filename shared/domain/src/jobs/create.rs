@@ -1,0 +1,605 @@
+//! Nested create: a job with its parts and their operations, all of it or nothing.
+//!
+//! The body is parsed once, collecting every error; the references it makes (an existing job
+//! number, cells by id) are read inside the authentication round trip; then the whole job is
+//! written by one atomic batch of a handful of statements, whatever its size: each table gets
+//! one `INSERT ... SELECT ... FROM json_each(?)` over a JSON array of its rows, which also keeps
+//! every statement far below D1's 100-parameter limit.
+
+use super::status::{self, STATUSES};
+use crate::error::{ApiError, Constraint, FieldError};
+use crate::events::Event;
+use crate::fields::{self, Reader};
+use crate::sql::{Param, Scope, Stmt};
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
+
+const JOB_FIELDS: &[&str] = &[
+    "job_number", "customer", "customer_name", "due_date", "due_date_override", "priority", "description", "notes",
+    "metadata", "current_cell_id", "status", "parts",
+];
+const PART_FIELDS: &[&str] = &[
+    "part_number", "material", "quantity", "parent_part_number", "parent_part_id", "description", "notes", "drawing_url",
+    "step_file_url", "file_paths", "metadata", "current_cell_id", "status", "operations",
+];
+const OPERATION_FIELDS: &[&str] = &[
+    "operation_name", "sequence", "cell_id", "cell_name", "estimated_time", "estimated_time_minutes", "setup_time_minutes",
+    "setup_time", "instructions", "notes", "status",
+];
+/// Operation status `paused` is accepted and stored as `on_hold` (CONTRACT.md).
+pub const OPERATION_STATUS_ALIASES: &[(&str, &str)] = &[("paused", "on_hold")];
+const MAX_QUANTITY: i64 = 1_000_000_000;
+const MAX_MINUTES: f64 = 1.0e9;
+
+#[derive(Debug, Default)]
+struct JobDraft {
+    job_number: String,
+    customer: Option<String>,
+    due_date: Option<String>,
+    due_date_override: Option<String>,
+    priority: Option<i64>,
+    description: Option<String>,
+    notes: Option<String>,
+    metadata: Option<String>,
+    current_cell_id: Option<String>,
+    status: String,
+    parts: Vec<PartDraft>,
+}
+
+#[derive(Debug, Default)]
+struct PartDraft {
+    part_number: String,
+    material: Option<String>,
+    quantity: i64,
+    parent_part_number: Option<String>,
+    description: Option<String>,
+    notes: Option<String>,
+    drawing_url: Option<String>,
+    step_file_url: Option<String>,
+    file_paths: Option<String>,
+    metadata: Option<String>,
+    current_cell_id: Option<String>,
+    status: String,
+    operations: Vec<OperationDraft>,
+}
+
+#[derive(Debug, Default)]
+struct OperationDraft {
+    operation_name: String,
+    sequence: i64,
+    cell_id: Option<String>,
+    cell_name: Option<String>,
+    estimated_time: Option<f64>,
+    setup_time_minutes: Option<f64>,
+    instructions: Option<String>,
+    notes: Option<String>,
+    status: String,
+}
+
+/// A parsed body: the draft, what was wrong with it so far, and the fields it ignored.
+#[derive(Debug)]
+pub struct Parsed {
+    draft: JobDraft,
+    errors: Vec<FieldError>,
+    /// Body fields we do not know, reported back in `meta.ignored_fields`.
+    pub ignored: Vec<String>,
+}
+
+/// A job that passed every check and may be written.
+#[derive(Debug)]
+pub struct Checked(JobDraft);
+
+/// The write of a checked job: its statements, the answer, and the event it emits.
+#[derive(Debug)]
+pub struct Plan {
+    pub stmts: Vec<Stmt>,
+    pub response: Value,
+    pub event: Event,
+    job_number: String,
+}
+
+pub fn parse(body: &Map<String, Value>) -> Parsed {
+    let mut errs = vec![];
+    let r = Reader::root(body, "job");
+    let mut ignored = r.unknown_keys(JOB_FIELDS);
+    let mut draft = JobDraft {
+        job_number: r.required(&mut errs, &["job_number"], fields::text(1, 255)).unwrap_or_default(),
+        customer: r.optional(&mut errs, &["customer", "customer_name"], fields::text(0, 255)),
+        due_date: r.optional(&mut errs, &["due_date"], fields::date),
+        due_date_override: r.optional(&mut errs, &["due_date_override"], fields::date),
+        priority: r.optional(&mut errs, &["priority"], fields::integer(0, 100)),
+        description: r.optional(&mut errs, &["description"], fields::text(0, 100_000)),
+        notes: r.optional(&mut errs, &["notes"], fields::text(0, 100_000)),
+        metadata: r.optional(&mut errs, &["metadata"], fields::json_object),
+        current_cell_id: r.optional(&mut errs, &["current_cell_id"], fields::reference),
+        status: r.optional(&mut errs, &["status"], fields::one_of(STATUSES, &[])).unwrap_or_else(|| "not_started".into()),
+        parts: vec![],
+    };
+    for (i, part) in objects(&r, &mut errs, body.get("parts"), "parts", "part", true).into_iter().enumerate() {
+        let pr = r.child(part, "parts", i, "part");
+        ignored.extend(pr.unknown_keys(PART_FIELDS));
+        draft.parts.push(parse_part(&pr, part, &mut errs, &mut ignored));
+    }
+    check_part_numbers(&r, body, &draft.parts, &mut errs);
+    Parsed { draft, errors: errs, ignored }
+}
+
+fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldError>, ignored: &mut Vec<String>) -> PartDraft {
+    if let Some(id) = r.optional(errs, &["parent_part_id"], fields::reference) {
+        // The parts of a new job have no ids yet; a parent is named by its part number.
+        errs.push(r.error("parent_part_id", Constraint::FkConstraint, format!("Foreign key parent_part_id references non-existent record: {id}; in a new job name the parent by parent_part_number"), json!(id)));
+    }
+    let mut draft = PartDraft {
+        part_number: r.required(errs, &["part_number"], fields::text(1, 255)).unwrap_or_default(),
+        material: r.optional(errs, &["material"], fields::text(0, 255)),
+        quantity: r.required(errs, &["quantity"], fields::integer(1, MAX_QUANTITY)).unwrap_or_default(),
+        parent_part_number: r.optional(errs, &["parent_part_number"], fields::text(1, 255)),
+        description: r.optional(errs, &["description"], fields::text(0, 100_000)),
+        notes: r.optional(errs, &["notes"], fields::text(0, 100_000)),
+        drawing_url: r.optional(errs, &["drawing_url"], fields::text(0, 2048)),
+        step_file_url: r.optional(errs, &["step_file_url"], fields::text(0, 2048)),
+        file_paths: r.optional(errs, &["file_paths"], fields::string_list),
+        metadata: r.optional(errs, &["metadata"], fields::json_object),
+        current_cell_id: r.optional(errs, &["current_cell_id"], fields::reference),
+        status: r.optional(errs, &["status"], fields::one_of(STATUSES, &[])).unwrap_or_else(|| "not_started".into()),
+        operations: vec![],
+    };
+    let mut sequences: HashSet<i64> = HashSet::new();
+    for (k, op) in objects(r, errs, part.get("operations"), "operations", "operation", false).into_iter().enumerate() {
+        let or = r.child(op, "operations", k, "operation");
+        ignored.extend(or.unknown_keys(OPERATION_FIELDS));
+        let parsed = parse_operation(&or, k, errs);
+        if !sequences.insert(parsed.sequence) {
+            errs.push(or.error("sequence", Constraint::UniqueConstraint, format!("Duplicate sequence {} within part", parsed.sequence), json!(parsed.sequence)));
+        }
+        draft.operations.push(parsed);
+    }
+    draft
+}
+
+fn parse_operation(r: &Reader<'_>, index: usize, errs: &mut Vec<FieldError>) -> OperationDraft {
+    OperationDraft {
+        operation_name: r.required(errs, &["operation_name"], fields::text(1, 255)).unwrap_or_default(),
+        // An ERP routing usually numbers its steps; when it does not, the order given is the sequence.
+        sequence: r.optional(errs, &["sequence"], fields::integer(1, 1_000_000)).unwrap_or(index as i64 + 1),
+        cell_id: r.optional(errs, &["cell_id"], fields::reference),
+        cell_name: r.optional(errs, &["cell_name"], fields::text(1, 255)),
+        estimated_time: r.optional(errs, &["estimated_time", "estimated_time_minutes"], fields::number(0.0, MAX_MINUTES)),
+        setup_time_minutes: r.optional(errs, &["setup_time_minutes", "setup_time"], fields::number(0.0, MAX_MINUTES)),
+        instructions: r.optional(errs, &["instructions"], fields::text(0, 100_000)),
+        notes: r.optional(errs, &["notes"], fields::text(0, 100_000)),
+        status: r.optional(errs, &["status"], fields::one_of(STATUSES, OPERATION_STATUS_ALIASES)).unwrap_or_else(|| "not_started".into()),
+    }
+}
+
+/// The objects of an array field; a missing required array, a non-array or a non-object
+/// element is an error.
+fn objects<'a>(r: &Reader<'a>, errs: &mut Vec<FieldError>, v: Option<&'a Value>, name: &str, entity: &str, required: bool) -> Vec<&'a Map<String, Value>> {
+    match v {
+        None | Some(Value::Null) if required => {
+            errs.push(r.error(name, Constraint::NotNull, format!("Missing required field: {name}"), Value::Null));
+            vec![]
+        }
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(items)) => {
+            if required && items.is_empty() {
+                errs.push(r.error(name, Constraint::MinLength, format!("At least one {entity} is required"), json!([])));
+            }
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| match item {
+                    Value::Object(o) => Some(o),
+                    other => {
+                        errs.push(r.error(&format!("{name}[{i}]"), Constraint::TypeMismatch, format!("Each {entity} must be an object, got {}", fields::type_name(other)), other.clone()));
+                        None
+                    }
+                })
+                .collect()
+        }
+        Some(other) => {
+            errs.push(r.error(name, Constraint::TypeMismatch, format!("{name} must be an array, got {}", fields::type_name(other)), other.clone()));
+            vec![]
+        }
+    }
+}
+
+/// Part numbers are unique within the job; a parent must be another part of it, and the
+/// parent chain may not loop.
+fn check_part_numbers(r: &Reader<'_>, body: &Map<String, Value>, parts: &[PartDraft], errs: &mut Vec<FieldError>) {
+    let empty = Map::new();
+    let part_obj = |i: usize| body.get("parts").and_then(|p| p.get(i)).and_then(Value::as_object).unwrap_or(&empty);
+    let mut first_index: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in parts.iter().enumerate() {
+        if p.part_number.is_empty() {
+            continue;
+        }
+        if first_index.insert(&p.part_number, i).is_some() {
+            let pr = r.child(part_obj(i), "parts", i, "part");
+            errs.push(pr.error("part_number", Constraint::UniqueConstraint, format!("Duplicate part numbers found: {}", p.part_number), json!(p.part_number)));
+        }
+    }
+    for (i, p) in parts.iter().enumerate() {
+        let Some(parent) = p.parent_part_number.as_deref() else { continue };
+        let pr = r.child(part_obj(i), "parts", i, "part");
+        if parent == p.part_number {
+            errs.push(pr.error("parent_part_number", Constraint::CircularReference, "Part cannot be its own parent", json!(parent)));
+        } else if !first_index.contains_key(parent) {
+            errs.push(pr.error("parent_part_number", Constraint::FkConstraint, format!("Foreign key parent_part_number references non-existent record: {parent}"), json!(parent)));
+        } else if in_cycle(parts, &first_index, i) {
+            errs.push(pr.error("parent_part_number", Constraint::CircularReference, "Parent chain forms a cycle", json!(parent)));
+        }
+    }
+}
+
+fn in_cycle(parts: &[PartDraft], index: &HashMap<&str, usize>, start: usize) -> bool {
+    let mut at = start;
+    for _ in 0..parts.len() {
+        match parts[at].parent_part_number.as_deref().and_then(|p| index.get(p)) {
+            Some(&next) if next == start => return true,
+            Some(&next) => at = next,
+            None => return false,
+        }
+    }
+    true
+}
+
+impl Parsed {
+    /// Reads that ride in the authentication round trip: a job with this number, and which
+    /// of the referenced cell ids exist in the tenant.
+    pub fn preloads(&self, scope: Scope<'_>) -> Vec<Stmt> {
+        vec![
+            Stmt::scoped(scope, "SELECT id FROM jobs WHERE tenant_id = {tenant} AND job_number = ?2", vec![self.draft.job_number.clone().into()]),
+            Stmt::scoped(
+                scope,
+                "SELECT id FROM cells WHERE tenant_id = {tenant} AND id IN (SELECT value FROM json_each(?2))",
+                vec![json!(self.cell_ids()).to_string().into()],
+            ),
+        ]
+    }
+
+    fn cell_ids(&self) -> Vec<&str> {
+        let d = &self.draft;
+        let parts = d.parts.iter().flat_map(|p| p.current_cell_id.iter().chain(p.operations.iter().flat_map(|o| o.cell_id.iter())));
+        d.current_cell_id.iter().chain(parts).map(String::as_str).collect()
+    }
+
+    /// Adds the reference errors found by the preloads: 422 with every error, else 409 for a
+    /// job number already taken.
+    pub fn check(mut self, existing_job: &[Value], known_cells: &[Value]) -> Result<Checked, ApiError> {
+        let known: HashSet<&str> = known_cells.iter().filter_map(|c| c.get("id").and_then(Value::as_str)).collect();
+        let missing = |id: &Option<String>| id.as_deref().filter(|id| !known.contains(id)).map(str::to_string);
+        let fk = |path: String, name: &str, entity, index, id: String| {
+            FieldError::new(path, Constraint::FkConstraint, format!("Foreign key {name} references non-existent record: {id}"), json!(id)).on(entity, index)
+        };
+        let d = &self.draft;
+        let mut errs = vec![];
+        if let Some(id) = missing(&d.current_cell_id) {
+            errs.push(fk("current_cell_id".into(), "current_cell_id", "job", 0, id));
+        }
+        for (i, p) in d.parts.iter().enumerate() {
+            if let Some(id) = missing(&p.current_cell_id) {
+                errs.push(fk(format!("parts[{i}].current_cell_id"), "current_cell_id", "part", i, id));
+            }
+            for (k, o) in p.operations.iter().enumerate() {
+                if let Some(id) = missing(&o.cell_id) {
+                    errs.push(fk(format!("parts[{i}].operations[{k}].cell_id"), "cell_id", "operation", k, id));
+                }
+            }
+        }
+        self.errors.extend(errs);
+        if !self.errors.is_empty() {
+            self.errors.sort_by_key(|e| field_order(&e.field));
+            return Err(ApiError::validation("job", self.errors));
+        }
+        if !existing_job.is_empty() {
+            return Err(duplicate(&self.draft.job_number));
+        }
+        Ok(Checked(self.draft))
+    }
+}
+
+/// Errors in body order: the job's own fields first, then part by part.
+fn field_order(field: &str) -> (usize, usize, usize) {
+    let index_after = |key: &str| field.find(key).and_then(|at| field[at + key.len()..].split(']').next()?.parse::<usize>().ok());
+    match (index_after("parts["), index_after("operations[")) {
+        (None, _) => (0, 0, 0),
+        (Some(p), None) => (1 + p, 0, 0),
+        (Some(p), Some(o)) => (1 + p, 1 + o, 0),
+    }
+}
+
+fn duplicate(job_number: &str) -> ApiError {
+    ApiError::conflict(format!("Job number {job_number} already exists"))
+}
+
+impl Checked {
+    /// The atomic write: the job (unless its number was taken meanwhile), then cells, parts,
+    /// operations and the `job.created` event, each guarded by the job row this batch wrote.
+    pub fn plan(self, tenant_id: &str, now: &str, mut mint: impl FnMut() -> String) -> Plan {
+        let d = self.0;
+        let job_id = mint();
+        let t = || Param::from(tenant_id);
+        let guard = "EXISTS (SELECT 1 FROM jobs WHERE id = ?";
+        let mut stmts = vec![insert_job(&d, &job_id, tenant_id, now)];
+
+        let ids: Vec<String> = d.parts.iter().map(|_| mint()).collect();
+        let id_of: HashMap<&str, &str> = d.parts.iter().zip(&ids).map(|(p, id)| (p.part_number.as_str(), id.as_str())).collect();
+        let mut cell_names: HashMap<String, Value> = HashMap::new();
+        let mut part_rows = vec![];
+        let mut op_rows = vec![];
+        let mut response_parts = vec![];
+        let mut event_parts = vec![];
+        for (p, part_id) in d.parts.iter().zip(&ids) {
+            part_rows.push(json!({
+                "id": part_id, "parent_part_id": p.parent_part_number.as_deref().and_then(|n| id_of.get(n)),
+                "part_number": p.part_number, "material": p.material, "quantity": p.quantity, "status": p.status,
+                "current_cell_id": p.current_cell_id, "description": p.description, "notes": p.notes,
+                "drawing_url": p.drawing_url, "step_file_url": p.step_file_url, "file_paths": p.file_paths, "metadata": p.metadata,
+            }));
+            let mut ops = vec![];
+            for o in &p.operations {
+                let op_id = mint();
+                if let (None, Some(name)) = (&o.cell_id, &o.cell_name) {
+                    let new_cell = json!({ "id": mint(), "name": name });
+                    cell_names.entry(name.to_lowercase()).or_insert(new_cell);
+                }
+                op_rows.push(json!({
+                    "id": op_id, "part_id": part_id, "cell_id": o.cell_id, "cell_name": o.cell_name,
+                    "operation_name": o.operation_name, "sequence": o.sequence, "status": o.status,
+                    "estimated_time": o.estimated_time, "setup_time_minutes": o.setup_time_minutes,
+                    "instructions": o.instructions, "notes": o.notes,
+                }));
+                ops.push((op_id, o));
+            }
+            response_parts.push(json!({
+                "part_id": part_id, "part_number": p.part_number,
+                "operations": ops.iter().map(|(id, o)| json!({"operation_id": id, "operation_name": o.operation_name})).collect::<Vec<_>>(),
+            }));
+            event_parts.push(json!({
+                "part_id": part_id, "part_number": p.part_number, "quantity": p.quantity,
+                "operations": ops.iter().map(|(id, o)| json!({"operation_id": id, "operation_name": o.operation_name, "sequence": o.sequence})).collect::<Vec<_>>(),
+            }));
+        }
+        if !cell_names.is_empty() {
+            let cells: Vec<&Value> = cell_names.values().collect();
+            stmts.push(Stmt::new(
+                format!("INSERT INTO cells (id, tenant_id, name, created_at, updated_at) \
+                 SELECT value ->> '$.id', ?1, value ->> '$.name', ?2, ?2 FROM json_each(?3) WHERE {guard}4) ON CONFLICT DO NOTHING"),
+                vec![t(), now.into(), json!(cells).to_string().into(), job_id.clone().into()],
+            ));
+        }
+        if !part_rows.is_empty() {
+            stmts.push(Stmt::new(
+                format!("INSERT INTO parts (id, tenant_id, job_id, parent_part_id, part_number, material, quantity, status, \
+                 current_cell_id, description, notes, drawing_url, step_file_url, file_paths, metadata, created_at, updated_at) \
+                 SELECT value ->> '$.id', ?1, ?2, value ->> '$.parent_part_id', value ->> '$.part_number', value ->> '$.material', \
+                 value ->> '$.quantity', value ->> '$.status', value ->> '$.current_cell_id', value ->> '$.description', \
+                 value ->> '$.notes', value ->> '$.drawing_url', value ->> '$.step_file_url', value ->> '$.file_paths', \
+                 value ->> '$.metadata', ?3, ?3 FROM json_each(?4) WHERE {guard}2)"),
+                vec![t(), job_id.clone().into(), now.into(), json!(part_rows).to_string().into()],
+            ));
+        }
+        if !op_rows.is_empty() {
+            stmts.push(Stmt::new(
+                format!("INSERT INTO operations (id, tenant_id, part_id, cell_id, operation_name, sequence, status, estimated_time, \
+                 setup_time_minutes, instructions, notes, created_at, updated_at) \
+                 SELECT value ->> '$.id', ?1, value ->> '$.part_id', \
+                 COALESCE(value ->> '$.cell_id', (SELECT c.id FROM cells c WHERE c.tenant_id = ?1 AND c.name = value ->> '$.cell_name')), \
+                 value ->> '$.operation_name', value ->> '$.sequence', value ->> '$.status', value ->> '$.estimated_time', \
+                 value ->> '$.setup_time_minutes', value ->> '$.instructions', value ->> '$.notes', ?2, ?2 \
+                 FROM json_each(?3) WHERE {guard}4)"),
+                vec![t(), now.into(), json!(op_rows).to_string().into(), job_id.clone().into()],
+            ));
+        }
+        let event = Event {
+            id: mint(),
+            event_type: "job.created",
+            tenant_id: tenant_id.to_string(),
+            timestamp: now.to_string(),
+            data: json!({
+                "job_id": job_id, "job_number": d.job_number, "customer": d.customer, "status": d.status,
+                "due_date": d.due_date, "priority": d.priority, "parts": event_parts,
+            }),
+        };
+        stmts.push(event.insert_when(&format!("{guard}6)"), vec![job_id.clone().into()]));
+        let response = json!({ "job_id": job_id, "job_number": d.job_number, "parts": response_parts });
+        Plan { stmts, response, event, job_number: d.job_number }
+    }
+}
+
+fn insert_job(d: &JobDraft, job_id: &str, tenant_id: &str, now: &str) -> Stmt {
+    let mut cols = vec![
+        ("id", job_id.into()),
+        ("tenant_id", tenant_id.into()),
+        ("job_number", d.job_number.clone().into()),
+        ("customer", d.customer.clone().into()),
+        ("status", d.status.clone().into()),
+        ("priority", d.priority.into()),
+        ("due_date", d.due_date.clone().into()),
+        ("due_date_override", d.due_date_override.clone().into()),
+        ("description", d.description.clone().into()),
+        ("notes", d.notes.clone().into()),
+        ("metadata", d.metadata.clone().into()),
+        ("current_cell_id", d.current_cell_id.clone().into()),
+        ("created_at", now.into()),
+        ("updated_at", now.into()),
+    ];
+    cols.extend(status::initial_stamps(&d.status, now));
+    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+    let slots: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+    Stmt::new(
+        format!("INSERT INTO jobs ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING id", names.join(", "), slots.join(", ")),
+        cols.into_iter().map(|(_, p)| p).collect(),
+    )
+}
+
+impl Plan {
+    /// Reads the batch's answer: no job row means its number was taken meanwhile (409).
+    pub fn confirm(&self, job_insert: &[Value]) -> Result<(), ApiError> {
+        if job_insert.is_empty() {
+            return Err(duplicate(&self.job_number));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("id-{n}")
+        }
+    }
+
+    fn reference_example() -> Map<String, Value> {
+        body(json!({
+            "job_number": "JOB-2026-001", "customer": "ACME Corp", "due_date": "2026-12-31", "notes": "Rush order",
+            "metadata": {"po_number": "PO-12345"},
+            "parts": [{"part_number": "PART-001", "material": "Aluminum 6061", "quantity": 10,
+                "file_paths": ["s3://drawings/part-001.pdf"],
+                "operations": [{"operation_name": "CNC Milling", "cell_name": "Mill-01", "estimated_time": 120, "sequence": 1, "notes": "Use 0.5\" end mill"}]}]
+        }))
+    }
+
+    #[test]
+    fn reference_example_plans_five_statements_and_the_documented_response() {
+        let parsed = parse(&reference_example());
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert!(parsed.ignored.is_empty());
+        let plan = parsed.check(&[], &[]).unwrap().plan("t1", "2026-01-15T10:00:00.000Z", ids());
+        assert_eq!(plan.stmts.len(), 5, "job, cells, parts, operations, event");
+        assert_eq!(plan.response["job_number"], "JOB-2026-001");
+        assert_eq!(plan.response["parts"][0]["part_number"], "PART-001");
+        assert_eq!(plan.response["parts"][0]["operations"][0]["operation_name"], "CNC Milling");
+        assert_eq!(plan.event.event_type, "job.created");
+        assert!(plan.stmts.iter().all(|s| s.params.len() <= 100));
+    }
+
+    #[test]
+    fn a_large_job_is_still_a_handful_of_statements() {
+        let parts: Vec<Value> = (0..200)
+            .map(|i| json!({"part_number": format!("P{i}"), "quantity": 1,
+                "operations": (1..=5).map(|s| json!({"operation_name": "Op", "sequence": s, "cell_name": "Saw"})).collect::<Vec<_>>()}))
+            .collect();
+        let plan = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[], &[]).unwrap().plan("t", "now", ids());
+        assert_eq!(plan.stmts.len(), 5);
+    }
+
+    #[test]
+    fn reference_validation_example_collects_all_three_errors() {
+        let b = body(json!({"parts": [{"part_number": "P", "quantity": 0, "operations": [{"operation_name": "Op", "sequence": 1, "cell_id": "abc-123"}]}]}));
+        let parsed = parse(&b);
+        assert_eq!(parsed.preloads(Scope::KeyHash("h"))[1].params[1], Param::Text("[\"abc-123\"]".into()));
+        let err = parsed.check(&[], &[]).unwrap_err();
+        assert_eq!(err.status(), 422);
+        assert_eq!(err.message, "✗ 3 validation error(s) in job");
+        let d = err.details.unwrap();
+        assert_eq!(d[0]["field"], "job_number");
+        assert_eq!(d[0]["constraint"], "NOT_NULL");
+        assert_eq!(d[1]["field"], "parts[0].quantity");
+        assert_eq!(d[1]["message"], "Part quantity must be >= 1");
+        assert_eq!(d[1]["constraint"], "MIN_VALUE");
+        assert_eq!(d[2]["field"], "parts[0].operations[0].cell_id");
+        assert_eq!(d[2]["message"], "Foreign key cell_id references non-existent record: abc-123");
+        assert_eq!(d[2]["constraint"], "FK_CONSTRAINT");
+        assert_eq!((d[2]["entityType"].as_str(), d[2]["entityIndex"].as_u64()), (Some("operation"), Some(0)));
+    }
+
+    #[test]
+    fn taken_job_number_is_409_but_validation_comes_first() {
+        let taken = [json!({"id": "x"})];
+        assert_eq!(parse(&reference_example()).check(&taken, &[]).unwrap_err().status(), 409);
+        assert_eq!(parse(&body(json!({"job_number": "J", "parts": []}))).check(&taken, &[]).unwrap_err().status(), 422);
+    }
+
+    #[test]
+    fn parts_are_required_and_must_be_objects() {
+        let e = parse(&body(json!({"job_number": "J"}))).check(&[], &[]).unwrap_err();
+        assert_eq!(e.details.unwrap()[0]["field"], "parts");
+        let e = parse(&body(json!({"job_number": "J", "parts": [1]}))).check(&[], &[]).unwrap_err();
+        assert_eq!(e.details.unwrap()[0]["field"], "parts[0]");
+        let e = parse(&body(json!({"job_number": "J", "parts": "x"}))).check(&[], &[]).unwrap_err();
+        assert_eq!(e.details.unwrap()[0]["constraint"], "TYPE_MISMATCH");
+    }
+
+    #[test]
+    fn duplicate_part_numbers_and_sequences_are_unique_constraint_errors() {
+        let b = body(json!({"job_number": "J", "parts": [
+            {"part_number": "A", "quantity": 1, "operations": [{"operation_name": "x", "sequence": 1}, {"operation_name": "y", "sequence": 1}]},
+            {"part_number": "A", "quantity": 1}]}));
+        let d = parse(&b).check(&[], &[]).unwrap_err().details.unwrap();
+        let fields: Vec<&str> = d.as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, vec!["parts[0].operations[1].sequence", "parts[1].part_number"]);
+        assert!(d.as_array().unwrap().iter().all(|e| e["constraint"] == "UNIQUE_CONSTRAINT"));
+    }
+
+    #[test]
+    fn parents_resolve_by_number_and_cycles_are_refused() {
+        let ok = body(json!({"job_number": "J", "parts": [{"part_number": "A", "quantity": 1}, {"part_number": "B", "quantity": 1, "parent_part_number": "A"}]}));
+        let plan = parse(&ok).check(&[], &[]).unwrap().plan("t", "now", ids());
+        let rows: Value = match &plan.stmts[1].params[3] {
+            Param::Text(t) => serde_json::from_str(t).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rows[1]["parent_part_id"], rows[0]["id"]);
+
+        let cases = [
+            (json!([{"part_number": "A", "quantity": 1, "parent_part_number": "A"}]), "CIRCULAR_REFERENCE"),
+            (json!([{"part_number": "A", "quantity": 1, "parent_part_number": "B"}, {"part_number": "B", "quantity": 1, "parent_part_number": "A"}]), "CIRCULAR_REFERENCE"),
+            (json!([{"part_number": "A", "quantity": 1, "parent_part_number": "Z"}]), "FK_CONSTRAINT"),
+            (json!([{"part_number": "A", "quantity": 1, "parent_part_id": "Z"}]), "FK_CONSTRAINT"),
+        ];
+        for (parts, constraint) in cases {
+            let e = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[], &[]).unwrap_err();
+            assert_eq!(e.details.unwrap()[0]["constraint"], constraint);
+        }
+    }
+
+    #[test]
+    fn aliases_and_defaults() {
+        let b = body(json!({"job_number": " J-1 ", "customer_name": "ACME", "parts": [{"part_number": "A", "quantity": 2, "operations": [
+            {"operation_name": "Cut", "estimated_time_minutes": 5, "setup_time": 2, "status": "paused"}, {"operation_name": "Bend"}]}], "colour": "red"}));
+        let parsed = parse(&b);
+        assert_eq!(parsed.ignored, vec!["colour".to_string()]);
+        let d = &parsed.draft;
+        assert_eq!((d.job_number.as_str(), d.customer.as_deref()), ("J-1", Some("ACME")));
+        let ops = &d.parts[0].operations;
+        assert_eq!((ops[0].sequence, ops[1].sequence), (1, 2));
+        assert_eq!((ops[0].estimated_time, ops[0].setup_time_minutes, ops[0].status.as_str()), (Some(5.0), Some(2.0), "on_hold"));
+    }
+
+    #[test]
+    fn known_cells_pass_and_unknown_current_cell_is_named() {
+        let b = body(json!({"job_number": "J", "current_cell_id": "c9", "parts": [{"part_number": "A", "quantity": 1, "operations": [{"operation_name": "x", "cell_id": "c1"}]}]}));
+        let e = parse(&b).check(&[], &[json!({"id": "c1"})]).unwrap_err();
+        let d = e.details.unwrap();
+        assert_eq!(d.as_array().unwrap().len(), 1);
+        assert_eq!(d[0]["message"], "Foreign key current_cell_id references non-existent record: c9");
+        assert!(parse(&b).check(&[], &[json!({"id": "c1"}), json!({"id": "c9"})]).is_ok());
+    }
+
+    #[test]
+    fn cell_names_are_created_once_case_insensitively() {
+        let b = body(json!({"job_number": "J", "parts": [{"part_number": "A", "quantity": 1, "operations": [
+            {"operation_name": "x", "cell_name": "Mill-01"}, {"operation_name": "y", "cell_name": "MILL-01"}]}]}));
+        let plan = parse(&b).check(&[], &[]).unwrap().plan("t", "now", ids());
+        let Param::Text(cells) = &plan.stmts[1].params[2] else { panic!() };
+        assert_eq!(serde_json::from_str::<Value>(cells).unwrap().as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn confirm_is_409_when_the_job_insert_did_nothing() {
+        let plan = parse(&reference_example()).check(&[], &[]).unwrap().plan("t", "now", ids());
+        assert_eq!(plan.confirm(&[]).unwrap_err().status(), 409);
+        assert!(plan.confirm(&[json!({"id": "id-1"})]).is_ok());
+    }
+}

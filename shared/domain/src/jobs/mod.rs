@@ -1,0 +1,20 @@
+//! Jobs: the ERP's orders, with their parts and operations.
+
+pub mod create;
+pub mod read;
+pub mod status;
+pub mod update;
+
+/// Job columns as listed and returned, in the order of the reference's examples.
+pub(crate) const JOB_COLUMNS: &str = "j.id, j.job_number, j.customer, j.status, j.priority, j.due_date, \
+    j.due_date_override, j.description, j.notes, j.metadata, j.current_cell_id, j.started_at, j.paused_at, \
+    j.resumed_at, j.completed_at, j.actual_duration, j.created_at, j.updated_at";
+
+/// Columns that hold JSON text and are returned as JSON.
+pub(crate) const JSON_COLUMNS: &[&str] = &["metadata", "file_paths"];
+
+/// Deletes a job; its parts and operations (and what hangs off them) go with it through
+/// `ON DELETE CASCADE`, in the same statement.
+pub fn delete(tenant_id: &str, id: &str) -> crate::sql::Stmt {
+    crate::sql::Stmt::new("DELETE FROM jobs WHERE id = ?1 AND tenant_id = ?2 RETURNING id", vec![id.into(), tenant_id.into()])
+}

@@ -1,0 +1,172 @@
+//! PATCH of a job's allowed fields. A status change obeys the job status machine and is a
+//! compare-and-set on the status read in the authentication round trip, so that two racing
+//! requests cannot both move the job.
+
+use super::{status, JOB_COLUMNS};
+use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::events::Event;
+use crate::fields::{self, Patch, Reader};
+use crate::sql::{Param, Scope, Stmt};
+use serde_json::{json, Map, Value};
+
+/// The reference's allowed fields, plus `priority` and `description` which we also store.
+pub const ALLOWED: &[&str] = &["status", "customer", "due_date", "due_date_override", "notes", "metadata", "priority", "description"];
+const ALIASES: &[&str] = &["customer_name"];
+
+/// A validated PATCH body: column assignments in body order.
+#[derive(Debug)]
+pub struct Changes {
+    sets: Vec<(&'static str, Param)>,
+    shown: Map<String, Value>,
+    status: Option<String>,
+    pub ignored: Vec<String>,
+}
+
+pub fn parse(body: &Map<String, Value>) -> Result<Changes, ApiError> {
+    let mut errs: Vec<FieldError> = vec![];
+    let r = Reader::root(body, "job");
+    let known: Vec<&str> = ALLOWED.iter().chain(ALIASES).copied().collect();
+    let ignored = r.unknown_keys(&known);
+    let mut c = Changes { sets: vec![], shown: Map::new(), status: None, ignored };
+    let status = r.patch(&mut errs, &["status"], fields::one_of(status::STATUSES, &[]));
+    match status {
+        Patch::Set(s) => c.status = Some(s),
+        Patch::Null => errs.push(r.error("status", crate::error::Constraint::NotNull, "Job status cannot be null", Value::Null)),
+        Patch::Absent => {}
+    }
+    c.put("customer", r.patch(&mut errs, &["customer", "customer_name"], fields::text(0, 255)));
+    c.put("due_date", r.patch(&mut errs, &["due_date"], fields::date));
+    c.put("due_date_override", r.patch(&mut errs, &["due_date_override"], fields::date));
+    c.put("notes", r.patch(&mut errs, &["notes"], fields::text(0, 100_000)));
+    c.put("description", r.patch(&mut errs, &["description"], fields::text(0, 100_000)));
+    c.put("priority", r.patch(&mut errs, &["priority"], fields::integer(0, 100)));
+    let metadata = r.patch(&mut errs, &["metadata"], fields::json_object);
+    if let Patch::Set(text) = &metadata {
+        c.shown.insert("metadata".into(), serde_json::from_str(text).unwrap_or(Value::Null));
+    }
+    c.put_quiet("metadata", metadata);
+    if !errs.is_empty() {
+        return Err(ApiError::validation("job", errs));
+    }
+    if c.sets.is_empty() && c.status.is_none() {
+        return Err(ApiError::new(ErrorCode::ValidationError, format!("No updatable fields given; allowed: {}", ALLOWED.join(", "))));
+    }
+    Ok(c)
+}
+
+impl Changes {
+    fn put<T: Into<Param> + Into<Value> + Clone>(&mut self, col: &'static str, p: Patch<T>) {
+        match &p {
+            Patch::Set(v) => {
+                self.shown.insert(col.into(), v.clone().into());
+            }
+            Patch::Null => {
+                self.shown.insert(col.into(), Value::Null);
+            }
+            Patch::Absent => {}
+        }
+        self.put_quiet(col, p);
+    }
+
+    fn put_quiet<T: Into<Param>>(&mut self, col: &'static str, p: Patch<T>) {
+        match p {
+            Patch::Set(v) => self.sets.push((col, v.into())),
+            Patch::Null => self.sets.push((col, Param::Null)),
+            Patch::Absent => {}
+        }
+    }
+}
+
+/// The current row, read inside the authentication round trip.
+pub fn preload(scope: Scope<'_>, id: &str) -> Stmt {
+    Stmt::scoped(scope, "SELECT id, job_number, status, started_at FROM jobs WHERE tenant_id = {tenant} AND id = ?2", vec![id.into()])
+}
+
+/// The update and its `job.updated` event, or 409 when the status may not move that way.
+pub fn plan(c: &Changes, current: &Value, tenant_id: &str, now: &str, event_id: String) -> Result<(Vec<Stmt>, Event), ApiError> {
+    let text = |k: &str| current.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let (id, job_number, from) = (text("id"), text("job_number"), text("status"));
+    let mut sets = c.sets.clone();
+    if let Some(to) = &c.status {
+        if !status::can_move(&from, to) {
+            return Err(ApiError::conflict(format!("Cannot change job status from {from} to {to}")));
+        }
+        sets.push(("status", to.clone().into()));
+        let started = current.get("started_at").and_then(Value::as_str);
+        sets.extend(status::stamps(&from, to, now, started));
+    }
+    sets.push(("updated_at", now.into()));
+    let assignments: Vec<String> = sets.iter().enumerate().map(|(i, (col, _))| format!("{col} = ?{}", i + 4)).collect();
+    let mut params: Vec<Param> = vec![id.clone().into(), tenant_id.into(), from.clone().into()];
+    params.extend(sets.into_iter().map(|(_, p)| p));
+    let update = Stmt::new(
+        format!(
+            "UPDATE jobs AS j SET {} WHERE j.id = ?1 AND j.tenant_id = ?2 AND j.status = ?3 RETURNING {JOB_COLUMNS}",
+            assignments.join(", ")
+        ),
+        params,
+    );
+    let mut changes = c.shown.clone();
+    if let Some(to) = &c.status {
+        changes.insert("status".into(), json!(to));
+    }
+    let event = Event {
+        id: event_id,
+        event_type: "job.updated",
+        tenant_id: tenant_id.into(),
+        timestamp: now.into(),
+        data: json!({
+            "job_id": id, "job_number": job_number, "previous_status": from,
+            "new_status": c.status.clone().unwrap_or_else(|| from.clone()), "changes": changes,
+        }),
+    };
+    // changes() is the row count of the UPDATE just before it in this batch: the event is
+    // written exactly when the compare-and-set won.
+    let insert = event.insert_when("changes() = 1", vec![]);
+    Ok((vec![update, insert], event))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn reference_example_parses() {
+        let c = parse(&body(json!({"status": "completed", "notes": "Finished ahead of schedule"}))).unwrap();
+        assert_eq!(c.status.as_deref(), Some("completed"));
+        assert_eq!(c.sets, vec![("notes", Param::Text("Finished ahead of schedule".into()))]);
+    }
+
+    #[test]
+    fn status_move_is_checked_and_stamped() {
+        let c = parse(&body(json!({"status": "completed"}))).unwrap();
+        let current = json!({"id": "j", "job_number": "J", "status": "in_progress", "started_at": "2026-01-15T10:00:00.000Z"});
+        let (stmts, event) = plan(&c, &current, "t", "2026-01-15T16:30:00.000Z", "e".into()).unwrap();
+        assert!(stmts[0].sql.contains("status = ?4, completed_at = ?5, actual_duration = ?6, updated_at = ?7"), "{}", stmts[0].sql);
+        assert!(stmts[0].sql.contains("j.status = ?3"));
+        assert_eq!(stmts[0].params[5], Param::Int(390));
+        assert_eq!(event.data["previous_status"], "in_progress");
+        let fresh = json!({"id": "j", "job_number": "J", "status": "not_started"});
+        assert_eq!(plan(&c, &fresh, "t", "now", "e".into()).unwrap_err().status(), 409);
+    }
+
+    #[test]
+    fn nulls_clear_and_bad_values_are_422() {
+        let c = parse(&body(json!({"customer_name": null, "metadata": {"a": 1}}))).unwrap();
+        assert_eq!(c.sets[0], ("customer", Param::Null));
+        assert_eq!(c.shown["metadata"], json!({"a": 1}));
+        let e = parse(&body(json!({"due_date": "soon", "priority": -1, "status": null}))).unwrap_err();
+        assert_eq!(e.details.unwrap().as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn nothing_to_update_is_422_and_unknown_fields_are_reported() {
+        assert_eq!(parse(&body(json!({"job_number": "X"}))).unwrap_err().status(), 422);
+        let c = parse(&body(json!({"notes": "n", "job_number": "X"}))).unwrap();
+        assert_eq!(c.ignored, vec!["job_number".to_string()]);
+    }
+}

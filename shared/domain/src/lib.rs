@@ -1,0 +1,20 @@
+//! Eryxon Flow's domain: everything that decides what a request means and what it does,
+//! with no dependency on the Workers runtime, so that all of it is tested natively.
+//!
+//! A request flows through these modules in order: [`http`] reads the raw parts,
+//! [`api_key`] checks the credential's shape, an entity module (such as [`jobs`]) parses and
+//! validates the body and plans its SQL as [`sql::Stmt`] values, and [`envelope`] shapes the
+//! answer. The edge crate only carries those values to D1 and back.
+
+pub mod api_key;
+pub mod envelope;
+pub mod error;
+pub mod events;
+pub mod fields;
+pub mod http;
+pub mod jobs;
+pub mod sql;
+pub mod tenant;
+pub mod time;
+
+pub use error::{ApiError, Constraint, ErrorCode, FieldError};

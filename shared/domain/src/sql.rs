@@ -1,0 +1,208 @@
+//! SQL statements as plain data. The domain plans what to run; the edge crate binds these to
+//! D1 and runs them, so every query can be read and tested here without a database.
+
+/// A bound value. Text columns must get `Text`: D1 binds every JS number as REAL, which a
+/// TEXT column would store as "4.0".
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Null,
+    Text(String),
+    Int(i64),
+    Real(f64),
+}
+
+/// One SQL statement with its `?N` parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+/// How a statement names the caller's tenant, always as parameter `?1` in the `{tenant}` slot.
+///
+/// Before authentication has answered, reads ride in the same D1 round trip as the key lookup
+/// and name the tenant through the key's hash; a revoked or unknown key scopes them to nothing.
+/// After it, writes name the tenant id directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    KeyHash(&'a str),
+    Tenant(&'a str),
+}
+
+impl Scope<'_> {
+    fn expr(&self) -> &'static str {
+        match self {
+            Scope::KeyHash(_) => "(SELECT tenant_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL)",
+            Scope::Tenant(_) => "?1",
+        }
+    }
+
+    fn param(&self) -> Param {
+        match self {
+            Scope::KeyHash(v) | Scope::Tenant(v) => Param::Text((*v).to_string()),
+        }
+    }
+}
+
+impl Stmt {
+    pub fn new(sql: impl Into<String>, params: Vec<Param>) -> Stmt {
+        Stmt { sql: sql.into(), params }
+    }
+
+    /// A statement whose SQL names the tenant as `{tenant}`; `params` are `?2` onwards.
+    pub fn scoped(scope: Scope<'_>, sql: &str, params: Vec<Param>) -> Stmt {
+        let mut all = Vec::with_capacity(params.len() + 1);
+        all.push(scope.param());
+        all.extend(params);
+        Stmt { sql: sql.replace("{tenant}", scope.expr()), params: all }
+    }
+}
+
+impl From<&str> for Param {
+    fn from(v: &str) -> Param {
+        Param::Text(v.to_string())
+    }
+}
+
+impl From<String> for Param {
+    fn from(v: String) -> Param {
+        Param::Text(v)
+    }
+}
+
+impl From<&String> for Param {
+    fn from(v: &String) -> Param {
+        Param::Text(v.clone())
+    }
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Param {
+        Param::Int(v)
+    }
+}
+
+impl From<f64> for Param {
+    fn from(v: f64) -> Param {
+        Param::Real(v)
+    }
+}
+
+impl From<bool> for Param {
+    fn from(v: bool) -> Param {
+        Param::Int(v as i64)
+    }
+}
+
+impl<T: Into<Param>> From<Option<T>> for Param {
+    fn from(v: Option<T>) -> Param {
+        v.map(Into::into).unwrap_or(Param::Null)
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside `LIKE ... ESCAPE '\'`.
+pub fn like_contains(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scoped_puts_the_tenant_first() {
+        let s = Stmt::scoped(Scope::Tenant("t1"), "SELECT 1 FROM jobs WHERE tenant_id = {tenant} AND id = ?2", vec!["j".into()]);
+        assert_eq!(s.sql, "SELECT 1 FROM jobs WHERE tenant_id = ?1 AND id = ?2");
+        assert_eq!(s.params, vec![Param::Text("t1".into()), Param::Text("j".into())]);
+    }
+
+    #[test]
+    fn key_scope_resolves_the_tenant_through_an_unrevoked_key() {
+        let s = Stmt::scoped(Scope::KeyHash("h"), "SELECT 1 FROM jobs WHERE tenant_id = {tenant}", vec![]);
+        assert!(s.sql.contains("FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL"));
+        assert_eq!(s.params, vec![Param::Text("h".into())]);
+    }
+
+    #[test]
+    fn like_contains_escapes_wildcards() {
+        assert_eq!(like_contains("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn options_become_null() {
+        assert_eq!(Param::from(None::<String>), Param::Null);
+        assert_eq!(Param::from(Some(3i64)), Param::Int(3));
+        assert_eq!(Param::from(true), Param::Int(1));
+    }
+}
+
+/// What a failed write batch means for the caller, from SQLite's error text. Validation and
+/// the preloads normally catch these first; reaching one means the data changed meanwhile.
+pub fn classify_failure(text: &str) -> crate::error::ApiError {
+    use crate::error::{ApiError, ErrorCode};
+    if text.contains("UNIQUE constraint failed") || text.contains("PRIMARY KEY constraint failed") {
+        ApiError::conflict("A record with the same unique value already exists")
+    } else if text.contains("FOREIGN KEY constraint failed") {
+        ApiError::conflict("A referenced record changed while this request ran; retry the request")
+    } else if text.contains("CHECK constraint failed") || text.contains("NOT NULL constraint failed") {
+        ApiError::new(ErrorCode::ValidationError, "A value is not allowed for its field")
+    } else if text.contains("SQLITE_TOOBIG") || text.contains("too many SQL variables") {
+        ApiError::new(ErrorCode::PayloadTooLarge, "The request is too large to store in one write")
+    } else {
+        ApiError::internal("Database error")
+    }
+}
+
+/// The statement with its parameters written in as SQL literals, for tools that can only run
+/// SQL text (such as `wrangler d1 execute --file`).
+pub fn render_literal(stmt: &Stmt) -> String {
+    let mut out = String::with_capacity(stmt.sql.len());
+    let mut chars = stmt.sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '?' {
+            out.push(c);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        let param = digits.parse::<usize>().ok().and_then(|n| stmt.params.get(n.wrapping_sub(1)));
+        match param {
+            Some(Param::Null) | None => out.push_str("NULL"),
+            Some(Param::Text(s)) => out.push_str(&format!("'{}'", s.replace('\'', "''"))),
+            Some(Param::Int(i)) => out.push_str(&i.to_string()),
+            Some(Param::Real(f)) => out.push_str(&f.to_string()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod literal_tests {
+    use super::*;
+
+    #[test]
+    fn render_literal_quotes_and_numbers_params() {
+        let s = Stmt::new("INSERT INTO t VALUES (?1, ?2, ?10, ?3)", vec!["it's".into(), 5i64.into(), Param::Null, "a".into(), "b".into(), "c".into(), "d".into(), "e".into(), "f".into(), "ten".into()]);
+        assert_eq!(render_literal(&s), "INSERT INTO t VALUES ('it''s', 5, 'ten', NULL)");
+    }
+
+    #[test]
+    fn failures_map_to_statuses() {
+        assert_eq!(classify_failure("UNIQUE constraint failed: jobs.job_number: SQLITE_CONSTRAINT").status(), 409);
+        assert_eq!(classify_failure("FOREIGN KEY constraint failed: SQLITE_CONSTRAINT").status(), 409);
+        assert_eq!(classify_failure("CHECK constraint failed: status").status(), 422);
+        assert_eq!(classify_failure("network lost").status(), 500);
+    }
+}

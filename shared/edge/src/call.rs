@@ -1,0 +1,146 @@
+//! One incoming request, read once, with the round trips it may make.
+
+use crate::db::Db;
+use crate::reply::{self, Reply};
+use eryxon_domain::events::Event;
+use eryxon_domain::http::{self, Method, Query};
+use eryxon_domain::sql::{Scope, Stmt};
+use eryxon_domain::tenant::{self, Caller};
+use eryxon_domain::time::Now;
+use eryxon_domain::{api_key, envelope, ApiError};
+use serde_json::{Map, Value};
+use worker::{console_error, Date, Env, Request, Response};
+
+pub struct Call {
+    pub method: Method,
+    /// What follows the function's name in the path (`""` for the resource itself); `None`
+    /// when the path does not name this function.
+    pub action: Option<String>,
+    pub query: Query,
+    pub request_id: String,
+    path: String,
+    authorization: Option<String>,
+    body: Vec<u8>,
+    env: Env,
+    db: Option<Db>,
+    started: u64,
+}
+
+impl Call {
+    /// Reads the request; preflights and oversized bodies are answered here already.
+    pub async fn read(mut req: Request, env: Env, function: &str) -> Result<Call, worker::Result<Response>> {
+        let started = Date::now().as_millis();
+        let header = |name: &str| req.headers().get(name).ok().flatten();
+        let request_id = http::request_id(header("x-request-id").as_deref(), new_id);
+        let method = Method::parse(&req.method().to_string());
+        if method == Method::Options {
+            return Err(reply::preflight(&request_id));
+        }
+        let authorization = header("authorization");
+        let mut body = Vec::new();
+        if matches!(method, Method::Post | Method::Put | Method::Patch) {
+            if let Err(e) = http::check_declared_length(header("content-length").as_deref()) {
+                return Err(reply::error_response(&e, &request_id));
+            }
+            body = match req.bytes().await {
+                Ok(b) => b,
+                Err(_) => return Err(reply::error_response(&ApiError::bad_request("Could not read the request body"), &request_id)),
+            };
+        }
+        // The full URL is read from the JS request: worker's own `url()` pulls in the `url`
+        // crate, which costs more wasm than this whole layer.
+        let url = req.inner().url();
+        let path = req.path();
+        Ok(Call {
+            method,
+            action: http::action(&path, function).map(str::to_string),
+            query: Query::from_url(&url),
+            request_id,
+            path,
+            authorization,
+            body,
+            db: Db::open(&env).ok(),
+            env,
+            started,
+        })
+    }
+
+    /// 404 for a path this function does not serve.
+    pub fn no_route(&self) -> ApiError {
+        ApiError::route_not_found(&self.path)
+    }
+
+    /// The request body as a JSON object (400 / 413 otherwise).
+    pub fn json_body(&self) -> Result<Map<String, Value>, ApiError> {
+        http::json_object(&self.body)
+    }
+
+    /// Round trip one: checks the API key and, in the same batch, runs `reads`, which name the
+    /// tenant through the key (see [`Scope::KeyHash`]). Returns the caller and the reads' rows.
+    pub async fn authenticate(&self, reads: impl FnOnce(Scope<'_>) -> Vec<Stmt>) -> Result<(Caller, Vec<Vec<Value>>), ApiError> {
+        let key = api_key::from_authorization(self.authorization.as_deref()).map_err(ApiError::unauthorized)?;
+        let mut stmts = vec![tenant::lookup(&key)];
+        stmts.extend(reads(Scope::KeyHash(&key.hash)));
+        let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
+        let lookup = results.remove(0);
+        let caller = tenant::authenticate(&key, &lookup)?;
+        Ok((caller, results))
+    }
+
+    /// One atomic write batch.
+    pub async fn write(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Value>>, ApiError> {
+        self.db()?.batch(stmts, &self.request_id).await
+    }
+
+    /// Hands committed events to the delivery queue. The event rows are already in the outbox
+    /// in the same write as their change, so a failed send delays delivery but loses nothing.
+    pub async fn publish(&self, events: &[Event]) {
+        let Ok(queue) = self.env.queue("EVENTS") else { return };
+        for event in events {
+            if let Err(e) = queue.send(event.id.clone()).await {
+                console_error!("[{}] queue send of event {} failed: {e:?}", self.request_id, event.id);
+            }
+        }
+    }
+
+    pub fn now(&self) -> Now {
+        Now(self.started as i64)
+    }
+
+    /// The final response: the envelope and the headers every response carries.
+    pub fn respond(&self, outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
+        let h = reply::base_headers(&self.request_id);
+        let (trips, d1_ms) = self.db.as_ref().map_or((0, 0.0), |db| (db.round_trips(), db.millis()));
+        let total = Date::now().as_millis().saturating_sub(self.started);
+        h.set("Server-Timing", &format!("d1-rt;dur={trips};desc=\"D1 round trips\", d1;dur={d1_ms};desc=\"D1 time\", total;dur={total}"))?;
+        match outcome {
+            Ok(r) => {
+                let status = r.status;
+                reply::json(status, &reply::success_body(r), h)
+            }
+            Err(e) => {
+                if e.status() >= 500 {
+                    console_error!("[{}] {} {}: {}", self.request_id, self.method.as_str(), self.path, e.message);
+                }
+                for (name, value) in &e.headers {
+                    h.set(name, value)?;
+                }
+                reply::json(e.status(), &envelope::error(&e), h)
+            }
+        }
+    }
+
+    fn db(&self) -> Result<&Db, ApiError> {
+        self.db.as_ref().ok_or_else(|| ApiError::internal("Database binding DB is missing"))
+    }
+}
+
+/// A new random id (UUID v4) for rows, events and requests.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
+/// The rows of result set `i` (empty when there is none).
+pub fn rows(results: &[Vec<Value>], i: usize) -> &[Value] {
+    results.get(i).map(Vec::as_slice).unwrap_or(&[])
+}

@@ -1,0 +1,81 @@
+//! D1 access that counts its round trips, for the `Server-Timing` header and the budget of
+//! two per request.
+
+use eryxon_domain::sql::{classify_failure, Param, Stmt};
+use eryxon_domain::ApiError;
+use serde_json::Value;
+use std::cell::Cell;
+use wasm_bindgen::JsValue;
+use worker::{console_error, D1Database, Date, Env};
+
+pub struct Db {
+    inner: D1Database,
+    trips: Cell<u32>,
+    millis: Cell<f64>,
+}
+
+impl Db {
+    pub fn open(env: &Env) -> Result<Db, ApiError> {
+        let inner = env.d1("DB").map_err(|_| ApiError::internal("Database binding DB is missing"))?;
+        Ok(Db { inner, trips: Cell::new(0), millis: Cell::new(0.0) })
+    }
+
+    /// Runs the statements as one atomic batch: one round trip, all or nothing.
+    pub async fn batch(&self, stmts: &[Stmt], request_id: &str) -> Result<Vec<Vec<Value>>, ApiError> {
+        let prepared = stmts
+            .iter()
+            .map(|s| self.inner.prepare(&s.sql).bind(&s.params.iter().map(to_js).collect::<Vec<_>>()))
+            .collect::<worker::Result<Vec<_>>>()
+            .map_err(|e| failure(&e, request_id))?;
+        let started = Date::now().as_millis();
+        self.trips.set(self.trips.get() + 1);
+        let outcome = self.inner.batch(prepared).await;
+        self.millis.set(self.millis.get() + (Date::now().as_millis() - started) as f64);
+        let results = outcome.map_err(|e| failure(&e, request_id))?;
+        results
+            .iter()
+            .map(|r| r.results::<Value>())
+            .collect::<worker::Result<Vec<_>>>()
+            .map_err(|e| failure(&e, request_id))
+    }
+
+    pub fn round_trips(&self) -> u32 {
+        self.trips.get()
+    }
+
+    pub fn millis(&self) -> f64 {
+        self.millis.get()
+    }
+}
+
+/// D1 binds every JS number as REAL; text must go as strings, absent values as null.
+fn to_js(p: &Param) -> JsValue {
+    match p {
+        Param::Null => JsValue::NULL,
+        Param::Text(s) => JsValue::from_str(s),
+        Param::Int(i) => JsValue::from_f64(*i as f64),
+        Param::Real(f) => JsValue::from_f64(*f),
+    }
+}
+
+fn failure(e: &worker::Error, request_id: &str) -> ApiError {
+    let text = error_text(e);
+    let err = classify_failure(&text);
+    if err.status() >= 500 {
+        console_error!("[{request_id}] D1 failure: {text}");
+    }
+    err
+}
+
+/// Never formats a `D1Error` with Display: in worker 0.8.7 that throws inside wasm and the
+/// request hangs.
+fn error_text(e: &worker::Error) -> String {
+    match e {
+        worker::Error::D1(d) => d.cause(),
+        worker::Error::UnknownJsError { message, cause, .. } => match cause {
+            Some(c) => format!("{message} | {c:?}"),
+            None => message.clone(),
+        },
+        other => format!("{other:?}"),
+    }
+}

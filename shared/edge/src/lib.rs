@@ -1,0 +1,13 @@
+//! The edge layer: carries a request from the Workers runtime to the domain and back.
+//! No business rule lives here.
+//!
+//! A function's `fetch` reads a [`Call`], routes on its method and action, authenticates
+//! (one D1 round trip that also runs the handler's reads), writes (one atomic batch), and
+//! answers with [`Call::respond`].
+
+mod call;
+mod db;
+mod reply;
+
+pub use call::{new_id, rows, Call};
+pub use reply::{error_response, Reply};

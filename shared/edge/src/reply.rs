@@ -1,0 +1,77 @@
+//! Turning a handler's outcome into an HTTP response: the envelope, and the headers every
+//! response carries (request id, round trips, CORS).
+
+use eryxon_domain::{envelope, ApiError};
+use serde_json::{Map, Value};
+use worker::{Headers, Response};
+
+/// A successful answer: status, `data` and `meta`.
+pub struct Reply {
+    pub status: u16,
+    pub data: Value,
+    pub meta: Map<String, Value>,
+}
+
+impl Reply {
+    pub fn ok(data: Value) -> Reply {
+        Reply { status: 200, data, meta: Map::new() }
+    }
+
+    pub fn created(data: Value) -> Reply {
+        Reply { status: 201, data, meta: Map::new() }
+    }
+
+    pub fn with_meta(mut self, meta: Map<String, Value>) -> Reply {
+        self.meta.extend(meta);
+        self
+    }
+
+    /// Body fields the endpoint does not know are ignored, and said so in `meta.ignored_fields`.
+    pub fn ignoring(mut self, fields: Vec<String>) -> Reply {
+        if !fields.is_empty() {
+            self.meta.insert("ignored_fields".into(), fields.into());
+        }
+        self
+    }
+}
+
+const EXPOSED: &str = "Request-Id, X-Request-Id, Server-Timing, Allow";
+
+/// Headers every response carries.
+pub(crate) fn base_headers(request_id: &str) -> Headers {
+    let h = Headers::new();
+    let _ = h.set("Content-Type", "application/json; charset=utf-8");
+    let _ = h.set("Cache-Control", "no-store");
+    let _ = h.set("Request-Id", request_id);
+    let _ = h.set("X-Request-Id", request_id);
+    let _ = h.set("Access-Control-Allow-Origin", "*");
+    let _ = h.set("Access-Control-Expose-Headers", EXPOSED);
+    h
+}
+
+/// The answer to a CORS preflight: API keys are bearer tokens, never cookies, so any origin
+/// may call.
+pub(crate) fn preflight(request_id: &str) -> worker::Result<Response> {
+    let h = base_headers(request_id);
+    h.set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")?;
+    h.set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-Id")?;
+    h.set("Access-Control-Max-Age", "86400")?;
+    Ok(Response::empty()?.with_status(204).with_headers(h))
+}
+
+pub(crate) fn json(status: u16, body: &Value, headers: Headers) -> worker::Result<Response> {
+    Ok(Response::ok(body.to_string())?.with_status(status).with_headers(headers))
+}
+
+/// An error in the envelope, for answers given before a [`crate::Call`] exists.
+pub fn error_response(err: &ApiError, request_id: &str) -> worker::Result<Response> {
+    let h = base_headers(request_id);
+    for (name, value) in &err.headers {
+        h.set(name, value)?;
+    }
+    json(err.status(), &envelope::error(err), h)
+}
+
+pub(crate) fn success_body(reply: Reply) -> Value {
+    envelope::success(reply.data, reply.meta)
+}
