@@ -37,7 +37,7 @@ export function execute(persistDir, sql) {
 
 /** Runs the admin tool (see tools/eryxon-admin) and returns its JSON answer. */
 export function admin(args) {
-  const r = spawnSync('cargo', ['run', '--quiet', '--release', '-p', 'eryxon-admin', '--', ...args], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync('cargo', ['run', '--quiet', '-p', 'eryxon-admin', '--', ...args], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`eryxon-admin ${args.join(' ')} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }

@@ -4,12 +4,11 @@
 //! the consumer acknowledges each event, which stays in the `events` outbox table, so nothing
 //! is lost and the delivery worker can pick every event up from there.
 
-use worker::{console_log, event, Context, Env, MessageBatch, MessageExt, Result};
+use worker::{event, Context, Env, MessageBatch, MessageExt, Result};
 
 #[event(queue)]
 async fn consume(batch: MessageBatch<String>, _env: Env, _ctx: Context) -> Result<()> {
     for message in batch.messages()? {
-        console_log!("event {} committed; delivery arrives with the webhooks issue", message.body());
         message.ack();
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! Reading jobs: one job with its parts and operations, and filtered pages of jobs with
 //! their parts. Every read is planned to run inside the authentication round trip.
 
-use super::{status::STATUSES, JOB_COLUMNS, JSON_COLUMNS};
+use super::{job_columns, status::STATUSES, JSON_COLUMNS};
 use crate::error::{ApiError, FieldError};
 use crate::fields::{self, Reader};
 use crate::http::Query;
@@ -22,7 +22,7 @@ const OPERATION_COLUMNS: &str = "o.id, o.part_id, o.cell_id, c.name AS cell_name
 /// The three reads behind `GET ?id=`: the job, its parts, their operations.
 pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
     vec![
-        Stmt::scoped(scope, &format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.tenant_id = {{tenant}} AND j.id = ?2"), vec![id.into()]),
+        Stmt::scoped(scope, &format!("SELECT {} FROM jobs j WHERE j.tenant_id = {{tenant}} AND j.id = ?2", job_columns("j")), vec![id.into()]),
         Stmt::scoped(
             scope,
             &format!("SELECT {PART_COLUMNS} FROM parts p WHERE p.tenant_id = {{tenant}} AND p.job_id = ?2 ORDER BY p.part_number, p.id"),
@@ -137,7 +137,7 @@ pub fn list(scope: Scope<'_>, p: &ListParams) -> Vec<Stmt> {
     paged.push(Param::Int(p.limit as i64));
     paged.push(Param::Int(p.offset as i64));
     vec![
-        Stmt::scoped(scope, &format!("SELECT {JOB_COLUMNS} {page}"), paged.clone()),
+        Stmt::scoped(scope, &format!("SELECT {} {page}", job_columns("j")), paged.clone()),
         Stmt::scoped(scope, &format!("SELECT COUNT(*) AS total FROM jobs j WHERE {filter}"), params),
         Stmt::scoped(
             scope,

@@ -2,7 +2,7 @@
 //! compare-and-set on the status read in the authentication round trip, so that two racing
 //! requests cannot both move the job.
 
-use super::{status, JOB_COLUMNS};
+use super::{job_columns, status};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::events::Event;
 use crate::fields::{self, Patch, Reader};
@@ -101,8 +101,9 @@ pub fn plan(c: &Changes, current: &Value, tenant_id: &str, now: &str, event_id: 
     params.extend(sets.into_iter().map(|(_, p)| p));
     let update = Stmt::new(
         format!(
-            "UPDATE jobs AS j SET {} WHERE j.id = ?1 AND j.tenant_id = ?2 AND j.status = ?3 RETURNING {JOB_COLUMNS}",
-            assignments.join(", ")
+            "UPDATE jobs SET {} WHERE id = ?1 AND tenant_id = ?2 AND status = ?3 RETURNING {}",
+            assignments.join(", "),
+            job_columns("")
         ),
         params,
     );
@@ -147,7 +148,7 @@ mod tests {
         let current = json!({"id": "j", "job_number": "J", "status": "in_progress", "started_at": "2026-01-15T10:00:00.000Z"});
         let (stmts, event) = plan(&c, &current, "t", "2026-01-15T16:30:00.000Z", "e".into()).unwrap();
         assert!(stmts[0].sql.contains("status = ?4, completed_at = ?5, actual_duration = ?6, updated_at = ?7"), "{}", stmts[0].sql);
-        assert!(stmts[0].sql.contains("j.status = ?3"));
+        assert!(stmts[0].sql.contains("AND status = ?3 RETURNING id, job_number"));
         assert_eq!(stmts[0].params[5], Param::Int(390));
         assert_eq!(event.data["previous_status"], "in_progress");
         let fresh = json!({"id": "j", "job_number": "J", "status": "not_started"});

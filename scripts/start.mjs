@@ -1,0 +1,37 @@
+// `npm start`: builds everything, applies migrations to the local D1 in .wrangler/state,
+// creates a demo tenant once (its key is kept beside the database), and serves the API at
+// http://127.0.0.1:8787/functions/v1/... with the queue consumer running.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from './build.mjs';
+import { admin, execute, migrate, start } from './cluster.mjs';
+import { root } from './lib.mjs';
+
+const persistDir = process.env.ERYXON_STATE ?? join(root, '.wrangler', 'state');
+const port = Number(process.env.PORT ?? 8787);
+
+build();
+mkdirSync(persistDir, { recursive: true });
+migrate(persistDir);
+const demoFile = join(persistDir, 'demo-tenant.json');
+if (!existsSync(demoFile)) {
+  const demo = admin(['tenant', 'create', '--name', 'Demo Manufacturing', '--plan', 'enterprise', '--key-name', 'demo', '--mode', 'test']);
+  execute(persistDir, demo.sql);
+  writeFileSync(demoFile, JSON.stringify({ tenant_id: demo.tenant_id, api_key: demo.api_key }, null, 2));
+}
+const demo = JSON.parse(readFileSync(demoFile, 'utf8'));
+const cluster = await start({ port, persistDir, verbose: true });
+console.log(`
+Eryxon Flow is serving at ${cluster.url}/functions/v1/
+  demo tenant: ${demo.tenant_id}
+  API key:     ${demo.api_key}
+
+  curl -H "Authorization: Bearer ${demo.api_key}" ${cluster.url}/functions/v1/api-jobs
+
+Stop with Ctrl+C.`);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    await cluster.stop();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,53 @@
+// `npm test`: everything on a fresh machine. Installs and builds what is missing, runs the
+// native unit tests, then starts the real local stack on a fresh database with seeded
+// tenants and runs the black-box tests against it over HTTP.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from './build.mjs';
+import { admin, execute, migrate, start } from './cluster.mjs';
+import { root, run } from './lib.mjs';
+
+const started = Date.now();
+const step = (name) => console.log(`\n== ${name} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+
+step('build');
+build();
+
+step('native unit tests');
+run('cargo', ['test', '-p', 'eryxon-domain', '-p', 'eryxon-admin']);
+
+step('local stack');
+const persistDir = mkdtempSync(join(tmpdir(), 'eryxon-test-'));
+migrate(persistDir);
+const seed = seedTenants();
+execute(persistDir, seed.sql);
+const cluster = await start({ port: 0, persistDir, verbose: Boolean(process.env.VERBOSE) });
+
+step('black-box tests');
+const files = readdirSync(join(root, 'tests')).filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests', f));
+const code = await new Promise((resolve) => {
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ERYXON_URL: cluster.url, ERYXON_SEED: JSON.stringify(seed.keys) },
+  });
+  child.on('exit', (c) => resolve(c ?? 1));
+});
+await cluster.stop();
+rmSync(persistDir, { recursive: true, force: true });
+step(`done, exit ${code}`);
+process.exit(code);
+
+/** Two tenants with live keys, and a revoked key of the first. */
+function seedTenants() {
+  const a = admin(['tenant', 'create', '--name', 'Tenant A', '--plan', 'pro']);
+  const b = admin(['tenant', 'create', '--name', 'Tenant B', '--plan', 'pro']);
+  const old = admin(['key', 'create', '--tenant', a.tenant_id, '--key-name', 'revoked']);
+  const revoke = admin(['key', 'revoke', '--prefix', old.key_prefix]);
+  return {
+    sql: [a.sql, b.sql, old.sql, revoke.sql].join('\n'),
+    keys: { a: a.api_key, b: b.api_key, revoked: old.api_key, tenantA: a.tenant_id, tenantB: b.tenant_id },
+  };
+}

@@ -1,0 +1,63 @@
+// The black-box tests' client. Every response is checked for what must hold everywhere:
+// a Request-Id, no 5xx, the envelope, and at most 2 D1 round trips (Server-Timing d1-rt).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+export const BASE = process.env.ERYXON_URL;
+export const SEED = JSON.parse(process.env.ERYXON_SEED ?? '{}');
+if (!BASE) throw new Error('ERYXON_URL is not set: run the tests with `npm test`');
+
+/** The D1 round trips a response reports. */
+export function roundTrips(res) {
+  const m = /d1-rt;dur=(\d+)/.exec(res.headers.get('server-timing') ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Sends a request as `key` (a tenant's key, a raw Authorization value via {authorization},
+ * or null for none) and returns { status, body, headers, res }.
+ */
+export async function api(method, path, { key = SEED.a, body, raw, headers = {}, authorization } = {}) {
+  const h = { ...headers };
+  if (authorization !== undefined) h.authorization = authorization;
+  else if (key) h.authorization = `Bearer ${key}`;
+  let payload = raw;
+  if (body !== undefined) {
+    payload = JSON.stringify(body);
+    h['content-type'] = 'application/json';
+  }
+  const res = await fetch(`${BASE}/functions/v1/${path}`, { method, headers: h, body: payload });
+  const text = await res.text();
+  assert.ok(res.status < 500, `${method} ${path} answered ${res.status}: ${text}`);
+  assert.ok(res.headers.get('request-id'), `${method} ${path} has no Request-Id`);
+  const trips = roundTrips(res);
+  if (trips !== null) assert.ok(trips <= 2, `${method} ${path} used ${trips} D1 round trips`);
+  let json = null;
+  if (text) {
+    json = JSON.parse(text);
+    assert.equal(typeof json.success, 'boolean', `${method} ${path}: no envelope: ${text}`);
+    assert.equal(json.success, res.status < 400, `${method} ${path}: success flag disagrees with ${res.status}`);
+    if (!json.success) assert.equal(json.error.statusCode, res.status);
+  }
+  return { status: res.status, body: json, headers: res.headers, res };
+}
+
+/** A job number no other test uses. */
+export const unique = (prefix = 'JOB') => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** A minimal valid nested job. */
+export function job(overrides = {}) {
+  return {
+    job_number: unique(),
+    customer: 'ACME Corp',
+    parts: [{ part_number: 'P-1', quantity: 1, operations: [{ operation_name: 'Cut', sequence: 1 }] }],
+    ...overrides,
+  };
+}
+
+/** Creates a job and returns its create response data. */
+export async function createJob(overrides = {}, key = SEED.a) {
+  const r = await api('POST', 'api-jobs', { key, body: job(overrides) });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.data;
+}

@@ -1,0 +1,114 @@
+// Tenant isolation, authentication, and the request pipeline shared by every function.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { api, BASE, createJob, job, SEED } from './client.mjs';
+
+test("another tenant's job is 404 for read, update and delete, and absent from its lists", async () => {
+  const { job_id, job_number } = await createJob({}, SEED.a);
+  const asB = { key: SEED.b };
+  const read = await api('GET', `api-jobs?id=${job_id}`, asB);
+  assert.equal(read.status, 404);
+  assert.equal(read.body.error.message, `Job with ID ${job_id} not found`);
+  assert.equal((await api('PATCH', `api-jobs?id=${job_id}`, { ...asB, body: { notes: 'mine now' } })).status, 404);
+  assert.equal((await api('DELETE', `api-jobs?id=${job_id}`, asB)).status, 404);
+  const list = await api('GET', `api-jobs?job_number=${job_number}`, asB);
+  assert.equal(list.body.data.pagination.total, 0);
+  assert.equal((await api('GET', `api-jobs?id=${job_id}`)).body.data.job.notes ?? null, null, 'A still sees its job unchanged');
+  const same = await api('POST', 'api-jobs', { ...asB, body: job({ job_number }) });
+  assert.equal(same.status, 201, 'the same job number is fine in another tenant');
+});
+
+test("a cell of another tenant cannot be referenced", async () => {
+  const a = await createJob({ parts: [{ part_number: 'A', quantity: 1, operations: [{ operation_name: 'x', cell_name: 'Private-Cell' }] }] });
+  const cellId = (await api('GET', `api-jobs?id=${a.job_id}`)).body.data.job.parts[0].operations[0].cell_id;
+  const r = await api('POST', 'api-jobs', { key: SEED.b, body: job({ parts: [{ part_number: 'A', quantity: 1, operations: [{ operation_name: 'x', cell_id: cellId }] }] }) });
+  assert.equal(r.status, 422);
+  assert.equal(r.body.error.details[0].constraint, 'FK_CONSTRAINT');
+});
+
+test('missing, malformed, unknown and revoked keys are 401 in the envelope', async () => {
+  const cases = [
+    { authorization: undefined, key: null },
+    { authorization: 'Bearer' },
+    { authorization: 'Basic dXNlcjpwYXNz' },
+    { authorization: 'Bearer not-a-key' },
+    { authorization: `Bearer ery_live_${'0'.repeat(48)}` },
+    { authorization: `Bearer ${SEED.a}x` },
+    { authorization: `Bearer ${SEED.revoked}` },
+  ];
+  for (const c of cases) {
+    for (const [method, path, body] of [['GET', 'api-jobs'], ['POST', 'api-jobs', job()], ['DELETE', 'api-jobs?id=00000000-0000-4000-8000-000000000000']]) {
+      const r = await api(method, path, { ...c, body });
+      assert.equal(r.status, 401, `${method} with ${JSON.stringify(c)}`);
+      assert.equal(r.body.error.code, 'UNAUTHORIZED');
+    }
+  }
+  const revoked = await api('GET', 'api-jobs', { key: SEED.revoked });
+  assert.equal(revoked.body.error.message, 'API key has been revoked');
+});
+
+test('bad bodies: invalid JSON and non-objects are 400, over 1 MiB is 413, nothing is written', async () => {
+  for (const raw of ['{"job_number": ', 'null', '[1,2]', '"text"', '', '{"a":1}{"b":2}']) {
+    const r = await api('POST', 'api-jobs', { raw, headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 400, raw);
+    assert.equal(r.body.error.code, 'BAD_REQUEST');
+  }
+  const big = JSON.stringify(job({ notes: 'x'.repeat(1024 * 1024) }));
+  const r = await api('POST', 'api-jobs', { raw: big, headers: { 'content-type': 'application/json' } });
+  assert.equal(r.status, 413);
+  assert.equal(r.body.error.code, 'PAYLOAD_TOO_LARGE');
+});
+
+test('hostile values never produce a 500', async () => {
+  const values = [null, true, -1, 0, 1e308, -1e308, 2 ** 63, 1.5, '', ' ', 'x'.repeat(300), '\u0000', "'; DROP TABLE jobs; --", '😀', [], {}, [null], { a: { b: [1] } }];
+  for (const v of values) {
+    for (const field of ['job_number', 'customer', 'due_date', 'priority', 'metadata', 'status', 'parts', 'current_cell_id']) {
+      await api('POST', 'api-jobs', { body: { ...job(), [field]: v } });
+    }
+    for (const field of ['part_number', 'quantity', 'material', 'file_paths', 'parent_part_number', 'operations']) {
+      await api('POST', 'api-jobs', { body: job({ parts: [{ part_number: 'A', quantity: 1, [field]: v }] }) });
+    }
+    for (const field of ['operation_name', 'sequence', 'cell_id', 'cell_name', 'estimated_time']) {
+      await api('POST', 'api-jobs', { body: job({ parts: [{ part_number: 'A', quantity: 1, operations: [{ operation_name: 'x', [field]: v }] }] }) });
+    }
+  }
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  assert.equal((await api('POST', 'api-jobs', { raw: deep })).status, 400);
+  for (const q of ['id=%', 'id=%ZZ', 'limit=1e3', 'offset=99999999999999', 'sort_by=id;drop', 'status[]=x']) await api('GET', `api-jobs?${q}`);
+});
+
+test('ids must be UUIDs: 400 UUID_FORMAT; a well-formed unknown id is 404', async () => {
+  const bad = await api('GET', 'api-jobs?id=abc-123');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.details[0].constraint, 'UUID_FORMAT');
+  assert.equal((await api('PATCH', 'api-jobs', { body: { notes: 'x' } })).status, 400, 'PATCH without id');
+  assert.equal((await api('GET', 'api-jobs?id=00000000-0000-4000-8000-000000000000')).status, 404);
+});
+
+test('405 names the allowed methods; unknown routes and functions are 404', async () => {
+  const r = await api('PUT', 'api-jobs', { body: {} });
+  assert.equal(r.status, 405);
+  assert.equal(r.body.error.code, 'METHOD_NOT_ALLOWED');
+  assert.match(r.headers.get('allow'), /GET, POST, PATCH, DELETE/);
+  assert.equal((await api('GET', 'api-jobs/nope/deeper')).status, 404);
+  const missing = await api('GET', 'api-nothing');
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.error.code, 'NOT_FOUND');
+});
+
+test('request ids are echoed when sane and minted otherwise', async () => {
+  const echoed = await api('GET', 'api-jobs?limit=1', { headers: { 'x-request-id': 'erp-sync-42' } });
+  assert.equal(echoed.headers.get('request-id'), 'erp-sync-42');
+  const minted = await api('GET', 'api-jobs?limit=1', { headers: { 'x-request-id': 'bad id with spaces' } });
+  assert.notEqual(minted.headers.get('request-id'), 'bad id with spaces');
+});
+
+test('CORS preflight answers without a key; responses expose the timing and id headers', async () => {
+  const res = await fetch(`${BASE}/functions/v1/api-jobs`, { method: 'OPTIONS', headers: { origin: 'https://erp.example', 'access-control-request-method': 'POST' } });
+  assert.equal(res.status, 204);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  assert.match(res.headers.get('access-control-allow-headers'), /Authorization/);
+  const r = await api('GET', 'api-jobs?limit=1');
+  assert.match(r.headers.get('access-control-expose-headers'), /Server-Timing/);
+  assert.match(r.headers.get('server-timing'), /d1-rt;dur=1/);
+});
