@@ -2,7 +2,7 @@
 
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::jobs::{self, create, read, update};
-use eryxon_domain::{envelope, ApiError};
+use eryxon_domain::{resource, ApiError};
 use eryxon_edge::{new_id, rows, Call, Reply};
 use serde_json::json;
 use worker::{event, Context, Env, Request, Response};
@@ -44,11 +44,11 @@ async fn get(call: &Call) -> Result<Reply, ApiError> {
 
 /// One round trip: the key check, the page, its total and the page's parts.
 async fn list(call: &Call) -> Result<Reply, ApiError> {
-    let params = read::list_params(&call.query);
-    let (_, found) = call.authenticate(|scope| params.as_ref().map(|p| read::list(scope, p)).unwrap_or_default()).await?;
-    let p = params?;
+    let query = resource::parse_list(&read::LIST, &call.query);
+    let (_, found) = call.authenticate(|scope| query.as_ref().map(|q| read::list(scope, q)).unwrap_or_default()).await?;
+    let query = query?;
     let page = read::assemble_page(rows(&found, 0), rows(&found, 2));
-    let (data, meta) = envelope::page("jobs", page, p.limit, p.offset, read::total(rows(&found, 1)));
+    let (data, meta) = query.page("jobs", page, rows(&found, 1));
     Ok(Reply::ok(data).with_meta(meta))
 }
 

@@ -25,18 +25,6 @@ pub fn error(err: &ApiError) -> Value {
     json!({ "success": false, "error": e })
 }
 
-/// A list page: rows under their plural key with the pagination beside them, and the
-/// pagination copied to `meta.pagination` (CONTRACT.md).
-pub fn page(key: &str, rows: Vec<Value>, limit: u32, offset: u32, total: u64) -> (Value, Map<String, Value>) {
-    let pagination = json!({ "limit": limit, "offset": offset, "total": total });
-    let mut data = Map::new();
-    data.insert(key.to_string(), Value::Array(rows));
-    data.insert("pagination".into(), pagination.clone());
-    let mut meta = Map::new();
-    meta.insert("pagination".into(), pagination);
-    (Value::Object(data), meta)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,13 +52,5 @@ mod tests {
     fn success_leaves_out_empty_meta() {
         let body = success(json!({"a": 1}), Map::new());
         assert_eq!(body, json!({"success": true, "data": {"a": 1}}));
-    }
-
-    #[test]
-    fn page_puts_pagination_in_data_and_meta() {
-        let (data, meta) = page("jobs", vec![json!({"id": "x"})], 100, 0, 250);
-        assert_eq!(data["pagination"]["total"], 250);
-        assert_eq!(meta["pagination"], data["pagination"]);
-        assert_eq!(data["jobs"][0]["id"], "x");
     }
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod fields;
 pub mod http;
 pub mod jobs;
+pub mod resource;
 pub mod sql;
 pub mod tenant;
 pub mod time;

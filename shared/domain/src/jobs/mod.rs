@@ -6,16 +6,13 @@ pub mod status;
 pub mod update;
 
 /// Job columns as listed and returned, in the order of the reference's examples.
-const JOB_FIELDS: &[&str] = &[
-    "id", "job_number", "customer", "status", "priority", "due_date", "due_date_override", "description", "notes",
-    "metadata", "current_cell_id", "started_at", "paused_at", "resumed_at", "completed_at", "actual_duration",
-    "created_at", "updated_at",
-];
+pub(crate) const JOB_COLUMNS: &str = "j.id, j.job_number, j.customer, j.status, j.priority, j.due_date, \
+    j.due_date_override, j.description, j.notes, j.metadata, j.current_cell_id, j.started_at, j.paused_at, \
+    j.resumed_at, j.completed_at, j.actual_duration, j.created_at, j.updated_at";
 
-/// The job columns, qualified by `alias` (as in `j.id`) or bare when it is empty.
-pub(crate) fn job_columns(alias: &str) -> String {
-    let dot = if alias.is_empty() { String::new() } else { format!("{alias}.") };
-    JOB_FIELDS.iter().map(|f| format!("{dot}{f}")).collect::<Vec<_>>().join(", ")
+/// The job columns without their `j.` (for `RETURNING`, which takes no alias).
+pub(crate) fn bare_job_columns() -> String {
+    JOB_COLUMNS.replace("j.", "")
 }
 
 /// Columns that hold JSON text and are returned as JSON.

@@ -2,7 +2,7 @@
 //! compare-and-set on the status read in the authentication round trip, so that two racing
 //! requests cannot both move the job.
 
-use super::{job_columns, status};
+use super::{bare_job_columns, status};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::events::Event;
 use crate::fields::{self, Patch, Reader};
@@ -103,7 +103,7 @@ pub fn plan(c: &Changes, current: &Value, tenant_id: &str, now: &str, event_id: 
         format!(
             "UPDATE jobs SET {} WHERE id = ?1 AND tenant_id = ?2 AND status = ?3 RETURNING {}",
             assignments.join(", "),
-            job_columns("")
+            bare_job_columns()
         ),
         params,
     );

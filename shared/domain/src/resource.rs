@@ -1,0 +1,530 @@
+//! What most entities share, declared once: the columns a body may set, the references
+//! (foreign keys) checked inside the authentication round trip, and lists with filters,
+//! sorting and pagination. Entity modules declare their specs and add their own rules.
+
+use crate::error::{ApiError, Constraint, FieldError};
+use crate::fields::{self, Patch, Problem, Reader};
+use crate::http::Query;
+use crate::sql::{like_contains, Param, Scope, Stmt};
+use serde_json::{json, Map, Value};
+
+pub const DEFAULT_LIMIT: u32 = 100;
+pub const MAX_LIMIT: u32 = 1000;
+
+/// What a column accepts.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Text(usize, usize),
+    Integer(i64, i64),
+    Number(f64, f64),
+    Boolean,
+    OneOf(&'static [&'static str], &'static [(&'static str, &'static str)]),
+    Date,
+    /// A JSON object, stored as its text.
+    Object,
+    /// An array of strings, stored as its JSON text.
+    StringList,
+    /// The id of a row of this table in the caller's tenant.
+    Ref(&'static str),
+}
+
+impl Kind {
+    fn convert(self, v: &Value) -> Result<Param, Problem> {
+        Ok(match self {
+            Kind::Text(min, max) => fields::text(min, max)(v)?.into(),
+            Kind::Integer(min, max) => fields::integer(min, max)(v)?.into(),
+            Kind::Number(min, max) => fields::number(min, max)(v)?.into(),
+            Kind::Boolean => v.as_bool().ok_or_else(|| (Constraint::TypeMismatch, format!("must be a boolean, got {}", fields::type_name(v))))?.into(),
+            Kind::OneOf(allowed, aliases) => fields::one_of(allowed, aliases)(v)?.into(),
+            Kind::Date => fields::date(v)?.into(),
+            Kind::Object => fields::json_object(v)?.into(),
+            Kind::StringList => fields::string_list(v)?.into(),
+            Kind::Ref(_) => fields::reference(v)?.into(),
+        })
+    }
+}
+
+/// A column a request body may set.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub kind: Kind,
+    pub required: bool,
+    /// Whether PATCH may change it.
+    pub patch: bool,
+}
+
+impl Column {
+    pub const fn new(name: &'static str, kind: Kind) -> Column {
+        Column { name, aliases: &[], kind, required: false, patch: true }
+    }
+    pub const fn required(mut self) -> Column {
+        self.required = true;
+        self
+    }
+    pub const fn fixed(mut self) -> Column {
+        self.patch = false;
+        self
+    }
+    pub const fn alias(mut self, aliases: &'static [&'static str]) -> Column {
+        self.aliases = aliases;
+        self
+    }
+    fn names(&self) -> Vec<&'static str> {
+        std::iter::once(self.name).chain(self.aliases.iter().copied()).collect()
+    }
+}
+
+/// A reference a body makes, checked against its table within the tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ref {
+    pub path: String,
+    pub name: &'static str,
+    pub table: &'static str,
+    pub id: String,
+    pub entity: &'static str,
+    pub index: usize,
+}
+
+/// The values a body sets, and the references among them.
+#[derive(Debug, Default, Clone)]
+pub struct Values {
+    pub sets: Vec<(&'static str, Param)>,
+    pub refs: Vec<Ref>,
+}
+
+impl Values {
+    pub fn get(&self, col: &str) -> Option<&Param> {
+        self.sets.iter().find(|(c, _)| *c == col).map(|(_, p)| p)
+    }
+
+    pub fn text(&self, col: &str) -> Option<&str> {
+        match self.get(col) {
+            Some(Param::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn set(&mut self, col: &'static str, p: Param) {
+        match self.sets.iter_mut().find(|(c, _)| *c == col) {
+            Some(slot) => slot.1 = p,
+            None => self.sets.push((col, p)),
+        }
+    }
+
+    /// The values as a JSON object, for responses and events.
+    pub fn shown(&self) -> Map<String, Value> {
+        self.sets
+            .iter()
+            .map(|(c, p)| {
+                let v = match p {
+                    Param::Null => Value::Null,
+                    Param::Text(s) if s.starts_with('{') || s.starts_with('[') => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
+                    Param::Text(s) => json!(s),
+                    Param::Int(i) => json!(i),
+                    Param::Real(f) => json!(f),
+                };
+                ((*c).to_string(), v)
+            })
+            .collect()
+    }
+}
+
+/// Reads the columns of a create body: required ones must be there, the others may be.
+pub fn parse_create(r: &Reader<'_>, cols: &[Column], entity: &'static str, index: usize, errs: &mut Vec<FieldError>) -> Values {
+    let mut out = Values::default();
+    for c in cols {
+        let names = c.names();
+        let conv = |v: &Value| c.kind.convert(v);
+        let value = if c.required { r.required(errs, &names, conv) } else { r.optional(errs, &names, conv) };
+        if let Some(p) = value {
+            note_ref(r, c, &p, entity, index, &mut out.refs);
+            out.sets.push((c.name, p));
+        }
+    }
+    out
+}
+
+/// Reads the columns of a PATCH body: only patchable ones, `null` clears (a required column
+/// cannot be cleared).
+pub fn parse_patch(r: &Reader<'_>, cols: &[Column], entity: &'static str, errs: &mut Vec<FieldError>) -> Values {
+    let mut out = Values::default();
+    for c in cols.iter().filter(|c| c.patch) {
+        match r.patch(errs, &c.names(), |v: &Value| c.kind.convert(v)) {
+            Patch::Absent => {}
+            Patch::Null if c.required => errs.push(r.error(c.name, Constraint::NotNull, format!("{} cannot be null", c.name), Value::Null)),
+            Patch::Null => out.sets.push((c.name, Param::Null)),
+            Patch::Set(p) => {
+                note_ref(r, c, &p, entity, 0, &mut out.refs);
+                out.sets.push((c.name, p));
+            }
+        }
+    }
+    out
+}
+
+/// The names a body may use for these columns (for `meta.ignored_fields`).
+pub fn known_names(cols: &[Column], extra: &[&'static str]) -> Vec<&'static str> {
+    cols.iter().flat_map(|c| c.names()).chain(extra.iter().copied()).collect()
+}
+
+fn note_ref(r: &Reader<'_>, c: &Column, p: &Param, entity: &'static str, index: usize, refs: &mut Vec<Ref>) {
+    if let (Kind::Ref(table), Param::Text(id)) = (c.kind, p) {
+        refs.push(Ref { path: r.path_of(c.name), name: c.name, table, id: id.clone(), entity, index });
+    }
+}
+
+/// One statement that tells which referenced ids exist in the tenant, whatever their tables:
+/// rows of (`tbl`, `id`). Table names come from static specs, never from input.
+pub fn check_refs(scope: Scope<'_>, refs: &[Ref]) -> Stmt {
+    let mut tables: Vec<&str> = refs.iter().map(|r| r.table).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    if tables.is_empty() {
+        return Stmt::scoped(scope, "SELECT NULL AS tbl, NULL AS id WHERE {tenant} IS NULL AND 0", vec![]);
+    }
+    let mut params = vec![];
+    let parts: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            let ids: Vec<&str> = refs.iter().filter(|r| r.table == *t).map(|r| r.id.as_str()).collect();
+            params.push(json!(ids).to_string().into());
+            format!("SELECT '{t}' AS tbl, id FROM {t} WHERE tenant_id = {{tenant}} AND id IN (SELECT value FROM json_each(?{}))", params.len() + 1)
+        })
+        .collect();
+    Stmt::scoped(scope, &parts.join(" UNION ALL "), params)
+}
+
+/// FK_CONSTRAINT errors for the references [`check_refs`] did not find.
+pub fn missing_refs(refs: &[Ref], found: &[Value]) -> Vec<FieldError> {
+    let exists = |r: &Ref| found.iter().any(|f| f["tbl"] == r.table && f["id"] == r.id.as_str());
+    refs.iter()
+        .filter(|r| !exists(r))
+        .map(|r| {
+            FieldError::new(r.path.clone(), Constraint::FkConstraint, format!("Foreign key {} references non-existent record: {}", r.name, r.id), json!(r.id))
+                .on(r.entity, r.index)
+        })
+        .collect()
+}
+
+/// A list filter: the query parameter, its SQL clause (`#` is where its value goes), and
+/// how its value is read.
+#[derive(Debug, Clone, Copy)]
+pub struct Filter {
+    pub param: &'static str,
+    pub clause: &'static str,
+    pub kind: FilterKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum FilterKind {
+    Exact,
+    Contains,
+    OneOf(&'static [&'static str], &'static [(&'static str, &'static str)]),
+    Boolean,
+}
+
+/// How an entity is listed.
+#[derive(Debug, Clone, Copy)]
+pub struct ListSpec {
+    /// `FROM` clause, joins included.
+    pub from: &'static str,
+    /// The tenant column of the listed table, e.g. `p.tenant_id`.
+    pub tenant: &'static str,
+    /// The listed table's id column, the sort's tiebreak.
+    pub id: &'static str,
+    pub columns: &'static str,
+    pub filters: &'static [Filter],
+    /// `sort_by` values and the SQL they sort by; the first is the default.
+    pub sorts: &'static [(&'static str, &'static str)],
+    pub default_desc: bool,
+}
+
+/// A validated list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    clauses: Vec<(&'static str, Param)>,
+    sort: &'static str,
+    pub descending: bool,
+    pub limit: u32,
+    pub offset: u32,
+    pub count: bool,
+}
+
+/// Reads a list's query: filters, `sort_by`, `sort_order`, `limit` (default 100, capped at
+/// 1000), `offset`, `include_count` (default true). A bad value of a known parameter is 400
+/// with every such field; unknown parameters are ignored.
+pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
+    let mut errs = vec![];
+    let mut map = Map::new();
+    for name in spec.filters.iter().map(|f| f.param).chain(["sort_by", "sort_order", "limit", "offset", "include_count"]) {
+        if let Some(v) = q.get(name) {
+            map.insert(name.into(), Value::String(v.into()));
+        }
+    }
+    let r = Reader::root(&map, "query");
+    let mut clauses = vec![];
+    for f in spec.filters {
+        let value = match f.kind {
+            FilterKind::Exact => r.optional(&mut errs, &[f.param], fields::text(1, 255)).map(Param::from),
+            FilterKind::Contains => r.optional(&mut errs, &[f.param], fields::text(0, 255)).filter(|s| !s.is_empty()).map(|s| like_contains(&s).into()),
+            FilterKind::OneOf(allowed, aliases) => r.optional(&mut errs, &[f.param], fields::one_of(allowed, aliases)).map(Param::from),
+            FilterKind::Boolean => r.optional(&mut errs, &[f.param], flag).map(Param::from),
+        };
+        if let Some(p) = value {
+            clauses.push((f.clause, p));
+        }
+    }
+    let sort_by = r.optional(&mut errs, &["sort_by"], |v: &Value| {
+        let s = v.as_str().unwrap_or_default();
+        match spec.sorts.iter().find(|(name, _)| *name == s) {
+            Some((_, sql)) => Ok(*sql),
+            None => Err((Constraint::EnumConstraint, format!("must be one of: {}", spec.sorts.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")))),
+        }
+    });
+    let order = r.optional(&mut errs, &["sort_order"], fields::one_of(&["asc", "desc"], &[]));
+    let limit = r.optional(&mut errs, &["limit"], numeric(1, i64::MAX));
+    let offset = r.optional(&mut errs, &["offset"], numeric(0, u32::MAX as i64));
+    let count = r.optional(&mut errs, &["include_count"], flag);
+    if !errs.is_empty() {
+        return Err(ApiError::bad_query(errs));
+    }
+    let sort = sort_by.unwrap_or(spec.sorts[0].1);
+    Ok(ListQuery {
+        clauses,
+        sort,
+        descending: order.map_or(spec.default_desc, |o| o == "desc"),
+        limit: limit.map_or(DEFAULT_LIMIT, |l| l.min(MAX_LIMIT as i64) as u32),
+        offset: offset.unwrap_or(0) as u32,
+        count: count.unwrap_or(true),
+    })
+}
+
+/// Query-string numbers and booleans arrive as text.
+fn numeric(min: i64, max: i64) -> impl Fn(&Value) -> Result<i64, Problem> {
+    move |v| {
+        let parsed = v.as_str().and_then(|s| s.trim().parse::<i64>().ok()).map(Value::from).unwrap_or_else(|| v.clone());
+        fields::integer(min, max)(&parsed)
+    }
+}
+
+fn flag(v: &Value) -> Result<bool, Problem> {
+    match v.as_str() {
+        Some("true") | Some("1") => Ok(true),
+        Some("false") | Some("0") => Ok(false),
+        _ => Err((Constraint::TypeMismatch, "must be true or false".into())),
+    }
+}
+
+impl ListQuery {
+    /// `WHERE` and `ORDER BY ... LIMIT ... OFFSET` with their parameters (from `?2`), and the
+    /// number of parameters the `WHERE` alone uses.
+    fn sql(&self, spec: &ListSpec) -> (String, String, Vec<Param>, usize) {
+        let mut filter = format!("{} = {{tenant}}", spec.tenant);
+        let mut params = vec![];
+        for (clause, p) in &self.clauses {
+            params.push(p.clone());
+            filter.push_str(" AND ");
+            filter.push_str(&clause.replace('#', &format!("?{}", params.len() + 1)));
+        }
+        let filtered = params.len();
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        let tail = format!("ORDER BY {} {dir}, {} {dir} LIMIT ?{} OFFSET ?{}", self.sort, spec.id, filtered + 2, filtered + 3);
+        params.push(Param::Int(self.limit as i64));
+        params.push(Param::Int(self.offset as i64));
+        (filter, tail, params, filtered)
+    }
+
+    /// The page and its total: two reads for the authentication round trip.
+    pub fn stmts(&self, spec: &ListSpec, scope: Scope<'_>) -> Vec<Stmt> {
+        let (filter, tail, params, filtered) = self.sql(spec);
+        let count = if self.count {
+            format!("SELECT COUNT(*) AS total FROM {} WHERE {filter}", spec.from)
+        } else {
+            "SELECT NULL AS total WHERE {tenant} IS NOT NULL OR 1".to_string()
+        };
+        let count_params = if self.count { params[..filtered].to_vec() } else { vec![] };
+        vec![
+            Stmt::scoped(scope, &format!("SELECT {} FROM {} WHERE {filter} {tail}", spec.columns, spec.from), params),
+            Stmt::scoped(scope, &count, count_params),
+        ]
+    }
+
+    /// A read of the page's children: `sql` names the page's ids as `{page}`, e.g.
+    /// `SELECT ... FROM parts p WHERE p.job_id IN ({page})`.
+    pub fn children(&self, spec: &ListSpec, scope: Scope<'_>, sql: &str) -> Stmt {
+        let (filter, tail, params, _) = self.sql(spec);
+        let page = format!("SELECT {} FROM {} WHERE {filter} {tail}", spec.id, spec.from);
+        Stmt::scoped(scope, &sql.replace("{page}", &page), params)
+    }
+
+    /// The pagination of the answer; `total` is null when the count was not asked for.
+    pub fn page(&self, key: &str, rows: Vec<Value>, total_rows: &[Value]) -> (Value, Map<String, Value>) {
+        let total = total_rows.first().and_then(|r| r.get("total")).cloned().unwrap_or(Value::Null);
+        let pagination = json!({ "limit": self.limit, "offset": self.offset, "total": total });
+        let mut data = Map::new();
+        data.insert(key.into(), Value::Array(rows));
+        data.insert("pagination".into(), pagination.clone());
+        let mut meta = Map::new();
+        meta.insert("pagination".into(), pagination);
+        (Value::Object(data), meta)
+    }
+}
+
+/// `INSERT INTO table (cols) VALUES (...) RETURNING returning`, with `ON CONFLICT DO NOTHING`
+/// so that a unique clash answers with no row instead of an error.
+pub fn insert(table: &str, sets: &[(&'static str, Param)], returning: &str) -> Stmt {
+    let names: Vec<&str> = sets.iter().map(|(n, _)| *n).collect();
+    let slots: Vec<String> = (1..=sets.len()).map(|i| format!("?{i}")).collect();
+    Stmt::new(
+        format!("INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING {returning}", names.join(", "), slots.join(", ")),
+        sets.iter().map(|(_, p)| p.clone()).collect(),
+    )
+}
+
+/// `UPDATE table SET ... WHERE id = ?1 AND tenant_id = ?2 [AND extra] RETURNING returning`;
+/// `extra` may use `?3` for `extra_param`.
+pub fn update(table: &str, id: &str, tenant_id: &str, sets: &[(&'static str, Param)], extra: Option<(&str, Param)>, returning: &str) -> Stmt {
+    let mut params: Vec<Param> = vec![id.into(), tenant_id.into()];
+    let mut cond = String::from("id = ?1 AND tenant_id = ?2");
+    if let Some((sql, p)) = extra {
+        params.push(p);
+        cond.push_str(" AND ");
+        cond.push_str(sql);
+    }
+    let base = params.len();
+    let assignments: Vec<String> = sets.iter().enumerate().map(|(i, (c, _))| format!("{c} = ?{}", base + i + 1)).collect();
+    params.extend(sets.iter().map(|(_, p)| p.clone()));
+    Stmt::new(format!("UPDATE {table} SET {} WHERE {cond} RETURNING {returning}", assignments.join(", ")), params)
+}
+
+/// `DELETE FROM table WHERE id = ?1 AND tenant_id = ?2 RETURNING id`.
+pub fn delete(table: &str, tenant_id: &str, id: &str) -> Stmt {
+    Stmt::new(format!("DELETE FROM {table} WHERE id = ?1 AND tenant_id = ?2 RETURNING id"), vec![id.into(), tenant_id.into()])
+}
+
+/// A database row as the API returns it: JSON text columns become JSON, 0/1 flags booleans.
+pub fn decode(row: &Value, json_cols: &[&str], bool_cols: &[&str]) -> Value {
+    let mut row = row.clone();
+    if let Some(obj) = row.as_object_mut() {
+        for col in json_cols {
+            if let Some(Value::String(text)) = obj.get(*col) {
+                let parsed = serde_json::from_str(text).unwrap_or(Value::Null);
+                obj.insert((*col).to_string(), parsed);
+            }
+        }
+        for col in bool_cols {
+            if let Some(n) = obj.get(*col).and_then(Value::as_f64) {
+                obj.insert((*col).to_string(), Value::Bool(n != 0.0));
+            }
+        }
+    }
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: &[Column] = &[
+        Column::new("name", Kind::Text(1, 255)).required(),
+        Column::new("cell_id", Kind::Ref("cells")),
+        Column::new("done", Kind::Boolean),
+        Column::new("part_id", Kind::Ref("parts")).required().fixed(),
+    ];
+
+    const SPEC: ListSpec = ListSpec {
+        from: "things t",
+        tenant: "t.tenant_id",
+        id: "t.id",
+        columns: "t.id, t.name",
+        filters: &[
+            Filter { param: "name", clause: "t.name LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+            Filter { param: "status", clause: "t.status = #", kind: FilterKind::OneOf(&["a", "b"], &[]) },
+            Filter { param: "done", clause: "t.done = #", kind: FilterKind::Boolean },
+        ],
+        sorts: &[("created_at", "t.created_at"), ("name", "t.name")],
+        default_desc: true,
+    };
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn create_reads_required_optional_and_refs() {
+        let b = obj(json!({"name": " Saw ", "cell_id": "c1", "done": true}));
+        let mut errs = vec![];
+        let v = parse_create(&Reader::root(&b, "thing"), COLS, "thing", 0, &mut errs);
+        assert_eq!(errs.len(), 1, "part_id is required");
+        assert_eq!(errs[0].field, "part_id");
+        assert_eq!(v.text("name"), Some("Saw"));
+        assert_eq!(v.get("done"), Some(&Param::Int(1)));
+        assert_eq!(v.refs[0].table, "cells");
+    }
+
+    #[test]
+    fn patch_skips_fixed_columns_and_refuses_clearing_required_ones() {
+        let b = obj(json!({"name": null, "cell_id": null, "part_id": "p"}));
+        let mut errs = vec![];
+        let v = parse_patch(&Reader::root(&b, "thing"), COLS, "thing", &mut errs);
+        assert_eq!(errs[0].constraint, Constraint::NotNull);
+        assert_eq!(v.sets, vec![("cell_id", Param::Null)]);
+    }
+
+    #[test]
+    fn refs_are_checked_in_one_statement_and_missing_ones_named() {
+        let refs = vec![
+            Ref { path: "cell_id".into(), name: "cell_id", table: "cells", id: "c1".into(), entity: "op", index: 0 },
+            Ref { path: "assigned_operator_id".into(), name: "assigned_operator_id", table: "users", id: "u1".into(), entity: "op", index: 0 },
+        ];
+        let s = check_refs(Scope::Tenant("t"), &refs);
+        assert!(s.sql.contains("UNION ALL"));
+        assert_eq!(s.params.len(), 3);
+        let errs = missing_refs(&refs, &[json!({"tbl": "cells", "id": "c1"})]);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].message, "Foreign key assigned_operator_id references non-existent record: u1");
+        assert!(check_refs(Scope::Tenant("t"), &[]).sql.contains("AND 0"));
+    }
+
+    #[test]
+    fn list_query_builds_filters_sort_and_page() {
+        let q = Query::from_url("http://x/?name=a_b&status=b&done=true&sort_by=name&sort_order=asc&limit=10&offset=5&other=1");
+        let lq = parse_list(&SPEC, &q).unwrap();
+        let s = lq.stmts(&SPEC, Scope::Tenant("t"));
+        assert_eq!(
+            s[0].sql,
+            "SELECT t.id, t.name FROM things t WHERE t.tenant_id = ?1 AND t.name LIKE ?2 ESCAPE '\\' AND t.status = ?3 AND t.done = ?4 ORDER BY t.name ASC, t.id ASC LIMIT ?5 OFFSET ?6"
+        );
+        assert_eq!(s[0].params[1], Param::Text("%a\\_b%".into()));
+        assert_eq!(s[1].params.len(), 4);
+        let c = lq.children(&SPEC, Scope::Tenant("t"), "SELECT x FROM kids k WHERE k.thing_id IN ({page})");
+        assert!(c.sql.contains("k.thing_id IN (SELECT t.id FROM things t WHERE"));
+    }
+
+    #[test]
+    fn list_query_refuses_bad_values_and_can_skip_the_count() {
+        let e = parse_list(&SPEC, &Query::from_url("http://x/?status=c&done=maybe&sort_by=x&limit=0")).unwrap_err();
+        assert_eq!(e.status(), 400);
+        assert_eq!(e.details.unwrap().as_array().unwrap().len(), 4);
+        let lq = parse_list(&SPEC, &Query::from_url("http://x/?include_count=false")).unwrap();
+        let (data, _) = lq.page("things", vec![], &[json!({"total": null})]);
+        assert!(data["pagination"]["total"].is_null());
+        assert!(lq.stmts(&SPEC, Scope::Tenant("t"))[1].params.len() == 1);
+    }
+
+    #[test]
+    fn update_numbers_its_assignments_after_the_condition() {
+        let s = update("cells", "i", "t", &[("name", "x".into())], Some(("status = ?3", "a".into())), "id");
+        assert_eq!(s.sql, "UPDATE cells SET name = ?4 WHERE id = ?1 AND tenant_id = ?2 AND status = ?3 RETURNING id");
+        let s = update("cells", "i", "t", &[("name", "x".into())], None, "id");
+        assert_eq!(s.sql, "UPDATE cells SET name = ?3 WHERE id = ?1 AND tenant_id = ?2 RETURNING id");
+    }
+
+    #[test]
+    fn decode_turns_json_text_and_flags_into_json() {
+        let row = decode(&json!({"m": "{\"a\":1}", "done": 1.0, "x": "t"}), &["m"], &["done"]);
+        assert_eq!(row, json!({"m": {"a": 1}, "done": true, "x": "t"}));
+    }
+}
