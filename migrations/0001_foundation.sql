@@ -1,5 +1,5 @@
--- Foundation: tenants, API keys, the job -> part -> operation hierarchy, cells, and the event
--- outbox. Every tenant-owned table has UNIQUE (tenant_id, id) so that child tables reference
+-- Foundation: tenants, API keys, users, the job -> part -> operation -> substep hierarchy,
+-- cells, materials, and the event outbox. Every tenant-owned table has UNIQUE (tenant_id, id) so that child tables reference
 -- their parent through (tenant_id, parent_id): the database itself refuses a row that points
 -- into another tenant. Timestamps are RFC 3339 UTC text with milliseconds (text order is time
 -- order). Minutes are NUMERIC: whole minutes stay integers, fractions stay exact enough.
@@ -29,11 +29,43 @@ CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id);
 CREATE TABLE cells (
   id         TEXT PRIMARY KEY,
   tenant_id  TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-  name       TEXT NOT NULL COLLATE NOCASE,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL,
+  name        TEXT NOT NULL COLLATE NOCASE,
+  description TEXT,
+  active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL,
   UNIQUE (tenant_id, id),
   -- ERP routings name work centers; names are unique per tenant, ignoring (ASCII) case.
+  UNIQUE (tenant_id, name)
+);
+
+-- The people of a tenant: operators on the shop floor and admins. Operations' assigned
+-- operator and lifecycle calls' user_id point here. A person who has worked is deactivated,
+-- not deleted.
+CREATE TABLE users (
+  id          TEXT PRIMARY KEY,
+  tenant_id   TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  full_name   TEXT NOT NULL,
+  email       TEXT COLLATE NOCASE,
+  employee_id TEXT COLLATE NOCASE,
+  role        TEXT NOT NULL DEFAULT 'operator' CHECK (role IN ('admin', 'operator')),
+  active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL,
+  UNIQUE (tenant_id, id),
+  UNIQUE (tenant_id, email),
+  UNIQUE (tenant_id, employee_id)
+);
+
+-- The tenant's material catalog (a part's material_id).
+CREATE TABLE materials (
+  id          TEXT PRIMARY KEY,
+  tenant_id   TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  name        TEXT NOT NULL COLLATE NOCASE,
+  description TEXT,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL,
+  UNIQUE (tenant_id, id),
   UNIQUE (tenant_id, name)
 );
 
@@ -74,6 +106,7 @@ CREATE TABLE parts (
   parent_part_id  TEXT REFERENCES parts (id) ON DELETE SET NULL,
   part_number     TEXT NOT NULL,
   material        TEXT,
+  material_id     TEXT,
   quantity        INTEGER NOT NULL CHECK (quantity >= 1),
   status          TEXT NOT NULL DEFAULT 'not_started'
                   CHECK (status IN ('not_started', 'in_progress', 'on_hold', 'completed')),
@@ -92,9 +125,12 @@ CREATE TABLE parts (
   -- Part numbers are unique within their job (the reference's rule).
   UNIQUE (job_id, part_number),
   FOREIGN KEY (tenant_id, job_id) REFERENCES jobs (tenant_id, id) ON DELETE CASCADE,
-  FOREIGN KEY (tenant_id, current_cell_id) REFERENCES cells (tenant_id, id)
+  FOREIGN KEY (tenant_id, current_cell_id) REFERENCES cells (tenant_id, id),
+  FOREIGN KEY (tenant_id, material_id) REFERENCES materials (tenant_id, id)
 );
 CREATE INDEX parts_by_tenant_status ON parts (tenant_id, status);
+CREATE INDEX parts_by_tenant_created ON parts (tenant_id, created_at, id);
+CREATE INDEX parts_by_material ON parts (tenant_id, material_id);
 CREATE INDEX parts_by_parent ON parts (parent_part_id);
 
 CREATE TABLE operations (
@@ -102,6 +138,7 @@ CREATE TABLE operations (
   tenant_id             TEXT NOT NULL,
   part_id               TEXT NOT NULL,
   cell_id               TEXT,
+  assigned_operator_id  TEXT,
   operation_name        TEXT NOT NULL,
   sequence              INTEGER NOT NULL CHECK (sequence >= 1),
   status                TEXT NOT NULL DEFAULT 'not_started'
@@ -121,10 +158,30 @@ CREATE TABLE operations (
   UNIQUE (tenant_id, id),
   UNIQUE (part_id, sequence),
   FOREIGN KEY (tenant_id, part_id) REFERENCES parts (tenant_id, id) ON DELETE CASCADE,
-  FOREIGN KEY (tenant_id, cell_id) REFERENCES cells (tenant_id, id)
+  FOREIGN KEY (tenant_id, cell_id) REFERENCES cells (tenant_id, id),
+  FOREIGN KEY (tenant_id, assigned_operator_id) REFERENCES users (tenant_id, id)
 );
 CREATE INDEX operations_by_tenant_cell ON operations (tenant_id, cell_id);
 CREATE INDEX operations_by_tenant_status ON operations (tenant_id, status);
+CREATE INDEX operations_by_tenant_created ON operations (tenant_id, created_at, id);
+CREATE INDEX operations_by_operator ON operations (tenant_id, assigned_operator_id);
+
+-- Checklist steps of an operation.
+CREATE TABLE substeps (
+  id           TEXT PRIMARY KEY,
+  tenant_id    TEXT NOT NULL,
+  operation_id TEXT NOT NULL,
+  description  TEXT NOT NULL,
+  sequence     INTEGER NOT NULL CHECK (sequence >= 1),
+  completed    INTEGER NOT NULL DEFAULT 0 CHECK (completed IN (0, 1)),
+  completed_at TEXT,
+  notes        TEXT,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  UNIQUE (tenant_id, id),
+  UNIQUE (operation_id, sequence),
+  FOREIGN KEY (tenant_id, operation_id) REFERENCES operations (tenant_id, id) ON DELETE CASCADE
+);
 
 -- The outbox: an event row is written in the same atomic batch as the change it reports.
 CREATE TABLE events (

@@ -69,12 +69,16 @@ test('PATCH status follows the machine; a refused move is 409 and changes nothin
   assert.equal((await api('PATCH', `api-jobs?id=${job_id}`, { body: { status: 'in_progress' } })).status, 409);
 });
 
-test('racing status changes: one compare-and-set wins', async () => {
+test('racing status changes: one compare-and-set wins, the rest are 409 or see the result', async () => {
+  // A request that reads the job after the winner committed finds it in_progress already and
+  // is an idempotent no-op (200); one that read it before and lost the compare-and-set is 409.
   const { job_id } = await createJob();
   const results = await Promise.all(Array.from({ length: 6 }, () => api('PATCH', `api-jobs?id=${job_id}`, { body: { status: 'in_progress' } })));
-  const ok = results.filter((r) => r.status === 200);
-  assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.status)));
-  assert.ok(results.every((r) => r.status === 200 || r.status === 409));
+  assert.ok(results.every((r) => r.status === 200 || r.status === 409), JSON.stringify(results.map((r) => r.status)));
+  const starts = new Set(results.filter((r) => r.status === 200).map((r) => r.body.data.job.started_at));
+  assert.equal(starts.size, 1, 'exactly one start happened');
+  const job = (await api('GET', `api-jobs?id=${job_id}`)).body.data.job;
+  assert.deepEqual([job.status, job.started_at], ['in_progress', [...starts][0]]);
 });
 
 test('PATCH validates every field, clears with null, and reports ignored fields', async () => {

@@ -61,7 +61,7 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
     let plan = parsed.check(rows(&found, 0), rows(&found, 1))?.plan(&caller.tenant_id, &call.now().rfc3339(), new_id);
     let written = call.write(&plan.stmts).await?;
     plan.confirm(rows(&written, 0))?;
-    call.publish(std::slice::from_ref(&plan.event)).await;
+    call.publish_written(&plan.stmts).await;
     Ok(Reply::created(plan.response).ignoring(ignored))
 }
 
@@ -72,10 +72,10 @@ async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![update::preload(scope, id)]).unwrap_or_default()).await?;
     let (id, changes) = (id?, changes?);
     let current = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
-    let (stmts, event) = update::plan(&changes, current, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
+    let (stmts, _) = update::plan(&changes, current, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
     let written = call.write(&stmts).await?;
     let job = rows(&written, 0).first().ok_or_else(|| ApiError::conflict("The job changed while this request ran; read it again and retry"))?;
-    call.publish(&[event]).await;
+    call.publish_written(&stmts).await;
     Ok(Reply::ok(json!({ "job": read::decode(job) })).ignoring(changes.ignored))
 }
 

@@ -7,7 +7,9 @@
 //! answer. The edge crate only carries those values to D1 and back.
 
 pub mod api_key;
+pub mod catalog;
 pub mod envelope;
+pub mod entity;
 pub mod error;
 pub mod events;
 pub mod fields;

@@ -2,7 +2,6 @@
 
 use crate::db::Db;
 use crate::reply::{self, Reply};
-use eryxon_domain::events::Event;
 use eryxon_domain::http::{self, Method, Query};
 use eryxon_domain::sql::{Scope, Stmt};
 use eryxon_domain::tenant::{self, Caller};
@@ -92,13 +91,15 @@ impl Call {
         self.db()?.batch(stmts, &self.request_id).await
     }
 
-    /// Hands committed events to the delivery queue. The event rows are already in the outbox
-    /// in the same write as their change, so a failed send delays delivery but loses nothing.
-    pub async fn publish(&self, events: &[Event]) {
+    /// Hands the events that `stmts`, just committed, wrote to the outbox to the delivery
+    /// queue. The event rows are already in the outbox in the same write as their change, so
+    /// a failed send delays delivery but loses nothing. The ids are read back from the
+    /// statements themselves, so a plan need not hand its events around separately.
+    pub async fn publish_written(&self, stmts: &[Stmt]) {
         let Ok(queue) = self.env.queue("EVENTS") else { return };
-        for event in events {
-            if let Err(e) = queue.send(event.id.clone()).await {
-                console_error!("[{}] queue send of event {} failed: {e:?}", self.request_id, event.id);
+        for id in eryxon_domain::events::ids_in(stmts) {
+            if let Err(e) = queue.send(id.clone()).await {
+                console_error!("[{}] queue send of event {id} failed: {e:?}", self.request_id);
             }
         }
     }

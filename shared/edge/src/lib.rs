@@ -5,6 +5,7 @@
 //! (one D1 round trip that also runs the handler's reads), writes (one atomic batch), and
 //! answers with [`Call::respond`].
 
+pub mod catalog;
 mod call;
 mod db;
 mod reply;

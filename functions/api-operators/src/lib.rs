@@ -1,0 +1,3 @@
+//! `api-operators`: list, get, create, PATCH and DELETE; the rules are `eryxon_domain::catalog::OPERATORS`.
+
+eryxon_edge::catalog_worker!("api-operators", eryxon_domain::catalog::OPERATORS);

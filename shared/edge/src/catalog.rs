@@ -1,0 +1,97 @@
+//! The requests of a catalog entity ([`Entity`]): list, get, create, PATCH, DELETE. The
+//! rules are the entity's (domain); this only sequences the round trips.
+
+use crate::{new_id, rows, Call, Reply};
+use eryxon_domain::entity::Entity;
+use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::{resource, ApiError};
+
+/// Routes a request of `/functions/v1/<entity function>`.
+pub async fn serve(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+    if call.action.as_deref() != Some("") {
+        return Err(call.no_route());
+    }
+    match call.method {
+        Method::Get if call.query.get("id").is_some() => get(call, e).await,
+        Method::Get => list(call, e).await,
+        Method::Post => create(call, e).await,
+        Method::Patch => patch(call, e).await,
+        Method::Delete => delete(call, e).await,
+        m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
+    }
+}
+
+async fn get(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![e.get(scope, id)]).unwrap_or_default()).await?;
+    let id = id?;
+    Ok(Reply::ok(e.found(rows(&found, 0), &id)?))
+}
+
+async fn list(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+    let query = resource::parse_list(&e.list, &call.query);
+    let (_, found) = call.authenticate(|scope| query.as_ref().map(|q| q.stmts(&e.list, scope)).unwrap_or_default()).await?;
+    let query = query?;
+    let page = rows(&found, 0).iter().map(|r| e.decode(r)).collect();
+    let (data, meta) = query.page(e.plural, page, rows(&found, 1));
+    Ok(Reply::ok(data).with_meta(meta))
+}
+
+async fn create(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+    let draft = call.json_body().map(|body| e.parse_create(&body));
+    let (caller, found) = call.authenticate(|scope| draft.as_ref().map(|d| e.preloads(d, scope, None)).unwrap_or_default()).await?;
+    let draft = draft?;
+    let ignored = draft.ignored.clone();
+    let values = e.check(draft, &found, None)?;
+    let stmts = e.plan_create(values.clone(), &caller.tenant_id, &call.now().rfc3339(), new_id(), new_id());
+    let written = call.write(&stmts).await?;
+    let answer = e.written(rows(&written, 0), Some(&values))?;
+    call.publish_written(&stmts).await;
+    Ok(Reply::created(answer).ignoring(ignored))
+}
+
+async fn patch(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let draft = call.json_body().map(|body| e.parse_patch(&body));
+    let (caller, found) = call
+        .authenticate(|scope| match (&id, &draft) {
+            (Ok(id), Ok(d)) => e.preloads(d, scope, Some(id)),
+            _ => vec![],
+        })
+        .await?;
+    let (id, draft) = (id?, draft?);
+    let ignored = draft.ignored.clone();
+    let values = e.check(draft, &found, Some(&id))?;
+    let stmts = e.plan_update(values, &caller.tenant_id, &call.now().rfc3339(), &id, new_id());
+    let written = call.write(&stmts).await?;
+    let answer = e.written(rows(&written, 0), None)?;
+    call.publish_written(&stmts).await;
+    Ok(Reply::ok(answer).ignoring(ignored))
+}
+
+async fn delete(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| e.delete_preloads(scope, id)).unwrap_or_default()).await?;
+    let id = id?;
+    let stmt = e.plan_delete(&found, &caller.tenant_id, &id)?;
+    if rows(&call.write(&[stmt]).await?, 0).is_empty() {
+        return Err(ApiError::not_found(e.label, &id));
+    }
+    Ok(Reply::ok(serde_json::json!({ "id": id, "deleted": true })))
+}
+
+/// A whole catalog worker: `eryxon_edge::catalog_worker!("api-cells", eryxon_domain::catalog::CELLS);`
+#[macro_export]
+macro_rules! catalog_worker {
+    ($function:literal, $entity:path) => {
+        #[::worker::event(fetch)]
+        async fn fetch(req: ::worker::Request, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
+            let call = match $crate::Call::read(req, env, $function).await {
+                Ok(call) => call,
+                Err(early) => return early,
+            };
+            let outcome = $crate::catalog::serve(&call, &$entity).await;
+            call.respond(outcome)
+        }
+    };
+}
