@@ -36,6 +36,11 @@ impl<'a> Reader<'a> {
         Reader { obj, path: format!("{}{array}[{index}].", self.path), entity, index }
     }
 
+    /// The entity type and index errors on this object carry.
+    pub fn entity(&self) -> (&'static str, usize) {
+        (self.entity, self.index)
+    }
+
     pub fn path_of(&self, name: &str) -> String {
         format!("{}{name}", self.path)
     }

@@ -15,6 +15,7 @@ pub mod events;
 pub mod fields;
 pub mod http;
 pub mod jobs;
+pub mod operations;
 pub mod resource;
 pub mod sql;
 pub mod tenant;

@@ -10,6 +10,7 @@ use super::status::{self, STATUSES};
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::Event;
 use crate::fields::{self, Reader};
+use crate::resource::{self, Ref};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -19,12 +20,12 @@ const JOB_FIELDS: &[&str] = &[
     "metadata", "current_cell_id", "status", "parts",
 ];
 const PART_FIELDS: &[&str] = &[
-    "part_number", "material", "quantity", "parent_part_number", "parent_part_id", "description", "notes", "drawing_url",
+    "part_number", "material", "material_id", "quantity", "parent_part_number", "parent_part_id", "description", "notes", "drawing_url",
     "step_file_url", "file_paths", "metadata", "current_cell_id", "status", "operations",
 ];
 const OPERATION_FIELDS: &[&str] = &[
     "operation_name", "sequence", "cell_id", "cell_name", "estimated_time", "estimated_time_minutes", "setup_time_minutes",
-    "setup_time", "instructions", "notes", "status",
+    "setup_time", "instructions", "notes", "status", "assigned_operator_id",
 ];
 /// Operation status `paused` is accepted and stored as `on_hold` (CONTRACT.md).
 pub const OPERATION_STATUS_ALIASES: &[(&str, &str)] = &[("paused", "on_hold")];
@@ -50,6 +51,7 @@ struct JobDraft {
 struct PartDraft {
     part_number: String,
     material: Option<String>,
+    material_id: Option<String>,
     quantity: i64,
     parent_part_number: Option<String>,
     description: Option<String>,
@@ -63,8 +65,9 @@ struct PartDraft {
     operations: Vec<OperationDraft>,
 }
 
+/// An operation inside a create body (of a job, or of a part).
 #[derive(Debug, Default)]
-struct OperationDraft {
+pub(crate) struct OperationDraft {
     operation_name: String,
     sequence: i64,
     cell_id: Option<String>,
@@ -73,6 +76,7 @@ struct OperationDraft {
     setup_time_minutes: Option<f64>,
     instructions: Option<String>,
     notes: Option<String>,
+    assigned_operator_id: Option<String>,
     status: String,
 }
 
@@ -81,6 +85,7 @@ struct OperationDraft {
 pub struct Parsed {
     draft: JobDraft,
     errors: Vec<FieldError>,
+    refs: Vec<Ref>,
     /// Body fields we do not know, reported back in `meta.ignored_fields`.
     pub ignored: Vec<String>,
 }
@@ -100,6 +105,7 @@ pub struct Plan {
 
 pub fn parse(body: &Map<String, Value>) -> Parsed {
     let mut errs = vec![];
+    let mut refs = vec![];
     let r = Reader::root(body, "job");
     let mut ignored = r.unknown_keys(JOB_FIELDS);
     let mut draft = JobDraft {
@@ -111,20 +117,28 @@ pub fn parse(body: &Map<String, Value>) -> Parsed {
         description: r.optional(&mut errs, &["description"], fields::text(0, 100_000)),
         notes: r.optional(&mut errs, &["notes"], fields::text(0, 100_000)),
         metadata: r.optional(&mut errs, &["metadata"], fields::json_object),
-        current_cell_id: r.optional(&mut errs, &["current_cell_id"], fields::reference),
+        current_cell_id: reference(&r, &mut errs, &mut refs, "current_cell_id", "cells"),
         status: r.optional(&mut errs, &["status"], fields::one_of(STATUSES, &[])).unwrap_or_else(|| "not_started".into()),
         parts: vec![],
     };
     for (i, part) in objects(&r, &mut errs, body.get("parts"), "parts", "part", true).into_iter().enumerate() {
         let pr = r.child(part, "parts", i, "part");
         ignored.extend(pr.unknown_keys(PART_FIELDS));
-        draft.parts.push(parse_part(&pr, part, &mut errs, &mut ignored));
+        draft.parts.push(parse_part(&pr, part, &mut errs, &mut refs, &mut ignored));
     }
     check_part_numbers(&r, body, &draft.parts, &mut errs);
-    Parsed { draft, errors: errs, ignored }
+    Parsed { draft, errors: errs, refs, ignored }
 }
 
-fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldError>, ignored: &mut Vec<String>) -> PartDraft {
+/// An optional id field checked later against `table` within the tenant.
+fn reference(r: &Reader<'_>, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>, name: &'static str, table: &'static str) -> Option<String> {
+    let id = r.optional(errs, &[name], fields::reference)?;
+    let (entity, index) = r.entity();
+    refs.push(Ref { path: r.path_of(name), name, table, id: id.clone(), entity, index });
+    Some(id)
+}
+
+fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>, ignored: &mut Vec<String>) -> PartDraft {
     if let Some(id) = r.optional(errs, &["parent_part_id"], fields::reference) {
         // The parts of a new job have no ids yet; a parent is named by its part number.
         errs.push(r.error("parent_part_id", Constraint::FkConstraint, format!("Foreign key parent_part_id references non-existent record: {id}; in a new job name the parent by parent_part_number"), json!(id)));
@@ -132,6 +146,7 @@ fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldErr
     let mut draft = PartDraft {
         part_number: r.required(errs, &["part_number"], fields::text(1, 255)).unwrap_or_default(),
         material: r.optional(errs, &["material"], fields::text(0, 255)),
+        material_id: reference(r, errs, refs, "material_id", "materials"),
         quantity: r.required(errs, &["quantity"], fields::integer(1, MAX_QUANTITY)).unwrap_or_default(),
         parent_part_number: r.optional(errs, &["parent_part_number"], fields::text(1, 255)),
         description: r.optional(errs, &["description"], fields::text(0, 100_000)),
@@ -140,41 +155,49 @@ fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldErr
         step_file_url: r.optional(errs, &["step_file_url"], fields::text(0, 2048)),
         file_paths: r.optional(errs, &["file_paths"], fields::string_list),
         metadata: r.optional(errs, &["metadata"], fields::json_object),
-        current_cell_id: r.optional(errs, &["current_cell_id"], fields::reference),
+        current_cell_id: reference(r, errs, refs, "current_cell_id", "cells"),
         status: r.optional(errs, &["status"], fields::one_of(STATUSES, &[])).unwrap_or_else(|| "not_started".into()),
         operations: vec![],
     };
-    let mut sequences: HashSet<i64> = HashSet::new();
-    for (k, op) in objects(r, errs, part.get("operations"), "operations", "operation", false).into_iter().enumerate() {
-        let or = r.child(op, "operations", k, "operation");
-        ignored.extend(or.unknown_keys(OPERATION_FIELDS));
-        let parsed = parse_operation(&or, k, errs);
-        if !sequences.insert(parsed.sequence) {
-            errs.push(or.error("sequence", Constraint::UniqueConstraint, format!("Duplicate sequence {} within part", parsed.sequence), json!(parsed.sequence)));
-        }
-        draft.operations.push(parsed);
-    }
+    draft.operations = parse_operations(r, part, errs, refs, ignored);
     draft
 }
 
-fn parse_operation(r: &Reader<'_>, index: usize, errs: &mut Vec<FieldError>) -> OperationDraft {
+/// The `operations` array of a part in a create body: each checked, sequences unique.
+pub(crate) fn parse_operations(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>, ignored: &mut Vec<String>) -> Vec<OperationDraft> {
+    let mut sequences: HashSet<i64> = HashSet::new();
+    let mut ops = vec![];
+    for (k, op) in objects(r, errs, part.get("operations"), "operations", "operation", false).into_iter().enumerate() {
+        let or = r.child(op, "operations", k, "operation");
+        ignored.extend(or.unknown_keys(OPERATION_FIELDS));
+        let parsed = parse_operation(&or, k, errs, refs);
+        if !sequences.insert(parsed.sequence) {
+            errs.push(or.error("sequence", Constraint::UniqueConstraint, format!("Duplicate sequence {} within part", parsed.sequence), json!(parsed.sequence)));
+        }
+        ops.push(parsed);
+    }
+    ops
+}
+
+fn parse_operation(r: &Reader<'_>, index: usize, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>) -> OperationDraft {
     OperationDraft {
         operation_name: r.required(errs, &["operation_name"], fields::text(1, 255)).unwrap_or_default(),
         // An ERP routing usually numbers its steps; when it does not, the order given is the sequence.
         sequence: r.optional(errs, &["sequence"], fields::integer(1, 1_000_000)).unwrap_or(index as i64 + 1),
-        cell_id: r.optional(errs, &["cell_id"], fields::reference),
+        cell_id: reference(r, errs, refs, "cell_id", "cells"),
         cell_name: r.optional(errs, &["cell_name"], fields::text(1, 255)),
         estimated_time: r.optional(errs, &["estimated_time", "estimated_time_minutes"], fields::number(0.0, MAX_MINUTES)),
         setup_time_minutes: r.optional(errs, &["setup_time_minutes", "setup_time"], fields::number(0.0, MAX_MINUTES)),
         instructions: r.optional(errs, &["instructions"], fields::text(0, 100_000)),
         notes: r.optional(errs, &["notes"], fields::text(0, 100_000)),
+        assigned_operator_id: reference(r, errs, refs, "assigned_operator_id", "users"),
         status: r.optional(errs, &["status"], fields::one_of(STATUSES, OPERATION_STATUS_ALIASES)).unwrap_or_else(|| "not_started".into()),
     }
 }
 
 /// The objects of an array field; a missing required array, a non-array or a non-object
 /// element is an error.
-fn objects<'a>(r: &Reader<'a>, errs: &mut Vec<FieldError>, v: Option<&'a Value>, name: &str, entity: &str, required: bool) -> Vec<&'a Map<String, Value>> {
+pub(crate) fn objects<'a>(r: &Reader<'a>, errs: &mut Vec<FieldError>, v: Option<&'a Value>, name: &str, entity: &str, required: bool) -> Vec<&'a Map<String, Value>> {
     match v {
         None | Some(Value::Null) if required => {
             errs.push(r.error(name, Constraint::NotNull, format!("Missing required field: {name}"), Value::Null));
@@ -246,48 +269,18 @@ fn in_cycle(parts: &[PartDraft], index: &HashMap<&str, usize>, start: usize) -> 
 
 impl Parsed {
     /// Reads that ride in the authentication round trip: a job with this number, and which
-    /// of the referenced cell ids exist in the tenant.
+    /// of the referenced ids (cells, materials, operators) exist in the tenant.
     pub fn preloads(&self, scope: Scope<'_>) -> Vec<Stmt> {
         vec![
             Stmt::scoped(scope, "SELECT id FROM jobs WHERE tenant_id = {tenant} AND job_number = ?2", vec![self.draft.job_number.clone().into()]),
-            Stmt::scoped(
-                scope,
-                "SELECT id FROM cells WHERE tenant_id = {tenant} AND id IN (SELECT value FROM json_each(?2))",
-                vec![json!(self.cell_ids()).to_string().into()],
-            ),
+            resource::check_refs(scope, &self.refs),
         ]
-    }
-
-    fn cell_ids(&self) -> Vec<&str> {
-        let d = &self.draft;
-        let parts = d.parts.iter().flat_map(|p| p.current_cell_id.iter().chain(p.operations.iter().flat_map(|o| o.cell_id.iter())));
-        d.current_cell_id.iter().chain(parts).map(String::as_str).collect()
     }
 
     /// Adds the reference errors found by the preloads: 422 with every error, else 409 for a
     /// job number already taken.
-    pub fn check(mut self, existing_job: &[Value], known_cells: &[Value]) -> Result<Checked, ApiError> {
-        let known: HashSet<&str> = known_cells.iter().filter_map(|c| c.get("id").and_then(Value::as_str)).collect();
-        let missing = |id: &Option<String>| id.as_deref().filter(|id| !known.contains(id)).map(str::to_string);
-        let fk = |path: String, name: &str, entity, index, id: String| {
-            FieldError::new(path, Constraint::FkConstraint, format!("Foreign key {name} references non-existent record: {id}"), json!(id)).on(entity, index)
-        };
-        let d = &self.draft;
-        let mut errs = vec![];
-        if let Some(id) = missing(&d.current_cell_id) {
-            errs.push(fk("current_cell_id".into(), "current_cell_id", "job", 0, id));
-        }
-        for (i, p) in d.parts.iter().enumerate() {
-            if let Some(id) = missing(&p.current_cell_id) {
-                errs.push(fk(format!("parts[{i}].current_cell_id"), "current_cell_id", "part", i, id));
-            }
-            for (k, o) in p.operations.iter().enumerate() {
-                if let Some(id) = missing(&o.cell_id) {
-                    errs.push(fk(format!("parts[{i}].operations[{k}].cell_id"), "cell_id", "operation", k, id));
-                }
-            }
-        }
-        self.errors.extend(errs);
+    pub fn check(mut self, existing_job: &[Value], found_refs: &[Value]) -> Result<Checked, ApiError> {
+        self.errors.extend(resource::missing_refs(&self.refs, found_refs));
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|e| field_order(&e.field));
             return Err(ApiError::validation("job", self.errors));
@@ -319,79 +312,30 @@ impl Checked {
     pub fn plan(self, tenant_id: &str, now: &str, mut mint: impl FnMut() -> String) -> Plan {
         let d = self.0;
         let job_id = mint();
-        let t = || Param::from(tenant_id);
         let guard = "EXISTS (SELECT 1 FROM jobs WHERE id = ?";
         let mut stmts = vec![insert_job(&d, &job_id, tenant_id, now)];
 
         let ids: Vec<String> = d.parts.iter().map(|_| mint()).collect();
         let id_of: HashMap<&str, &str> = d.parts.iter().zip(&ids).map(|(p, id)| (p.part_number.as_str(), id.as_str())).collect();
-        let mut cell_names: HashMap<String, Value> = HashMap::new();
         let mut part_rows = vec![];
-        let mut op_rows = vec![];
+        let mut nested = NestedOperations::default();
         let mut response_parts = vec![];
         let mut event_parts = vec![];
         for (p, part_id) in d.parts.iter().zip(&ids) {
             part_rows.push(json!({
                 "id": part_id, "parent_part_id": p.parent_part_number.as_deref().and_then(|n| id_of.get(n)),
-                "part_number": p.part_number, "material": p.material, "quantity": p.quantity, "status": p.status,
-                "current_cell_id": p.current_cell_id, "description": p.description, "notes": p.notes,
+                "part_number": p.part_number, "material": p.material, "material_id": p.material_id, "quantity": p.quantity,
+                "status": p.status, "current_cell_id": p.current_cell_id, "description": p.description, "notes": p.notes,
                 "drawing_url": p.drawing_url, "step_file_url": p.step_file_url, "file_paths": p.file_paths, "metadata": p.metadata,
             }));
-            let mut ops = vec![];
-            for o in &p.operations {
-                let op_id = mint();
-                if let (None, Some(name)) = (&o.cell_id, &o.cell_name) {
-                    let new_cell = json!({ "id": mint(), "name": name });
-                    cell_names.entry(name.to_lowercase()).or_insert(new_cell);
-                }
-                op_rows.push(json!({
-                    "id": op_id, "part_id": part_id, "cell_id": o.cell_id, "cell_name": o.cell_name,
-                    "operation_name": o.operation_name, "sequence": o.sequence, "status": o.status,
-                    "estimated_time": o.estimated_time, "setup_time_minutes": o.setup_time_minutes,
-                    "instructions": o.instructions, "notes": o.notes,
-                }));
-                ops.push((op_id, o));
-            }
-            response_parts.push(json!({
-                "part_id": part_id, "part_number": p.part_number,
-                "operations": ops.iter().map(|(id, o)| json!({"operation_id": id, "operation_name": o.operation_name})).collect::<Vec<_>>(),
-            }));
-            event_parts.push(json!({
-                "part_id": part_id, "part_number": p.part_number, "quantity": p.quantity,
-                "operations": ops.iter().map(|(id, o)| json!({"operation_id": id, "operation_name": o.operation_name, "sequence": o.sequence})).collect::<Vec<_>>(),
-            }));
-        }
-        if !cell_names.is_empty() {
-            let cells: Vec<&Value> = cell_names.values().collect();
-            stmts.push(Stmt::new(
-                format!("INSERT INTO cells (id, tenant_id, name, created_at, updated_at) \
-                 SELECT value ->> '$.id', ?1, value ->> '$.name', ?2, ?2 FROM json_each(?3) WHERE {guard}4) ON CONFLICT DO NOTHING"),
-                vec![t(), now.into(), json!(cells).to_string().into(), job_id.clone().into()],
-            ));
+            let (answer, event) = nested.add(part_id, &p.operations, &mut mint);
+            response_parts.push(json!({ "part_id": part_id, "part_number": p.part_number, "operations": answer }));
+            event_parts.push(json!({ "part_id": part_id, "part_number": p.part_number, "quantity": p.quantity, "operations": event }));
         }
         if !part_rows.is_empty() {
-            stmts.push(Stmt::new(
-                format!("INSERT INTO parts (id, tenant_id, job_id, parent_part_id, part_number, material, quantity, status, \
-                 current_cell_id, description, notes, drawing_url, step_file_url, file_paths, metadata, created_at, updated_at) \
-                 SELECT value ->> '$.id', ?1, ?2, value ->> '$.parent_part_id', value ->> '$.part_number', value ->> '$.material', \
-                 value ->> '$.quantity', value ->> '$.status', value ->> '$.current_cell_id', value ->> '$.description', \
-                 value ->> '$.notes', value ->> '$.drawing_url', value ->> '$.step_file_url', value ->> '$.file_paths', \
-                 value ->> '$.metadata', ?3, ?3 FROM json_each(?4) WHERE {guard}2)"),
-                vec![t(), job_id.clone().into(), now.into(), json!(part_rows).to_string().into()],
-            ));
+            stmts.push(insert_parts(tenant_id, &job_id, now, &part_rows, &format!("{guard}5)"), job_id.clone().into()));
         }
-        if !op_rows.is_empty() {
-            stmts.push(Stmt::new(
-                format!("INSERT INTO operations (id, tenant_id, part_id, cell_id, operation_name, sequence, status, estimated_time, \
-                 setup_time_minutes, instructions, notes, created_at, updated_at) \
-                 SELECT value ->> '$.id', ?1, value ->> '$.part_id', \
-                 COALESCE(value ->> '$.cell_id', (SELECT c.id FROM cells c WHERE c.tenant_id = ?1 AND c.name = value ->> '$.cell_name')), \
-                 value ->> '$.operation_name', value ->> '$.sequence', value ->> '$.status', value ->> '$.estimated_time', \
-                 value ->> '$.setup_time_minutes', value ->> '$.instructions', value ->> '$.notes', ?2, ?2 \
-                 FROM json_each(?3) WHERE {guard}4)"),
-                vec![t(), now.into(), json!(op_rows).to_string().into(), job_id.clone().into()],
-            ));
-        }
+        stmts.extend(nested.stmts(tenant_id, now, &format!("{guard}4)"), job_id.clone().into()));
         let event = Event {
             id: mint(),
             event_type: "job.created",
@@ -432,6 +376,78 @@ fn insert_job(d: &JobDraft, job_id: &str, tenant_id: &str, now: &str) -> Stmt {
         format!("INSERT INTO jobs ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING id", names.join(", "), slots.join(", ")),
         cols.into_iter().map(|(_, p)| p).collect(),
     )
+}
+
+/// Inserts part rows (JSON objects) of one job in one statement, guarded by `guard` (`?5`).
+pub(crate) fn insert_parts(tenant_id: &str, job_id: &str, now: &str, rows: &[Value], guard: &str, guard_param: Param) -> Stmt {
+    Stmt::new(
+        format!("INSERT INTO parts (id, tenant_id, job_id, parent_part_id, part_number, material, material_id, quantity, status, \
+         current_cell_id, description, notes, drawing_url, step_file_url, file_paths, metadata, created_at, updated_at) \
+         SELECT value ->> '$.id', ?1, ?2, value ->> '$.parent_part_id', value ->> '$.part_number', value ->> '$.material', \
+         value ->> '$.material_id', value ->> '$.quantity', value ->> '$.status', value ->> '$.current_cell_id', \
+         value ->> '$.description', value ->> '$.notes', value ->> '$.drawing_url', value ->> '$.step_file_url', \
+         value ->> '$.file_paths', value ->> '$.metadata', ?3, ?3 FROM json_each(?4) WHERE {guard}"),
+        vec![tenant_id.into(), job_id.into(), now.into(), json!(rows).to_string().into(), guard_param],
+    )
+}
+
+/// The operations of one or more new parts, and the cells their `cell_name`s create.
+#[derive(Default)]
+pub(crate) struct NestedOperations {
+    rows: Vec<Value>,
+    cells: HashMap<String, Value>,
+}
+
+impl NestedOperations {
+    /// Adds a part's operations; returns their entries for the answer and for the event.
+    pub(crate) fn add(&mut self, part_id: &str, ops: &[OperationDraft], mint: &mut impl FnMut() -> String) -> (Vec<Value>, Vec<Value>) {
+        let mut answer = vec![];
+        let mut event = vec![];
+        for o in ops {
+            let op_id = mint();
+            if let (None, Some(name)) = (&o.cell_id, &o.cell_name) {
+                let new_cell = json!({ "id": mint(), "name": name });
+                self.cells.entry(name.to_lowercase()).or_insert(new_cell);
+            }
+            self.rows.push(json!({
+                "id": op_id, "part_id": part_id, "cell_id": o.cell_id, "cell_name": o.cell_name,
+                "assigned_operator_id": o.assigned_operator_id, "operation_name": o.operation_name, "sequence": o.sequence,
+                "status": o.status, "estimated_time": o.estimated_time, "setup_time_minutes": o.setup_time_minutes,
+                "instructions": o.instructions, "notes": o.notes,
+            }));
+            answer.push(json!({ "operation_id": op_id, "operation_name": o.operation_name }));
+            event.push(json!({ "operation_id": op_id, "operation_name": o.operation_name, "sequence": o.sequence }));
+        }
+        (answer, event)
+    }
+
+    /// The cell and operation inserts, each guarded by `guard` (`?4`). A `cell_name` resolves
+    /// case-insensitively to the tenant's cell, created first when it is new.
+    pub(crate) fn stmts(&self, tenant_id: &str, now: &str, guard: &str, guard_param: Param) -> Vec<Stmt> {
+        let t = || Param::from(tenant_id);
+        let mut stmts = vec![];
+        if !self.cells.is_empty() {
+            let cells: Vec<&Value> = self.cells.values().collect();
+            stmts.push(Stmt::new(
+                format!("INSERT INTO cells (id, tenant_id, name, created_at, updated_at) \
+                 SELECT value ->> '$.id', ?1, value ->> '$.name', ?2, ?2 FROM json_each(?3) WHERE {guard} ON CONFLICT DO NOTHING"),
+                vec![t(), now.into(), json!(cells).to_string().into(), guard_param.clone()],
+            ));
+        }
+        if !self.rows.is_empty() {
+            stmts.push(Stmt::new(
+                format!("INSERT INTO operations (id, tenant_id, part_id, cell_id, assigned_operator_id, operation_name, sequence, \
+                 status, estimated_time, setup_time_minutes, instructions, notes, created_at, updated_at) \
+                 SELECT value ->> '$.id', ?1, value ->> '$.part_id', \
+                 COALESCE(value ->> '$.cell_id', (SELECT c.id FROM cells c WHERE c.tenant_id = ?1 AND c.name = value ->> '$.cell_name')), \
+                 value ->> '$.assigned_operator_id', value ->> '$.operation_name', value ->> '$.sequence', value ->> '$.status', \
+                 value ->> '$.estimated_time', value ->> '$.setup_time_minutes', value ->> '$.instructions', value ->> '$.notes', ?2, ?2 \
+                 FROM json_each(?3) WHERE {guard}"),
+                vec![t(), now.into(), json!(self.rows).to_string().into(), guard_param],
+            ));
+        }
+        stmts
+    }
 }
 
 impl Plan {
@@ -580,11 +596,12 @@ mod tests {
     #[test]
     fn known_cells_pass_and_unknown_current_cell_is_named() {
         let b = body(json!({"job_number": "J", "current_cell_id": "c9", "parts": [{"part_number": "A", "quantity": 1, "operations": [{"operation_name": "x", "cell_id": "c1"}]}]}));
-        let e = parse(&b).check(&[], &[json!({"id": "c1"})]).unwrap_err();
+        let c1 = json!({"tbl": "cells", "id": "c1"});
+        let e = parse(&b).check(&[], &[c1.clone()]).unwrap_err();
         let d = e.details.unwrap();
         assert_eq!(d.as_array().unwrap().len(), 1);
         assert_eq!(d[0]["message"], "Foreign key current_cell_id references non-existent record: c9");
-        assert!(parse(&b).check(&[], &[json!({"id": "c1"}), json!({"id": "c9"})]).is_ok());
+        assert!(parse(&b).check(&[], &[c1, json!({"tbl": "cells", "id": "c9"})]).is_ok());
     }
 
     #[test]
@@ -592,7 +609,8 @@ mod tests {
         let b = body(json!({"job_number": "J", "parts": [{"part_number": "A", "quantity": 1, "operations": [
             {"operation_name": "x", "cell_name": "Mill-01"}, {"operation_name": "y", "cell_name": "MILL-01"}]}]}));
         let plan = parse(&b).check(&[], &[]).unwrap().plan("t", "now", ids());
-        let Param::Text(cells) = &plan.stmts[1].params[2] else { panic!() };
+        let cells_insert = plan.stmts.iter().find(|s| s.sql.starts_with("INSERT INTO cells")).unwrap();
+        let Param::Text(cells) = &cells_insert.params[2] else { panic!() };
         assert_eq!(serde_json::from_str::<Value>(cells).unwrap().as_array().unwrap().len(), 1);
     }
 

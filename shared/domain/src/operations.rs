@@ -1,0 +1,238 @@
+//! Operations (the routing steps of a part): list with the reference's filters and sorts,
+//! read with their part and job numbers, create (`cell_id` or `cell_name`, resolved or
+//! created in the same write), PATCH and DELETE. Status changes belong to the lifecycle.
+
+use crate::error::ApiError;
+use crate::fields::Reader;
+use crate::jobs::create::OPERATION_STATUS_ALIASES;
+use crate::jobs::status::STATUSES;
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Values};
+use crate::sql::{Param, Scope, Stmt};
+use serde_json::{json, Map, Value};
+
+const MAX_MINUTES: f64 = 1.0e9;
+
+const COLUMNS: &[Column] = &[
+    Column::new("part_id", Kind::Ref("parts")).required().fixed(),
+    Column::new("operation_name", Kind::Text(1, 255)).required(),
+    Column::new("sequence", Kind::Integer(1, 1_000_000)).required(),
+    Column::new("cell_id", Kind::Ref("cells")),
+    Column::new("estimated_time", Kind::Number(0.0, MAX_MINUTES)).alias(&["estimated_time_minutes"]),
+    Column::new("setup_time_minutes", Kind::Number(0.0, MAX_MINUTES)).alias(&["setup_time"]),
+    Column::new("instructions", Kind::Text(0, 100_000)),
+    Column::new("notes", Kind::Text(0, 100_000)),
+    Column::new("assigned_operator_id", Kind::Ref("users")),
+    Column::new("completion_percentage", Kind::Integer(0, 100)),
+    Column::new("status", Kind::OneOf(STATUSES, OPERATION_STATUS_ALIASES)).fixed(),
+];
+
+const RETURNING: &str = "id, part_id, cell_id, assigned_operator_id, operation_name, sequence, status, estimated_time, \
+    setup_time_minutes, actual_time, completion_percentage, instructions, notes, started_at, paused_at, resumed_at, \
+    completed_at, created_at, updated_at";
+
+pub const LIST: ListSpec = ListSpec {
+    from: "operations o JOIN parts p ON p.id = o.part_id LEFT JOIN cells c ON c.id = o.cell_id",
+    tenant: "o.tenant_id",
+    id: "o.id",
+    columns: "o.id, o.part_id, p.part_number, p.job_id, o.cell_id, c.name AS cell_name, o.assigned_operator_id, \
+        o.operation_name, o.sequence, o.status, o.estimated_time, o.setup_time_minutes, o.actual_time, \
+        o.completion_percentage, o.instructions, o.notes, o.started_at, o.paused_at, o.resumed_at, o.completed_at, \
+        o.created_at, o.updated_at",
+    filters: &[
+        Filter { param: "part_id", clause: "o.part_id = #", kind: FilterKind::Exact },
+        Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Exact },
+        Filter { param: "cell_id", clause: "o.cell_id = #", kind: FilterKind::Exact },
+        Filter { param: "cell_name", clause: "c.name LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+        Filter { param: "status", clause: "o.status = #", kind: FilterKind::OneOf(STATUSES, OPERATION_STATUS_ALIASES) },
+        Filter { param: "assigned_operator_id", clause: "o.assigned_operator_id = #", kind: FilterKind::Exact },
+        Filter { param: "search", clause: "o.operation_name LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+    ],
+    sorts: &[
+        ("sequence", "o.sequence"),
+        ("created_at", "o.created_at"),
+        ("estimated_time", "o.estimated_time"),
+        ("actual_time", "o.actual_time"),
+        ("status", "o.status"),
+    ],
+    default_desc: false,
+};
+
+/// One operation with its cell name and its part's and job's numbers.
+pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
+    Stmt::scoped(
+        scope,
+        "SELECT o.*, c.name AS cell_name, p.part_number, j.id AS job_id, j.job_number FROM operations o \
+         JOIN parts p ON p.id = o.part_id JOIN jobs j ON j.id = p.job_id LEFT JOIN cells c ON c.id = o.cell_id \
+         WHERE o.tenant_id = {tenant} AND o.id = ?2",
+        vec![id.into()],
+    )
+}
+
+/// The operation as answered: the part and its job nested as `part.job` (the lifecycle's shape).
+pub fn shape(row: &Value) -> Value {
+    let mut op = row.clone();
+    let Some(o) = op.as_object_mut() else { return op };
+    let take = |o: &mut Map<String, Value>, k: &str| o.remove(k).unwrap_or(Value::Null);
+    let (part_number, job_id, job_number) = (take(o, "part_number"), take(o, "job_id"), take(o, "job_number"));
+    o.remove("tenant_id");
+    let part_id = o.get("part_id").cloned().unwrap_or(Value::Null);
+    o.insert("part".into(), json!({ "id": part_id, "part_number": part_number, "job": { "id": job_id, "job_number": job_number } }));
+    op
+}
+
+/// A parsed create or PATCH body, with its cell name to resolve.
+pub struct Draft {
+    values: Values,
+    cell_name: Option<String>,
+    errors: Vec<crate::error::FieldError>,
+    pub ignored: Vec<String>,
+}
+
+pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
+    let r = Reader::root(body, "operation");
+    let mut errors = vec![];
+    let values = if patch {
+        resource::parse_patch(&r, COLUMNS, "operation", &mut errors)
+    } else {
+        resource::parse_create(&r, COLUMNS, "operation", 0, &mut errors)
+    };
+    let cell_name = r.optional(&mut errors, &["cell_name"], crate::fields::text(1, 255));
+    let mut ignored = r.unknown_keys(&resource::known_names(COLUMNS, &["cell_name"]));
+    if patch {
+        ignored.extend(["part_id", "status"].iter().filter(|k| body.contains_key(**k)).map(|k| k.to_string()));
+    }
+    Draft { values, cell_name, errors, ignored }
+}
+
+impl Draft {
+    /// Reads in the authentication round trip: the current row (PATCH), the references, the
+    /// cell by name, and an operation of the same part holding the same sequence.
+    pub fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
+        let nothing = || Stmt::scoped(scope, "SELECT 1 WHERE {tenant} IS NULL AND 0", vec![]);
+        let current = id.map_or_else(nothing, |id| get(scope, id));
+        let cell = match &self.cell_name {
+            Some(name) => Stmt::scoped(scope, "SELECT id FROM cells WHERE tenant_id = {tenant} AND name = ?2", vec![name.into()]),
+            None => nothing(),
+        };
+        let clash = match self.values.get("sequence") {
+            Some(seq) => Stmt::scoped(
+                scope,
+                "SELECT id FROM operations WHERE tenant_id = {tenant} AND sequence = ?2 AND id IS NOT ?3 \
+                 AND part_id = COALESCE(?4, (SELECT part_id FROM operations WHERE id = ?3))",
+                vec![seq.clone(), id.map(Param::from).unwrap_or(Param::Null), self.values.get("part_id").cloned().unwrap_or(Param::Null)],
+            ),
+            None => nothing(),
+        };
+        vec![current, resource::check_refs(scope, &self.values.refs), cell, clash]
+    }
+
+    /// 404 / 422 / 409, then the statements: a new cell if the name is new, and the write.
+    pub fn plan(self, found: &[Vec<Value>], tenant_id: &str, now: &str, id: Option<&str>, mut mint: impl FnMut() -> String) -> Result<Vec<Stmt>, ApiError> {
+        let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
+        if let Some(id) = id {
+            if rows(0).is_empty() {
+                return Err(ApiError::not_found("Operation", id));
+            }
+        }
+        let mut errors = self.errors;
+        errors.extend(resource::missing_refs(&self.values.refs, rows(1)));
+        if !errors.is_empty() {
+            return Err(ApiError::validation("operation", errors));
+        }
+        let mut values = self.values;
+        let mut stmts = vec![];
+        if let (Some(name), None) = (&self.cell_name, values.get("cell_id")) {
+            let cell_id = match rows(2).first().and_then(|r| r["id"].as_str()) {
+                Some(existing) => existing.to_string(),
+                None => {
+                    // A new work center named by the ERP's routing. Should another request create
+                    // the same name meanwhile, this insert does nothing, the operation's foreign
+                    // key fails, and the whole batch is refused (409): nothing half-written.
+                    let new_id = mint();
+                    stmts.push(resource::insert(
+                        "cells",
+                        &[("id", new_id.clone().into()), ("tenant_id", tenant_id.into()), ("name", name.into()), ("created_at", now.into()), ("updated_at", now.into())],
+                        "id",
+                    ));
+                    new_id
+                }
+            };
+            values.set("cell_id", cell_id.into());
+        }
+        if id.is_some() && values.sets.is_empty() {
+            return Err(ApiError::new(crate::error::ErrorCode::ValidationError, "No updatable fields given for operation"));
+        }
+        if !rows(3).is_empty() {
+            return Err(ApiError::conflict(format!("Another operation of this part already has sequence {}", values.shown()["sequence"])));
+        }
+        match id {
+            None => {
+                let op_id = mint();
+                let mut sets: Vec<(&'static str, Param)> = vec![("id", op_id.into()), ("tenant_id", tenant_id.into())];
+                sets.extend(values.sets);
+                sets.push(("created_at", now.into()));
+                sets.push(("updated_at", now.into()));
+                stmts.push(resource::insert("operations", &sets, RETURNING));
+            }
+            Some(id) => {
+                values.sets.push(("updated_at", now.into()));
+                stmts.push(resource::update("operations", id, tenant_id, &values.sets, None, RETURNING));
+            }
+        }
+        Ok(stmts)
+    }
+}
+
+/// The DELETE of an operation; its substeps go with it (`ON DELETE CASCADE`).
+pub fn delete(tenant_id: &str, id: &str) -> Stmt {
+    resource::delete("operations", tenant_id, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn reference_create_example_parses_and_plans_one_insert() {
+        let d = parse(&body(json!({"part_id": "p", "cell_id": "c", "operation_name": "Welding", "estimated_time": 60, "sequence": 2, "notes": "TIG weld only"})), false);
+        assert!(d.ignored.is_empty());
+        let refs = vec![json!({"tbl": "parts", "id": "p"}), json!({"tbl": "cells", "id": "c"})];
+        let stmts = d.plan(&[vec![], refs, vec![], vec![]], "t", "now", None, || "new".into()).unwrap();
+        assert_eq!(stmts.len(), 1);
+        assert!(stmts[0].sql.starts_with("INSERT INTO operations"));
+    }
+
+    #[test]
+    fn a_new_cell_name_creates_the_cell_first() {
+        let d = parse(&body(json!({"part_id": "p", "operation_name": "Cut", "sequence": 1, "cell_name": "Saw-9"})), false);
+        let stmts = d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![], vec![]], "t", "now", None, || "new".into()).unwrap();
+        assert!(stmts[0].sql.starts_with("INSERT INTO cells"));
+        let d = parse(&body(json!({"part_id": "p", "operation_name": "Cut", "sequence": 1, "cell_name": "Saw-9"})), false);
+        let stmts = d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![json!({"id": "c9"})], vec![]], "t", "now", None, || "new".into()).unwrap();
+        assert_eq!(stmts.len(), 1);
+        assert!(stmts[0].params.contains(&Param::Text("c9".into())));
+    }
+
+    #[test]
+    fn unknown_part_and_taken_sequence() {
+        let d = parse(&body(json!({"part_id": "p", "operation_name": "Cut", "sequence": 1})), false);
+        let e = d.plan(&[vec![], vec![], vec![], vec![]], "t", "now", None, || "x".into()).unwrap_err();
+        assert_eq!(e.details.unwrap()[0]["field"], "part_id");
+        let d = parse(&body(json!({"part_id": "p", "operation_name": "Cut", "sequence": 1})), false);
+        let e = d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![], vec![json!({"id": "o"})]], "t", "now", None, || "x".into()).unwrap_err();
+        assert_eq!(e.status(), 409);
+    }
+
+    #[test]
+    fn patch_cannot_move_or_restatus_and_shape_nests_part_and_job() {
+        let d = parse(&body(json!({"part_id": "p", "status": "completed", "notes": "n"})), true);
+        assert_eq!(d.ignored, vec!["part_id".to_string(), "status".to_string()]);
+        let shaped = shape(&json!({"id": "o", "part_id": "p", "part_number": "P1", "job_id": "j", "job_number": "J1", "tenant_id": "t"}));
+        assert_eq!(shaped["part"]["job"]["job_number"], "J1");
+        assert!(shaped.get("tenant_id").is_none());
+    }
+}
