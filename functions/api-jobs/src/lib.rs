@@ -3,7 +3,7 @@
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::jobs::{self, create, read, update};
 use eryxon_domain::{resource, ApiError};
-use eryxon_edge::{new_id, rows, Call, Reply};
+use eryxon_edge::{catalog, new_id, rows, Call, Reply};
 use serde_json::json;
 use worker::{event, Context, Env, Request, Response};
 
@@ -81,12 +81,5 @@ async fn patch(call: &Call) -> Result<Reply, ApiError> {
 
 /// Two round trips: the key check, then the delete with everything under the job.
 async fn delete(call: &Call) -> Result<Reply, ApiError> {
-    let id = id_param(&call.query);
-    let (caller, _) = call.authenticate(|_| vec![]).await?;
-    let id = id?;
-    let written = call.write(&[jobs::delete(&caller.tenant_id, &id)]).await?;
-    if rows(&written, 0).is_empty() {
-        return Err(ApiError::not_found("Job", &id));
-    }
-    Ok(Reply::ok(json!({ "id": id, "deleted": true })))
+    catalog::delete_by(call, "Job", jobs::delete).await
 }

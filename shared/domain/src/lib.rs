@@ -16,6 +16,7 @@ pub mod fields;
 pub mod http;
 pub mod jobs;
 pub mod operations;
+pub mod parts;
 pub mod resource;
 pub mod sql;
 pub mod tenant;

@@ -137,7 +137,15 @@ pub fn parse_create(r: &Reader<'_>, cols: &[Column], entity: &'static str, index
     for c in cols {
         let names = c.names();
         let conv = |v: &Value| c.kind.convert(v);
+        let before = errs.len();
         let value = if c.required { r.required(errs, &names, conv) } else { r.optional(errs, &names, conv) };
+        // A missing required reference is the reference's FK_REQUIRED, not NOT_NULL.
+        if let (Kind::Ref(_), Some(e)) = (c.kind, errs.get_mut(before)) {
+            if e.constraint == Constraint::NotNull {
+                e.constraint = Constraint::FkRequired;
+                e.message = format!("Missing required foreign key: {} is required", c.name);
+            }
+        }
         if let Some(p) = value {
             note_ref(r, c, &p, entity, index, &mut out.refs);
             out.sets.push((c.name, p));
@@ -458,7 +466,7 @@ mod tests {
         let mut errs = vec![];
         let v = parse_create(&Reader::root(&b, "thing"), COLS, "thing", 0, &mut errs);
         assert_eq!(errs.len(), 1, "part_id is required");
-        assert_eq!(errs[0].field, "part_id");
+        assert_eq!((errs[0].field.as_str(), errs[0].constraint), ("part_id", Constraint::FkRequired));
         assert_eq!(v.text("name"), Some("Saw"));
         assert_eq!(v.get("done"), Some(&Param::Int(1)));
         assert_eq!(v.refs[0].table, "cells");

@@ -4,7 +4,10 @@
 use crate::{new_id, rows, Call, Reply};
 use eryxon_domain::entity::Entity;
 use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::resource::ListSpec;
+use eryxon_domain::sql::Stmt;
 use eryxon_domain::{resource, ApiError};
+use serde_json::Value;
 
 /// Routes a request of `/functions/v1/<entity function>`.
 pub async fn serve(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
@@ -29,12 +32,32 @@ async fn get(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
 }
 
 async fn list(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
-    let query = resource::parse_list(&e.list, &call.query);
-    let (_, found) = call.authenticate(|scope| query.as_ref().map(|q| q.stmts(&e.list, scope)).unwrap_or_default()).await?;
+    list_of(call, &e.list, e.plural, |r| e.decode(r)).await
+}
+
+/// A list page of any entity: one round trip, rows shaped by `decode`.
+pub async fn list_of(call: &Call, spec: &ListSpec, plural: &str, decode: impl Fn(&Value) -> Value) -> Result<Reply, ApiError> {
+    let query = resource::parse_list(spec, &call.query);
+    let (_, found) = call.authenticate(|scope| query.as_ref().map(|q| q.stmts(spec, scope)).unwrap_or_default()).await?;
     let query = query?;
-    let page = rows(&found, 0).iter().map(|r| e.decode(r)).collect();
-    let (data, meta) = query.page(e.plural, page, rows(&found, 1));
+    let page = rows(&found, 0).iter().map(decode).collect();
+    let (data, meta) = query.page(plural, page, rows(&found, 1));
     Ok(Reply::ok(data).with_meta(meta))
+}
+
+/// A DELETE by `?id=` whose statement `RETURNING id` (404 when nothing was deleted).
+pub async fn delete_by(call: &Call, label: &str, plan: impl Fn(&str, &str) -> Stmt) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (caller, _) = call.authenticate(|_| vec![]).await?;
+    let id = id?;
+    if rows(&call.write(&[plan(&caller.tenant_id, &id)]).await?, 0).is_empty() {
+        return Err(ApiError::not_found(label, &id));
+    }
+    Ok(deleted(&id))
+}
+
+fn deleted(id: &str) -> Reply {
+    Reply::ok(serde_json::json!({ "id": id, "deleted": true }))
 }
 
 async fn create(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
@@ -77,7 +100,7 @@ async fn delete(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
     if rows(&call.write(&[stmt]).await?, 0).is_empty() {
         return Err(ApiError::not_found(e.label, &id));
     }
-    Ok(Reply::ok(serde_json::json!({ "id": id, "deleted": true })))
+    Ok(deleted(&id))
 }
 
 /// A whole catalog worker: `eryxon_edge::catalog_worker!("api-cells", eryxon_domain::catalog::CELLS);`
