@@ -42,13 +42,17 @@ export function admin(args) {
   return JSON.parse(r.stdout);
 }
 
-/** Starts every worker; resolves to { url, stop }. Port 0 picks a free port. */
-export async function start({ port = 8787, persistDir, verbose = false }) {
+/**
+ * Starts every worker; resolves to { url, stop }. Port 0 picks a free port. `testClock` lets
+ * requests set the time with `X-Eryxon-Test-Now` (the test stack only, never a deployment).
+ */
+export async function start({ port = 8787, persistDir, verbose = false, testClock = false }) {
   const { Miniflare, Log, LogLevel } = await import('miniflare');
   const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
   const options = workers().map((w) => {
     const { workerOptions, main } = unstable_getMiniflareWorkerOptions(w.config);
-    return { ...workerOptions, name: w.name, modules: true, scriptPath: main };
+    const bindings = { ...workerOptions.bindings, ...(testClock ? { ERYXON_TEST_CLOCK: 'enabled' } : {}) };
+    return { ...workerOptions, bindings, name: w.name, modules: true, scriptPath: main };
   });
   const mf = new Miniflare({
     host: '127.0.0.1',

@@ -23,7 +23,7 @@ const persistDir = mkdtempSync(join(tmpdir(), 'eryxon-test-'));
 migrate(persistDir);
 const seed = seedTenants();
 execute(persistDir, seed.sql);
-const cluster = await start({ port: 0, persistDir, verbose: Boolean(process.env.VERBOSE) });
+const cluster = await start({ port: 0, persistDir, verbose: Boolean(process.env.VERBOSE), testClock: true });
 
 step('black-box tests');
 const files = readdirSync(join(root, 'tests')).filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests', f));

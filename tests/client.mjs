@@ -17,8 +17,9 @@ export function roundTrips(res) {
  * Sends a request as `key` (a tenant's key, a raw Authorization value via {authorization},
  * or null for none) and returns { status, body, headers, res }.
  */
-export async function api(method, path, { key = SEED.a, body, raw, headers = {}, authorization } = {}) {
+export async function api(method, path, { key = SEED.a, body, raw, headers = {}, authorization, at } = {}) {
   const h = { ...headers };
+  if (at) h['x-eryxon-test-now'] = at;
   if (authorization !== undefined) h.authorization = authorization;
   else if (key) h.authorization = `Bearer ${key}`;
   let payload = raw;
@@ -41,6 +42,9 @@ export async function api(method, path, { key = SEED.a, body, raw, headers = {},
   }
   return { status: res.status, body: json, headers: res.headers, res };
 }
+
+/** An instant `minutes` after 2026-01-15T10:00Z, for the test clock (`at`). */
+export const minute = (minutes) => new Date(Date.UTC(2026, 0, 15, 10, 0) + minutes * 60_000).toISOString();
 
 /** A job number no other test uses. */
 export const unique = (prefix = 'JOB') => `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -15,11 +15,13 @@ pub mod events;
 pub mod fields;
 pub mod http;
 pub mod jobs;
+pub mod operation_lifecycle;
 pub mod operations;
 pub mod parts;
 pub mod resource;
 pub mod sql;
 pub mod tenant;
 pub mod time;
+pub mod time_entries;
 
 pub use error::{ApiError, Constraint, ErrorCode, FieldError};

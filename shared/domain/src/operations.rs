@@ -26,7 +26,7 @@ const COLUMNS: &[Column] = &[
     Column::new("status", Kind::OneOf(STATUSES, OPERATION_STATUS_ALIASES)).fixed(),
 ];
 
-const RETURNING: &str = "id, part_id, cell_id, assigned_operator_id, operation_name, sequence, status, estimated_time, \
+pub(crate) const RETURNING: &str = "id, part_id, cell_id, assigned_operator_id, operation_name, sequence, status, estimated_time, \
     setup_time_minutes, actual_time, completion_percentage, instructions, notes, started_at, paused_at, resumed_at, \
     completed_at, created_at, updated_at";
 

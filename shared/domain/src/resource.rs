@@ -118,12 +118,10 @@ impl Values {
         self.sets
             .iter()
             .map(|(c, p)| {
+                // JSON columns (metadata, file_paths) hold JSON text; show it as JSON.
                 let v = match p {
-                    Param::Null => Value::Null,
                     Param::Text(s) if s.starts_with('{') || s.starts_with('[') => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
-                    Param::Text(s) => json!(s),
-                    Param::Int(i) => json!(i),
-                    Param::Real(f) => json!(f),
+                    other => other.to_json(),
                 };
                 ((*c).to_string(), v)
             })
@@ -231,6 +229,8 @@ pub enum FilterKind {
     Contains,
     OneOf(&'static [&'static str], &'static [(&'static str, &'static str)]),
     Boolean,
+    /// An ISO 8601 date or RFC 3339 date-time.
+    Date,
 }
 
 /// How an entity is listed.
@@ -279,6 +279,7 @@ pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
             FilterKind::Contains => r.optional(&mut errs, &[f.param], fields::text(0, 255)).filter(|s| !s.is_empty()).map(|s| like_contains(&s).into()),
             FilterKind::OneOf(allowed, aliases) => r.optional(&mut errs, &[f.param], fields::one_of(allowed, aliases)).map(Param::from),
             FilterKind::Boolean => r.optional(&mut errs, &[f.param], flag).map(Param::from),
+            FilterKind::Date => r.optional(&mut errs, &[f.param], fields::date).map(Param::from),
         };
         if let Some(p) = value {
             clauses.push((f.clause, p));

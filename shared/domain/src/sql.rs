@@ -58,6 +58,18 @@ impl Stmt {
     }
 }
 
+impl Param {
+    /// The value as JSON (text stays text).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Param::Null => serde_json::Value::Null,
+            Param::Text(s) => s.as_str().into(),
+            Param::Int(i) => (*i).into(),
+            Param::Real(f) => (*f).into(),
+        }
+    }
+}
+
 impl From<&str> for Param {
     fn from(v: &str) -> Param {
         Param::Text(v.to_string())

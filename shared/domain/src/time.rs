@@ -29,6 +29,18 @@ pub fn parse_date_or_datetime(s: &str) -> Option<String> {
         .map(|t| t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
+/// An RFC 3339 instant as milliseconds since the epoch.
+pub fn parse_instant(s: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
+}
+
+/// Minutes from `start` to `end` (RFC 3339) to two decimals (0.6 s), never negative: what a
+/// time entry lasted.
+pub fn exact_minutes(start: &str, end: &str) -> Option<f64> {
+    let ms = (parse_instant(end)? - parse_instant(start)?).max(0);
+    Some((ms as f64 / 600.0).round() / 100.0)
+}
+
 /// Whole minutes from `start` to `end` (RFC 3339), rounded to the nearest minute, never negative.
 pub fn minutes_between(start: &str, end: &str) -> Option<i64> {
     let a = DateTime::parse_from_rfc3339(start).ok()?;
@@ -57,6 +69,15 @@ mod tests {
         for bad in ["2026-13-01", "31-12-2026", "2026-2-1", "tomorrow", "", "2026-12-31T25:00:00Z"] {
             assert_eq!(parse_date_or_datetime(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn exact_minutes_keep_two_decimals() {
+        assert_eq!(exact_minutes("2026-01-15T10:00:00Z", "2026-01-15T12:15:00Z"), Some(135.0));
+        assert_eq!(exact_minutes("2026-01-15T10:00:00Z", "2026-01-15T10:00:30Z"), Some(0.5));
+        assert_eq!(exact_minutes("2026-01-15T10:00:00Z", "2026-01-15T10:00:01Z"), Some(0.02));
+        assert_eq!(exact_minutes("2026-01-15T10:00:00Z", "2026-01-15T09:00:00Z"), Some(0.0));
+        assert_eq!(parse_instant("2026-01-15T10:00:00.5Z"), Some(1_768_471_200_500));
     }
 
     #[test]

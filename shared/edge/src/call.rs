@@ -36,6 +36,7 @@ impl Call {
             return Err(reply::preflight(&request_id));
         }
         let authorization = header("authorization");
+        let started = test_clock(&env, header("x-eryxon-test-now").as_deref()).unwrap_or(started);
         let mut body = Vec::new();
         if matches!(method, Method::Post | Method::Put | Method::Patch) {
             if let Err(e) = http::check_declared_length(header("content-length").as_deref()) {
@@ -134,6 +135,14 @@ impl Call {
     fn db(&self) -> Result<&Db, ApiError> {
         self.db.as_ref().ok_or_else(|| ApiError::internal("Database binding DB is missing"))
     }
+}
+
+/// The time a request claims in `X-Eryxon-Test-Now`, honoured only where the deployment sets
+/// the binding `ERYXON_TEST_CLOCK = "enabled"`: the local test stack does, to test minutes and
+/// timestamps without sleeping; no deployed configuration does, so no client can move time.
+fn test_clock(env: &Env, claimed: Option<&str>) -> Option<u64> {
+    let enabled = env.var("ERYXON_TEST_CLOCK").map(|v| v.to_string() == "enabled").unwrap_or(false);
+    enabled.then(|| claimed.and_then(eryxon_domain::time::parse_instant)).flatten().and_then(|ms| u64::try_from(ms).ok())
 }
 
 /// A new random id (UUID v4) for rows, events and requests.

@@ -1,6 +1,7 @@
 //! Jobs: the ERP's orders, with their parts and operations.
 
 pub mod create;
+pub mod lifecycle;
 pub mod read;
 pub mod status;
 pub mod update;

@@ -1,0 +1,41 @@
+//! `api-job-lifecycle`: POST `/start`, `/stop`, `/resume`, `/complete` with `?id=`.
+
+use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::jobs::lifecycle::{self, Action};
+use eryxon_domain::ApiError;
+use eryxon_edge::{new_id, rows, Call, Reply};
+use worker::{event, Context, Env, Request, Response};
+
+const FUNCTION: &str = "api-job-lifecycle";
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let call = match Call::read(req, env, FUNCTION).await {
+        Ok(call) => call,
+        Err(early) => return early,
+    };
+    let outcome = route(&call).await;
+    call.respond(outcome)
+}
+
+async fn route(call: &Call) -> Result<Reply, ApiError> {
+    let action = call.action.as_deref().and_then(Action::parse).ok_or_else(|| call.no_route())?;
+    if call.method != Method::Post {
+        return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
+    }
+    transition(call, action).await
+}
+
+/// Two round trips: the key check with the job, then the compare-and-set with its event.
+async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![lifecycle::preload(scope, id)]).unwrap_or_default()).await?;
+    let id = id?;
+    let job = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
+    let previous = job["status"].as_str().unwrap_or_default().to_string();
+    let stmts = lifecycle::plan(action, job, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
+    let written = call.write(&stmts).await?;
+    let row = rows(&written, 0).first().ok_or_else(|| ApiError::conflict(format!("The job changed while this request ran: it is no longer {previous}")))?;
+    call.publish_written(&stmts).await;
+    Ok(Reply::ok(lifecycle::answer(action, row, &previous)))
+}

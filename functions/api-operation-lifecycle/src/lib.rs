@@ -1,0 +1,44 @@
+//! `api-operation-lifecycle`: POST `/start`, `/pause`, `/resume`, `/complete` with `?id=` (and
+//! `user_id` for start and resume), with time entries and the status roll-up.
+
+use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::operation_lifecycle::{self, Action};
+use eryxon_domain::ApiError;
+use eryxon_edge::{new_id, rows, Call, Reply};
+use worker::{event, Context, Env, Request, Response};
+
+const FUNCTION: &str = "api-operation-lifecycle";
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let call = match Call::read(req, env, FUNCTION).await {
+        Ok(call) => call,
+        Err(early) => return early,
+    };
+    let outcome = route(&call).await;
+    call.respond(outcome)
+}
+
+async fn route(call: &Call) -> Result<Reply, ApiError> {
+    let action = call.action.as_deref().and_then(Action::parse).ok_or_else(|| call.no_route())?;
+    if call.method != Method::Post {
+        return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
+    }
+    transition(call, action).await
+}
+
+/// Two round trips: the key check with the operation, its open entries and the operator; then
+/// one atomic batch for the whole transition.
+async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let user_id = call.query.get("user_id").filter(|u| !u.is_empty());
+    let (caller, found) = call
+        .authenticate(|scope| id.as_ref().map(|id| operation_lifecycle::preloads(scope, id, user_id)).unwrap_or_default())
+        .await?;
+    let id = id?;
+    let planned = operation_lifecycle::plan(action, &found, &id, user_id, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
+    let written = call.write(&planned.stmts).await?;
+    let answer = planned.answer(rows(&written, 0))?;
+    call.publish_written(&planned.stmts).await;
+    Ok(Reply::ok(answer))
+}
