@@ -44,14 +44,19 @@ export function admin(args) {
 
 /**
  * Starts every worker; resolves to { url, stop }. Port 0 picks a free port. `testClock` lets
- * requests set the time with `X-Eryxon-Test-Now` (the test stack only, never a deployment).
+ * requests set the time with `X-Eryxon-Test-Now` (the test stack only, never a deployment);
+ * `planLimits: false` runs it as a self-hosted deployment without rate limits or quotas.
  */
-export async function start({ port = 8787, persistDir, verbose = false, testClock = false }) {
+export async function start({ port = 8787, persistDir, verbose = false, testClock = false, planLimits = true }) {
   const { Miniflare, Log, LogLevel } = await import('miniflare');
   const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
   const options = workers().map((w) => {
     const { workerOptions, main } = unstable_getMiniflareWorkerOptions(w.config);
-    const bindings = { ...workerOptions.bindings, ...(testClock ? { ERYXON_TEST_CLOCK: 'enabled' } : {}) };
+    const bindings = {
+      ...workerOptions.bindings,
+      ...(testClock ? { ERYXON_TEST_CLOCK: 'enabled' } : {}),
+      ...(planLimits ? {} : { ERYXON_PLAN_LIMITS: 'off' }),
+    };
     return { ...workerOptions, bindings, name: w.name, modules: true, scriptPath: main };
   });
   const mf = new Miniflare({

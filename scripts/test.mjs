@@ -18,12 +18,17 @@ build();
 step('native unit tests');
 run('cargo', ['test', '-p', 'eryxon-domain', '-p', 'eryxon-admin']);
 
-step('local stack');
-const persistDir = mkdtempSync(join(tmpdir(), 'eryxon-test-'));
-migrate(persistDir);
+step('local stacks: hosted (plan limits on) and self-hosted (off)');
 const seed = seedTenants();
-execute(persistDir, seed.sql);
-const cluster = await start({ port: 0, persistDir, verbose: Boolean(process.env.VERBOSE), testClock: true });
+const stacks = [];
+for (const planLimits of [true, false]) {
+  const persistDir = mkdtempSync(join(tmpdir(), 'eryxon-test-'));
+  migrate(persistDir);
+  execute(persistDir, seed.sql);
+  const cluster = await start({ port: 0, persistDir, verbose: Boolean(process.env.VERBOSE), testClock: true, planLimits });
+  stacks.push({ ...cluster, persistDir });
+}
+const [hosted, selfHosted] = stacks;
 
 step('black-box tests');
 const files = readdirSync(join(root, 'tests')).filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests', f));
@@ -31,23 +36,35 @@ const code = await new Promise((resolve) => {
   const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, ERYXON_URL: cluster.url, ERYXON_SEED: JSON.stringify(seed.keys) },
+    env: { ...process.env, ERYXON_URL: hosted.url, ERYXON_SELF_HOSTED_URL: selfHosted.url, ERYXON_SEED: JSON.stringify(seed.keys) },
   });
   child.on('exit', (c) => resolve(c ?? 1));
 });
-await cluster.stop();
-rmSync(persistDir, { recursive: true, force: true });
+for (const stack of stacks) {
+  await stack.stop();
+  rmSync(stack.persistDir, { recursive: true, force: true });
+}
 step(`done, exit ${code}`);
 process.exit(code);
 
-/** Two tenants with live keys, and a revoked key of the first. */
+/**
+ * Tenants A and B (enterprise: the suite's many requests never meet a limit), a revoked key
+ * of A, a free tenant for the rate limit and job quota, and a small one whose parts quota is
+ * overridden to 10.
+ */
 function seedTenants() {
-  const a = admin(['tenant', 'create', '--name', 'Tenant A', '--plan', 'pro']);
-  const b = admin(['tenant', 'create', '--name', 'Tenant B', '--plan', 'pro']);
+  const a = admin(['tenant', 'create', '--name', 'Tenant A', '--plan', 'enterprise']);
+  const b = admin(['tenant', 'create', '--name', 'Tenant B', '--plan', 'enterprise']);
   const old = admin(['key', 'create', '--tenant', a.tenant_id, '--key-name', 'revoked']);
   const revoke = admin(['key', 'revoke', '--prefix', old.key_prefix]);
+  const free = admin(['tenant', 'create', '--name', 'Free Tenant', '--plan', 'free']);
+  const second = admin(['key', 'create', '--tenant', free.tenant_id, '--key-name', 'second']);
+  const small = admin(['tenant', 'create', '--name', 'Small Tenant', '--plan', 'pro', '--max-parts', '10']);
   return {
-    sql: [a.sql, b.sql, old.sql, revoke.sql].join('\n'),
-    keys: { a: a.api_key, b: b.api_key, revoked: old.api_key, tenantA: a.tenant_id, tenantB: b.tenant_id },
+    sql: [a.sql, b.sql, old.sql, revoke.sql, free.sql, second.sql, small.sql].join('\n'),
+    keys: {
+      a: a.api_key, b: b.api_key, revoked: old.api_key, tenantA: a.tenant_id, tenantB: b.tenant_id,
+      free: free.api_key, freeSecond: second.api_key, small: small.api_key,
+    },
   };
 }

@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 
 export const BASE = process.env.ERYXON_URL;
 export const SEED = JSON.parse(process.env.ERYXON_SEED ?? '{}');
+/** The same seed, on a stack deployed self-hosted (plan limits off). */
+export const SELF_HOSTED = process.env.ERYXON_SELF_HOSTED_URL;
 if (!BASE) throw new Error('ERYXON_URL is not set: run the tests with `npm test`');
 
 /** The D1 round trips a response reports. */
@@ -17,7 +19,7 @@ export function roundTrips(res) {
  * Sends a request as `key` (a tenant's key, a raw Authorization value via {authorization},
  * or null for none) and returns { status, body, headers, res }.
  */
-export async function api(method, path, { key = SEED.a, body, raw, headers = {}, authorization, at } = {}) {
+export async function api(method, path, { key = SEED.a, body, raw, headers = {}, authorization, at, base = BASE } = {}) {
   const h = { ...headers };
   if (at) h['x-eryxon-test-now'] = at;
   if (authorization !== undefined) h.authorization = authorization;
@@ -27,7 +29,7 @@ export async function api(method, path, { key = SEED.a, body, raw, headers = {},
     payload = JSON.stringify(body);
     h['content-type'] = 'application/json';
   }
-  const res = await fetch(`${BASE}/functions/v1/${path}`, { method, headers: h, body: payload });
+  const res = await fetch(`${base}/functions/v1/${path}`, { method, headers: h, body: payload });
   const text = await res.text();
   assert.ok(res.status < 500, `${method} ${path} answered ${res.status}: ${text}`);
   assert.ok(res.headers.get('request-id'), `${method} ${path} has no Request-Id`);

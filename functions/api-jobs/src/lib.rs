@@ -52,15 +52,18 @@ async fn list(call: &Call) -> Result<Reply, ApiError> {
     Ok(Reply::ok(data).with_meta(meta))
 }
 
-/// Two round trips: the key check with the references the body makes, then one atomic batch.
+/// Two round trips: the key check with the references the body makes (and the quota), then
+/// one atomic batch.
 async fn create(call: &Call) -> Result<Reply, ApiError> {
     let parsed = call.json_body().map(|body| create::parse(&body));
     let (caller, found) = call.authenticate(|scope| parsed.as_ref().map(|p| p.preloads(scope)).unwrap_or_default()).await?;
     let parsed = parsed?;
     let ignored = parsed.ignored.clone();
-    let plan = parsed.check(rows(&found, 0), rows(&found, 1))?.plan(&caller.tenant_id, &call.now().rfc3339(), new_id);
+    let checked = parsed.check(rows(&found, 0), rows(&found, 1))?;
+    checked.within(&caller.quota)?;
+    let plan = checked.plan(&caller.tenant_id, &caller.quota, &call.now().rfc3339(), new_id);
     let written = call.write(&plan.stmts).await?;
-    plan.confirm(rows(&written, 0))?;
+    plan.confirm(&written)?;
     call.publish_written(&plan.stmts).await;
     Ok(Reply::created(plan.response).ignoring(ignored))
 }

@@ -50,9 +50,9 @@ async fn write(call: &Call, patch: bool) -> Result<Reply, ApiError> {
         .await?;
     let (id, draft) = (id?, draft?);
     let ignored = draft.ignored.clone();
-    let planned = draft.plan(&found, &caller.tenant_id, &call.now().rfc3339(), id.as_deref(), new_id)?;
+    let planned = draft.plan(&found, &caller.quota, &caller.tenant_id, &call.now().rfc3339(), id.as_deref(), new_id)?;
     let written = call.write(&planned.stmts).await?;
-    let answer = planned.answer(rows(&written, 0))?;
+    let answer = planned.answer(&written)?;
     call.publish_written(&planned.stmts).await;
     let reply = if patch { Reply::ok(answer) } else { Reply::created(answer) };
     Ok(reply.ignoring(ignored))

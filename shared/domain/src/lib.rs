@@ -18,10 +18,12 @@ pub mod jobs;
 pub mod operation_lifecycle;
 pub mod operations;
 pub mod parts;
+pub mod plans;
 pub mod resource;
 pub mod sql;
 pub mod tenant;
 pub mod time;
 pub mod time_entries;
+pub mod usage;
 
 pub use error::{ApiError, Constraint, ErrorCode, FieldError};

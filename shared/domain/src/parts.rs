@@ -8,6 +8,7 @@ use crate::events::Event;
 use crate::fields::{self, Reader};
 use crate::jobs::create::{parse_operations, NestedOperations, OperationDraft};
 use crate::jobs::status::STATUSES;
+use crate::plans::Quota;
 use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
@@ -162,7 +163,7 @@ impl Draft {
 
     /// 404 / 422 / 409, then the write: the part (with its operations and `part.created`), or
     /// the update (with `part.updated`).
-    pub fn plan(mut self, found: &[Vec<Value>], tenant_id: &str, now: &str, id: Option<&str>, mut mint: impl FnMut() -> String) -> Result<Planned, ApiError> {
+    pub fn plan(mut self, found: &[Vec<Value>], quota: &Quota, tenant_id: &str, now: &str, id: Option<&str>, mut mint: impl FnMut() -> String) -> Result<Planned, ApiError> {
         let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
         let current = match id {
             Some(id) => Some(rows(0).first().ok_or_else(|| ApiError::not_found("Part", id))?),
@@ -189,7 +190,10 @@ impl Draft {
             return Err(number_taken(&self.values));
         }
         Ok(match id {
-            None => self.plan_create(tenant_id, now, &mut mint),
+            None => {
+                quota.check(0, 1)?;
+                self.plan_create(tenant_id, quota, now, &mut mint)
+            }
             Some(id) => self.plan_update(tenant_id, now, id, mint()),
         })
     }
@@ -226,13 +230,15 @@ impl Draft {
         }
     }
 
-    fn plan_create(self, tenant_id: &str, now: &str, mint: &mut impl FnMut() -> String) -> Planned {
+    fn plan_create(self, tenant_id: &str, quota: &Quota, now: &str, mint: &mut impl FnMut() -> String) -> Planned {
         let part_id = mint();
         let mut sets: Vec<(&'static str, Param)> = vec![("id", part_id.clone().into()), ("tenant_id", tenant_id.into())];
         sets.extend(self.values.sets.iter().cloned());
         sets.push(("created_at", now.into()));
         sets.push(("updated_at", now.into()));
-        let mut stmts = vec![resource::insert("parts", &sets, RETURNING)];
+        // tenant_id is ?2; the quota's parameters follow the columns'.
+        let guard = quota.guard(2, sets.len() + 1, 0, 1);
+        let mut stmts = vec![resource::insert_when("parts", &sets, guard, RETURNING)];
         let guard = "EXISTS (SELECT 1 FROM parts WHERE id = ?";
         let mut nested = NestedOperations::default();
         let (answer, event_ops) = nested.add(&part_id, &self.operations, mint);
@@ -243,7 +249,8 @@ impl Draft {
         data.insert("operations".into(), Value::Array(event_ops));
         let event = Event { id: mint(), event_type: "part.created", tenant_id: tenant_id.into(), timestamp: now.into(), data: Value::Object(data) };
         stmts.push(event.insert_when(&format!("{guard}6)"), vec![part_id.into()]));
-        Planned { stmts, operations: Some(answer), values: self.values }
+        stmts.push(Quota::probe(tenant_id));
+        Planned { stmts, operations: Some(answer), values: self.values, quota: *quota }
     }
 
     fn plan_update(self, tenant_id: &str, now: &str, id: &str, event_id: String) -> Planned {
@@ -254,7 +261,7 @@ impl Draft {
         data.insert("changes".into(), Value::Object(self.values.shown()));
         let event = Event { id: event_id, event_type: "part.updated", tenant_id: tenant_id.into(), timestamp: now.into(), data: Value::Object(data) };
         let stmts = vec![resource::update("parts", id, tenant_id, &sets, None, RETURNING), event.insert_when("changes() = 1", vec![])];
-        Planned { stmts, operations: None, values: self.values }
+        Planned { stmts, operations: None, values: self.values, quota: Quota::default() }
     }
 }
 
@@ -267,15 +274,18 @@ pub struct Planned {
     pub stmts: Vec<Stmt>,
     operations: Option<Vec<Value>>,
     values: Values,
+    quota: Quota,
 }
 
 impl Planned {
-    /// The answer from the write's first result (the part row); none means the number was
-    /// taken meanwhile (create) or the part was deleted meanwhile (PATCH).
-    pub fn answer(&self, row: &[Value]) -> Result<Value, ApiError> {
-        let Some(part) = row.first() else {
+    /// The answer from the write's first result (the part row); none means the quota filled
+    /// or the number was taken meanwhile (create: the usage read last tells which), or the
+    /// part was deleted meanwhile (PATCH).
+    pub fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
+        let Some(part) = written.first().and_then(|rows| rows.first()) else {
+            let probe = written.last().map(Vec::as_slice).unwrap_or(&[]);
             return Err(match self.operations {
-                Some(_) => number_taken(&self.values),
+                Some(_) => self.quota.explain(probe, 0, 1).unwrap_or_else(|| number_taken(&self.values)),
                 None => ApiError::conflict("The part changed while this request ran; retry"),
             });
         };
@@ -322,9 +332,9 @@ mod tests {
         let pre = d.preloads(Scope::KeyHash("h"), None);
         assert!(pre[3].sql.contains("WITH RECURSIVE chain"));
         let chain = vec![json!({"id": "p1", "job_id": JOB, "depth": 0})];
-        let p = d.plan(&[vec![], job_found(), vec![], chain], "t", "now", None, ids()).unwrap();
+        let p = d.plan(&[vec![], job_found(), vec![], chain], &Quota::default(), "t", "now", None, ids()).unwrap();
         assert!(p.stmts[0].params.contains(&Param::Text("p1".into())), "parent_part_id set from the number");
-        assert!(p.stmts.last().unwrap().params.contains(&Param::Text("part.created".into())));
+        assert!(p.stmts[p.stmts.len() - 2].params.contains(&Param::Text("part.created".into())));
     }
 
     #[test]
@@ -333,7 +343,7 @@ mod tests {
             let d = parse(&body(b), id.is_some());
             let current = id.map(|i| vec![json!({"id": i, "job_id": JOB, "part_number": "X"})]).unwrap_or_default();
             let refs = vec![json!({"tbl": "jobs", "id": JOB}), json!({"tbl": "parts", "id": "p1"}), json!({"tbl": "parts", "id": "me"})];
-            d.plan(&[current, refs, vec![], chain], "t", "now", id, ids())
+            d.plan(&[current, refs, vec![], chain], &Quota::default(), "t", "now", id, ids())
         };
         let constraint = |r: Result<Planned, ApiError>| r.err().unwrap().details.unwrap()[0]["constraint"].as_str().unwrap().to_string();
         let base = json!({"job_id": JOB, "part_number": "A", "quantity": 1});
@@ -354,20 +364,26 @@ mod tests {
     #[test]
     fn nested_operations_are_written_with_the_part() {
         let d = parse(&body(json!({"job_id": JOB, "part_number": "A", "quantity": 1, "operations": [{"operation_name": "Cut", "cell_name": "Saw"}]})), false);
-        let p = d.plan(&[vec![], job_found(), vec![], vec![]], "t", "now", None, ids()).unwrap();
-        let tables: Vec<&str> = p.stmts.iter().map(|s| s.sql.split_whitespace().nth(2).unwrap()).collect();
+        let quota = Quota { max_parts: Some(10), ..Quota::default() };
+        let p = d.plan(&[vec![], job_found(), vec![], vec![]], &quota, "t", "now", None, ids()).unwrap();
+        let tables: Vec<&str> = p.stmts[..4].iter().map(|s| s.sql.split_whitespace().nth(2).unwrap()).collect();
         assert_eq!(tables, vec!["parts", "cells", "operations", "events"]);
-        let answer = p.answer(&[json!({"id": "id-1", "file_paths": null})]).unwrap();
+        assert!(p.stmts[4].sql.starts_with("SELECT jobs, parts FROM tenant_usage"), "the usage probe comes last");
+        let answer = p.answer(&[vec![json!({"id": "id-1", "file_paths": null})]]).unwrap();
         assert_eq!(answer["part"]["operations"][0]["operation_name"], "Cut");
-        assert_eq!(p.answer(&[]).unwrap_err().status(), 409);
+        assert_eq!(p.answer(&[vec![], vec![json!({"jobs": 0, "parts": 3})]]).unwrap_err().status(), 409);
+        assert_eq!(p.answer(&[vec![], vec![json!({"jobs": 0, "parts": 10})]]).unwrap_err().status(), 402);
     }
 
     #[test]
     fn taken_number_and_missing_job() {
         let d = parse(&body(json!({"job_id": JOB, "part_number": "A", "quantity": 1})), false);
-        assert_eq!(d.plan(&[vec![], job_found(), vec![json!({"id": "x"})], vec![]], "t", "now", None, ids()).err().unwrap().status(), 409);
+        assert_eq!(d.plan(&[vec![], job_found(), vec![json!({"id": "x"})], vec![]], &Quota::default(), "t", "now", None, ids()).err().unwrap().status(), 409);
+        let d = parse(&body(json!({"job_id": JOB, "part_number": "A", "quantity": 1})), false);
+        let full = Quota { max_parts: Some(5), parts: 5, ..Quota::default() };
+        assert_eq!(d.plan(&[vec![], job_found(), vec![], vec![]], &full, "t", "now", None, ids()).err().unwrap().message, "Part limit exceeded (5/5)");
         let d = parse(&body(json!({"job_id": "nope", "part_number": "A", "quantity": 0})), false);
-        let e = d.plan(&[vec![], vec![], vec![], vec![]], "t", "now", None, ids()).err().unwrap();
+        let e = d.plan(&[vec![], vec![], vec![], vec![]], &Quota::default(), "t", "now", None, ids()).err().unwrap();
         let fields: Vec<&str> = e.details.as_ref().unwrap().as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
         assert_eq!(fields, vec!["quantity", "job_id"]);
     }

@@ -381,14 +381,26 @@ impl ListQuery {
     }
 }
 
-/// `INSERT INTO table (cols) VALUES (...) RETURNING returning`, with `ON CONFLICT DO NOTHING`
-/// so that a unique clash answers with no row instead of an error.
+/// `INSERT INTO table (cols) ... RETURNING returning`, with `ON CONFLICT DO NOTHING` so that a
+/// unique clash answers with no row instead of an error.
 pub fn insert(table: &str, sets: &[(&'static str, Param)], returning: &str) -> Stmt {
+    insert_when(table, sets, ("1".into(), vec![]), returning)
+}
+
+/// [`insert`] that only inserts when `guard` holds (its parameters follow the values').
+pub fn insert_when(table: &str, sets: &[(&'static str, Param)], guard: (String, Vec<Param>), returning: &str) -> Stmt {
     let names: Vec<&str> = sets.iter().map(|(n, _)| *n).collect();
     let slots: Vec<String> = (1..=sets.len()).map(|i| format!("?{i}")).collect();
+    let mut params: Vec<Param> = sets.iter().map(|(_, p)| p.clone()).collect();
+    params.extend(guard.1);
     Stmt::new(
-        format!("INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING {returning}", names.join(", "), slots.join(", ")),
-        sets.iter().map(|(_, p)| p.clone()).collect(),
+        format!(
+            "INSERT INTO {table} ({}) SELECT {} WHERE {} ON CONFLICT DO NOTHING RETURNING {returning}",
+            names.join(", "),
+            slots.join(", "),
+            guard.0
+        ),
+        params,
     )
 }
 

@@ -29,6 +29,12 @@ pub fn parse_date_or_datetime(s: &str) -> Option<String> {
         .map(|t| t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
+/// The calendar day `days` before `day` (both `YYYY-MM-DD`).
+pub fn days_before(day: &str, days: i64) -> Option<String> {
+    let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    Some((d - chrono::Duration::days(days)).format("%Y-%m-%d").to_string())
+}
+
 /// An RFC 3339 instant as milliseconds since the epoch.
 pub fn parse_instant(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
@@ -69,6 +75,13 @@ mod tests {
         for bad in ["2026-13-01", "31-12-2026", "2026-2-1", "tomorrow", "", "2026-12-31T25:00:00Z"] {
             assert_eq!(parse_date_or_datetime(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn days_before_crosses_months() {
+        assert_eq!(days_before("2026-03-01", 1).as_deref(), Some("2026-02-28"));
+        assert_eq!(days_before("2026-03-01", 29).as_deref(), Some("2026-01-31"));
+        assert_eq!(days_before("nope", 1), None);
     }
 
     #[test]

@@ -4,10 +4,12 @@ use crate::db::Db;
 use crate::reply::{self, Reply};
 use eryxon_domain::http::{self, Method, Query};
 use eryxon_domain::sql::{Scope, Stmt};
-use eryxon_domain::tenant::{self, Caller};
+use eryxon_domain::plans::{self, Standing};
+use eryxon_domain::tenant::{self, Caller, Found};
 use eryxon_domain::time::Now;
 use eryxon_domain::{api_key, envelope, ApiError};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use worker::{console_error, Date, Env, Request, Response};
 
 pub struct Call {
@@ -23,6 +25,10 @@ pub struct Call {
     env: Env,
     db: Option<Db>,
     started: u64,
+    /// Whether plan limits apply (a self-hosted deployment sets `ERYXON_PLAN_LIMITS = "off"`).
+    limits_enforced: bool,
+    /// The caller's daily standing once authenticated, for the rate-limit headers.
+    standing: RefCell<Option<Standing>>,
 }
 
 impl Call {
@@ -60,6 +66,8 @@ impl Call {
             authorization,
             body,
             db: Db::open(&env).ok(),
+            limits_enforced: env.var("ERYXON_PLAN_LIMITS").map(|v| v.to_string() != "off").unwrap_or(true),
+            standing: RefCell::new(None),
             env,
             started,
         })
@@ -77,13 +85,21 @@ impl Call {
 
     /// Round trip one: checks the API key and, in the same batch, runs `reads`, which name the
     /// tenant through the key (see [`Scope::KeyHash`]). Returns the caller and the reads' rows.
+    /// The same batch counts the request against the tenant's daily limit (429 when over).
     pub async fn authenticate(&self, reads: impl FnOnce(Scope<'_>) -> Vec<Stmt>) -> Result<(Caller, Vec<Vec<Value>>), ApiError> {
         let key = api_key::from_authorization(self.authorization.as_deref()).map_err(ApiError::unauthorized)?;
         let mut stmts = vec![tenant::lookup(&key)];
+        stmts.extend(plans::count_request(&key, &plans::day(self.now())));
         stmts.extend(reads(Scope::KeyHash(&key.hash)));
         let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
-        let lookup = results.remove(0);
-        let caller = tenant::authenticate(&key, &lookup)?;
+        let found: Vec<Vec<Value>> = results.drain(..3).collect();
+        let caller = tenant::authenticate(&key, Found { lookup: &found[0], requests_today: &found[1] }, self.limits_enforced, self.now())?;
+        if let Some(standing) = &caller.standing {
+            self.standing.replace(Some(standing.clone()));
+            if standing.exceeded() {
+                return Err(standing.refusal(&caller.plan));
+            }
+        }
         Ok((caller, results))
     }
 
@@ -115,6 +131,11 @@ impl Call {
         let (trips, d1_ms) = self.db.as_ref().map_or((0, 0.0), |db| (db.round_trips(), db.millis()));
         let total = Date::now().as_millis().saturating_sub(self.started);
         h.set("Server-Timing", &format!("d1-rt;dur={trips};desc=\"D1 round trips\", d1;dur={d1_ms};desc=\"D1 time\", total;dur={total}"))?;
+        if let Some(standing) = self.standing.borrow().as_ref() {
+            for (name, value) in standing.headers() {
+                h.set(name, &value)?;
+            }
+        }
         match outcome {
             Ok(r) => {
                 let status = r.status;

@@ -35,7 +35,8 @@ impl Reply {
     }
 }
 
-const EXPOSED: &str = "Request-Id, X-Request-Id, Server-Timing, Allow";
+const EXPOSED: &str = "Request-Id, X-Request-Id, Server-Timing, Allow, Retry-After, RateLimit-Policy, RateLimit, \
+    X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset";
 
 /// Headers every response carries.
 pub(crate) fn base_headers(request_id: &str) -> Headers {

@@ -3,10 +3,12 @@
 //! `wrangler d1 execute` against the local or a remote database.
 //!
 //!   eryxon-admin tenant create --name ACME --plan pro [--key-name NAME] [--mode live|test]
+//!                [--daily-requests N] [--max-jobs N] [--max-parts N]
 //!   eryxon-admin key create --tenant ID [--key-name NAME] [--mode live|test]
 //!   eryxon-admin key revoke --prefix ery_live_1234abcd
 
 use eryxon_domain::api_key::{self, Mode, RANDOM_BYTES};
+use eryxon_domain::plans::Limits;
 use eryxon_domain::sql::{render_literal, Stmt};
 use eryxon_domain::tenant::{self, PLANS};
 use serde_json::json;
@@ -38,9 +40,14 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
             if !PLANS.contains(&plan.as_str()) {
                 return Err(format!("--plan must be one of {}", PLANS.join(", ")));
             }
+            let number = |name: &str| match flag(name) {
+                None => Ok(None),
+                Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).map(Some).ok_or(format!("--{name} must be a whole number >= 0")),
+            };
+            let overrides = Limits { daily_requests: number("daily-requests")?, jobs: number("max-jobs")?, parts: number("max-parts")? };
             let tenant_id = flag("id").unwrap_or_else(new_id);
             let key = mint(mode)?;
-            let stmts = tenant::create_with_key(&tenant_id, &name, &plan, &new_id(), &key_name, &key, &now);
+            let stmts = tenant::create_with_key(&tenant_id, &name, &plan, overrides, &new_id(), &key_name, &key, &now);
             Ok(json!({ "tenant_id": tenant_id, "plan": plan, "api_key": key.secret, "key_prefix": key.prefix, "sql": sql(&stmts) }))
         }
         (Some("key"), Some("create")) => {

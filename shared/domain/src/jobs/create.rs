@@ -9,6 +9,7 @@
 use super::status::{self, STATUSES};
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::Event;
+use crate::plans::Quota;
 use crate::fields::{self, Reader};
 use crate::resource::{self, Ref};
 use crate::sql::{Param, Scope, Stmt};
@@ -101,6 +102,8 @@ pub struct Plan {
     pub response: Value,
     pub event: Event,
     job_number: String,
+    quota: Quota,
+    parts: i64,
 }
 
 pub fn parse(body: &Map<String, Value>) -> Parsed {
@@ -307,13 +310,20 @@ fn duplicate(job_number: &str) -> ApiError {
 }
 
 impl Checked {
-    /// The atomic write: the job (unless its number was taken meanwhile), then cells, parts,
-    /// operations and the `job.created` event, each guarded by the job row this batch wrote.
-    pub fn plan(self, tenant_id: &str, now: &str, mut mint: impl FnMut() -> String) -> Plan {
+    /// 402 when the job and its parts do not fit the tenant's quota.
+    pub fn within(&self, quota: &Quota) -> Result<(), ApiError> {
+        quota.check(1, self.0.parts.len() as i64)
+    }
+
+    /// The atomic write: the job (unless its number was taken or the quota filled meanwhile),
+    /// then cells, parts, operations and the `job.created` event, each guarded by the job row
+    /// this batch wrote; last, a read of the tenant's usage that explains a job not written.
+    pub fn plan(self, tenant_id: &str, quota: &Quota, now: &str, mut mint: impl FnMut() -> String) -> Plan {
         let d = self.0;
         let job_id = mint();
         let guard = "EXISTS (SELECT 1 FROM jobs WHERE id = ?";
-        let mut stmts = vec![insert_job(&d, &job_id, tenant_id, now)];
+        let parts = d.parts.len() as i64;
+        let mut stmts = vec![insert_job(&d, &job_id, tenant_id, now, quota, parts)];
 
         let ids: Vec<String> = d.parts.iter().map(|_| mint()).collect();
         let id_of: HashMap<&str, &str> = d.parts.iter().zip(&ids).map(|(p, id)| (p.part_number.as_str(), id.as_str())).collect();
@@ -347,12 +357,13 @@ impl Checked {
             }),
         };
         stmts.push(event.insert_when(&format!("{guard}6)"), vec![job_id.clone().into()]));
+        stmts.push(Quota::probe(tenant_id));
         let response = json!({ "job_id": job_id, "job_number": d.job_number, "parts": response_parts });
-        Plan { stmts, response, event, job_number: d.job_number }
+        Plan { stmts, response, event, job_number: d.job_number, quota: *quota, parts }
     }
 }
 
-fn insert_job(d: &JobDraft, job_id: &str, tenant_id: &str, now: &str) -> Stmt {
+fn insert_job(d: &JobDraft, job_id: &str, tenant_id: &str, now: &str, quota: &Quota, parts: i64) -> Stmt {
     let mut cols = vec![
         ("id", job_id.into()),
         ("tenant_id", tenant_id.into()),
@@ -370,12 +381,9 @@ fn insert_job(d: &JobDraft, job_id: &str, tenant_id: &str, now: &str) -> Stmt {
         ("updated_at", now.into()),
     ];
     cols.extend(status::initial_stamps(&d.status, now));
-    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
-    let slots: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-    Stmt::new(
-        format!("INSERT INTO jobs ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING id", names.join(", "), slots.join(", ")),
-        cols.into_iter().map(|(_, p)| p).collect(),
-    )
+    // tenant_id is ?2; the quota's parameters follow the columns'.
+    let guard = quota.guard(2, cols.len() + 1, 1, parts);
+    resource::insert_when("jobs", &cols, guard, "id")
 }
 
 /// Inserts part rows (JSON objects) of one job in one statement, guarded by `guard` (`?5`).
@@ -451,12 +459,14 @@ impl NestedOperations {
 }
 
 impl Plan {
-    /// Reads the batch's answer: no job row means its number was taken meanwhile (409).
-    pub fn confirm(&self, job_insert: &[Value]) -> Result<(), ApiError> {
-        if job_insert.is_empty() {
-            return Err(duplicate(&self.job_number));
+    /// Reads the batch's answer: no job row means the quota filled (402) or the number was
+    /// taken (409) meanwhile; the usage read at the end of the batch tells which.
+    pub fn confirm(&self, written: &[Vec<Value>]) -> Result<(), ApiError> {
+        if written.first().is_some_and(|rows| !rows.is_empty()) {
+            return Ok(());
         }
-        Ok(())
+        let probe = written.last().map(Vec::as_slice).unwrap_or(&[]);
+        Err(self.quota.explain(probe, 1, self.parts).unwrap_or_else(|| duplicate(&self.job_number)))
     }
 }
 
@@ -491,8 +501,8 @@ mod tests {
         let parsed = parse(&reference_example());
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         assert!(parsed.ignored.is_empty());
-        let plan = parsed.check(&[], &[]).unwrap().plan("t1", "2026-01-15T10:00:00.000Z", ids());
-        assert_eq!(plan.stmts.len(), 5, "job, cells, parts, operations, event");
+        let plan = parsed.check(&[], &[]).unwrap().plan("t1", &Quota::default(), "2026-01-15T10:00:00.000Z", ids());
+        assert_eq!(plan.stmts.len(), 6, "job, parts, cells, operations, event, usage probe");
         assert_eq!(plan.response["job_number"], "JOB-2026-001");
         assert_eq!(plan.response["parts"][0]["part_number"], "PART-001");
         assert_eq!(plan.response["parts"][0]["operations"][0]["operation_name"], "CNC Milling");
@@ -506,8 +516,8 @@ mod tests {
             .map(|i| json!({"part_number": format!("P{i}"), "quantity": 1,
                 "operations": (1..=5).map(|s| json!({"operation_name": "Op", "sequence": s, "cell_name": "Saw"})).collect::<Vec<_>>()}))
             .collect();
-        let plan = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[], &[]).unwrap().plan("t", "now", ids());
-        assert_eq!(plan.stmts.len(), 5);
+        let plan = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[], &[]).unwrap().plan("t", &Quota::default(), "now", ids());
+        assert_eq!(plan.stmts.len(), 6);
     }
 
     #[test]
@@ -561,7 +571,7 @@ mod tests {
     #[test]
     fn parents_resolve_by_number_and_cycles_are_refused() {
         let ok = body(json!({"job_number": "J", "parts": [{"part_number": "A", "quantity": 1}, {"part_number": "B", "quantity": 1, "parent_part_number": "A"}]}));
-        let plan = parse(&ok).check(&[], &[]).unwrap().plan("t", "now", ids());
+        let plan = parse(&ok).check(&[], &[]).unwrap().plan("t", &Quota::default(), "now", ids());
         let rows: Value = match &plan.stmts[1].params[3] {
             Param::Text(t) => serde_json::from_str(t).unwrap(),
             other => panic!("{other:?}"),
@@ -608,16 +618,19 @@ mod tests {
     fn cell_names_are_created_once_case_insensitively() {
         let b = body(json!({"job_number": "J", "parts": [{"part_number": "A", "quantity": 1, "operations": [
             {"operation_name": "x", "cell_name": "Mill-01"}, {"operation_name": "y", "cell_name": "MILL-01"}]}]}));
-        let plan = parse(&b).check(&[], &[]).unwrap().plan("t", "now", ids());
+        let plan = parse(&b).check(&[], &[]).unwrap().plan("t", &Quota::default(), "now", ids());
         let cells_insert = plan.stmts.iter().find(|s| s.sql.starts_with("INSERT INTO cells")).unwrap();
         let Param::Text(cells) = &cells_insert.params[2] else { panic!() };
         assert_eq!(serde_json::from_str::<Value>(cells).unwrap().as_array().unwrap().len(), 1);
     }
 
     #[test]
-    fn confirm_is_409_when_the_job_insert_did_nothing() {
-        let plan = parse(&reference_example()).check(&[], &[]).unwrap().plan("t", "now", ids());
-        assert_eq!(plan.confirm(&[]).unwrap_err().status(), 409);
-        assert!(plan.confirm(&[json!({"id": "id-1"})]).is_ok());
+    fn confirm_tells_a_taken_number_from_a_full_quota() {
+        let quota = Quota { max_jobs: Some(2), max_parts: None, jobs: 1, parts: 0 };
+        let plan = parse(&reference_example()).check(&[], &[]).unwrap().plan("t", &quota, "now", ids());
+        assert!(plan.stmts[0].sql.contains("WHERE (SELECT jobs FROM tenant_usage WHERE tenant_id = ?2) + ?15 <= ?16"), "{}", plan.stmts[0].sql);
+        assert_eq!(plan.confirm(&[vec![], vec![json!({"jobs": 1, "parts": 0})]]).unwrap_err().status(), 409);
+        assert_eq!(plan.confirm(&[vec![], vec![json!({"jobs": 2, "parts": 0})]]).unwrap_err().status(), 402);
+        assert!(plan.confirm(&[vec![json!({"id": "id-1"})], vec![]]).is_ok());
     }
 }

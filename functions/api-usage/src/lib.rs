@@ -1,0 +1,32 @@
+//! `api-usage`: the caller's tenant's requests per day (tenant and per key), today's standing
+//! against the daily limit, and quota use. One round trip.
+
+use eryxon_domain::http::Method;
+use eryxon_domain::{usage, ApiError};
+use eryxon_edge::{rows, Call, Reply};
+use worker::{event, Context, Env, Request, Response};
+
+const FUNCTION: &str = "api-usage";
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let call = match Call::read(req, env, FUNCTION).await {
+        Ok(call) => call,
+        Err(early) => return early,
+    };
+    let outcome = route(&call).await;
+    call.respond(outcome)
+}
+
+async fn route(call: &Call) -> Result<Reply, ApiError> {
+    if call.action.as_deref() != Some("") {
+        return Err(call.no_route());
+    }
+    if call.method != Method::Get {
+        return Err(ApiError::method_not_allowed(call.method.as_str(), &["GET", "OPTIONS"]));
+    }
+    let range = usage::range(&call.query, call.now());
+    let (caller, found) = call.authenticate(|scope| range.as_ref().map(|(from, to)| usage::reads(scope, from, to)).unwrap_or_default()).await?;
+    let (from, to) = range?;
+    Ok(Reply::ok(usage::answer(&caller.plan, caller.standing.as_ref(), &caller.quota, rows(&found, 0), rows(&found, 1), (&from, &to))))
+}
