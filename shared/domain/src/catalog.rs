@@ -96,7 +96,14 @@ pub const OPERATORS: Entity = Entity {
     returning: "id, full_name, employee_id, email, role, active, created_at, updated_at",
     bool_cols: &["active"],
     unique: Some(("employee_id", None)),
-    uses: &[("operations", "SELECT 1 FROM operations WHERE tenant_id = {tenant} AND assigned_operator_id = ?2 LIMIT 1")],
+    uses: &[
+        ("operations", "SELECT 1 FROM operations WHERE tenant_id = {tenant} AND assigned_operator_id = ?2 LIMIT 1"),
+        ("time entries", "SELECT 1 FROM time_entries WHERE tenant_id = {tenant} AND operator_id = ?2 LIMIT 1"),
+        (
+            "issues",
+            "SELECT 1 FROM issues WHERE tenant_id = {tenant} AND (reported_by_id = ?2 OR resolved_by_id = ?2 OR verified_by_id = ?2) LIMIT 1",
+        ),
+    ],
     on_write: None,
     event: None,
 };

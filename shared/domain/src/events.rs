@@ -32,6 +32,13 @@ impl Event {
     /// Inserts the event only when `guard` (SQL using `?6` onwards for `guard_params`) holds,
     /// so it is written exactly when the change it reports was.
     pub fn insert_when(&self, guard: &str, guard_params: Vec<Param>) -> Stmt {
+        self.insert_filled_when(&[], guard, guard_params)
+    }
+
+    /// [`Self::insert_when`], with `data` fields filled from SQL at write time (a value the
+    /// same batch generates, such as an NCR number): `(field, sql expression)` pairs whose
+    /// expressions may use the guard's parameters.
+    pub fn insert_filled_when(&self, fill: &[(&str, &str)], guard: &str, guard_params: Vec<Param>) -> Stmt {
         let mut params: Vec<Param> = vec![
             self.id.clone().into(),
             self.tenant_id.clone().into(),
@@ -40,8 +47,9 @@ impl Event {
             self.timestamp.clone().into(),
         ];
         params.extend(guard_params);
+        let payload = fill.iter().fold("?4".to_string(), |acc, (field, sql)| format!("json_set({acc}, '$.data.{field}', ({sql}))"));
         Stmt::new(
-            format!("INSERT INTO events (id, tenant_id, event_type, payload, created_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE {guard}"),
+            format!("INSERT INTO events (id, tenant_id, event_type, payload, created_at) SELECT ?1, ?2, ?3, {payload}, ?5 WHERE {guard}"),
             params,
         )
     }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod fields;
 pub mod http;
+pub mod issues;
 pub mod jobs;
 pub mod operation_lifecycle;
 pub mod operations;
