@@ -7,6 +7,8 @@
 //! answer. The edge crate only carries those values to D1 and back.
 
 pub mod api_key;
+pub mod batch_lifecycle;
+pub mod batches;
 pub mod catalog;
 pub mod envelope;
 pub mod entity;
@@ -25,6 +27,7 @@ pub mod sql;
 pub mod tenant;
 pub mod time;
 pub mod time_entries;
+pub mod time_share;
 pub mod usage;
 
 pub use error::{ApiError, Constraint, ErrorCode, FieldError};

@@ -1,0 +1,68 @@
+//! `api-batch-lifecycle`: POST `/start?id=&operator_id=` (or `user_id`), `/stop?id=`, and
+//! `/add-operations?id=` with `{"operation_ids": [...]}`.
+
+use eryxon_domain::batch_lifecycle::{self, Action};
+use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::{batches, ApiError};
+use eryxon_edge::{new_id, Call, Reply};
+use worker::{event, Context, Env, Request, Response};
+
+const FUNCTION: &str = "api-batch-lifecycle";
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let call = match Call::read(req, env, FUNCTION).await {
+        Ok(call) => call,
+        Err(early) => return early,
+    };
+    let outcome = route(&call).await;
+    call.respond(outcome)
+}
+
+async fn route(call: &Call) -> Result<Reply, ApiError> {
+    let action = match call.action.as_deref() {
+        Some("start") => Some(Action::Start),
+        Some("stop") => Some(Action::Stop),
+        Some("add-operations") => None,
+        _ => return Err(call.no_route()),
+    };
+    if call.method != Method::Post {
+        return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
+    }
+    match action {
+        Some(action) => transition(call, action).await,
+        None => add_operations(call).await,
+    }
+}
+
+/// Two round trips: the key check with the batch, its operations and the operator; then one
+/// atomic batch of nine statements, whatever the number of operations.
+async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let operator = call.query.get("operator_id").or_else(|| call.query.get("user_id")).filter(|v| !v.is_empty());
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| batch_lifecycle::preloads(scope, id, operator)).unwrap_or_default()).await?;
+    let id = id?;
+    let planned = batch_lifecycle::plan(action, &found, &id, operator, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
+    let written = call.write(&planned.stmts).await?;
+    let answer = planned.answer(&written)?;
+    call.publish_written(&planned.stmts).await;
+    Ok(Reply::ok(answer))
+}
+
+/// Two round trips: the key check with the batch, the operations and their memberships; then
+/// the append, which reads the batch and its operations back.
+async fn add_operations(call: &Call) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let draft = call.json_body().map(|body| batches::parse_additions(&body));
+    let (caller, found) = call
+        .authenticate(|scope| match (&id, &draft) {
+            (Ok(id), Ok(d)) => d.preloads(scope, Some(id)),
+            _ => vec![],
+        })
+        .await?;
+    let (id, draft) = (id?, draft?);
+    let ignored = draft.ignored.clone();
+    let planned = draft.plan_additions(&found, &caller.tenant_id, &call.now().rfc3339(), &id)?;
+    let written = call.write(&planned.stmts).await?;
+    Ok(Reply::ok(planned.answer(&written)?).ignoring(ignored))
+}
