@@ -45,9 +45,11 @@ export function admin(args) {
 /**
  * Starts every worker; resolves to { url, stop }. Port 0 picks a free port. `testClock` lets
  * requests set the time with `X-Eryxon-Test-Now` (the test stack only, never a deployment);
- * `planLimits: false` runs it as a self-hosted deployment without rate limits or quotas.
+ * `planLimits: false` runs it as a self-hosted deployment without rate limits or quotas;
+ * `localWebhooks` lets webhooks deliver to http://127.0.0.1 (development, tests), and
+ * `webhookSchedule` replaces the retry delays ("1,1,1" seconds in tests).
  */
-export async function start({ port = 8787, persistDir, verbose = false, testClock = false, planLimits = true }) {
+export async function start({ port = 8787, persistDir, verbose = false, testClock = false, planLimits = true, localWebhooks = false, webhookSchedule }) {
   const { Miniflare, Log, LogLevel } = await import('miniflare');
   const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
   const options = workers().map((w) => {
@@ -56,6 +58,8 @@ export async function start({ port = 8787, persistDir, verbose = false, testCloc
       ...workerOptions.bindings,
       ...(testClock ? { ERYXON_TEST_CLOCK: 'enabled' } : {}),
       ...(planLimits ? {} : { ERYXON_PLAN_LIMITS: 'off' }),
+      ...(localWebhooks ? { ERYXON_WEBHOOK_ALLOW_LOCAL: 'enabled' } : {}),
+      ...(webhookSchedule ? { ERYXON_WEBHOOK_SCHEDULE: webhookSchedule } : {}),
     };
     return { ...workerOptions, bindings, name: w.name, modules: true, scriptPath: main };
   });

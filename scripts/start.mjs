@@ -20,7 +20,7 @@ if (!existsSync(demoFile)) {
   writeFileSync(demoFile, JSON.stringify({ tenant_id: demo.tenant_id, api_key: demo.api_key }, null, 2));
 }
 const demo = JSON.parse(readFileSync(demoFile, 'utf8'));
-const cluster = await start({ port, persistDir, verbose: true });
+const cluster = await start({ port, persistDir, verbose: true, localWebhooks: true });
 console.log(`
 Eryxon Flow is serving at ${cluster.url}/functions/v1/
   demo tenant: ${demo.tenant_id}

@@ -25,7 +25,11 @@ for (const planLimits of [true, false]) {
   const persistDir = mkdtempSync(join(tmpdir(), 'eryxon-test-'));
   migrate(persistDir);
   execute(persistDir, seed.sql);
-  const cluster = await start({ port: 0, persistDir, verbose: Boolean(process.env.VERBOSE), testClock: true, planLimits });
+  // Only the hosted stack accepts local webhook receivers; the self-hosted one keeps the
+  // production URL rules, which the tests check there.
+  const cluster = await start({
+    port: 0, persistDir, verbose: Boolean(process.env.VERBOSE), testClock: true, planLimits, localWebhooks: planLimits, webhookSchedule: '1,1,1',
+  });
   stacks.push({ ...cluster, persistDir });
 }
 const [hosted, selfHosted] = stacks;

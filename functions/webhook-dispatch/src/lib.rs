@@ -1,15 +1,136 @@
-//! `webhook-dispatch`: consumes the ids of committed outbox events.
+//! `webhook-dispatch`: delivers outbox events to webhook subscribers.
 //!
-//! Delivery to subscribers (signing, retries, logs) belongs to the webhooks issue; until then
-//! the consumer acknowledges each event, which stays in the `events` outbox table, so nothing
-//! is lost and the delivery worker can pick every event up from there.
+//! A queue message names a tenant with work. One round trip claims its undispatched events,
+//! fans them out into deliveries and claims the due deliveries; the deliveries are POSTed
+//! concurrently, signed, each with a timeout; one more round trip records every attempt. Then
+//! the tenant is queued again for its next due retry. A scheduled sweep re-queues tenants whose
+//! work a lost message left behind. See `eryxon_domain::dispatch`.
 
-use worker::{event, Context, Env, MessageBatch, MessageExt, Result};
+use eryxon_domain::dispatch::{self, Attempt};
+use eryxon_domain::time::Now;
+use eryxon_domain::webhooks::{self, Outcome};
+use eryxon_edge::{error_response, new_id, ok_response, Db};
+use futures_util::future::{join_all, select, Either};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use wasm_bindgen::JsValue;
+use worker::{
+    console_error, event, Context, Date, Delay, Env, Fetch, Headers, MessageBatch, MessageBuilder, MessageExt, Method, Request,
+    RequestInit, Response, ScheduleContext, ScheduledEvent,
+};
+
+/// How long a receiver may take to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a queue message may be delayed; a later retry is picked up by the next round.
+const MAX_DELAY_SECONDS: i64 = 12 * 3600;
 
 #[event(queue)]
-async fn consume(batch: MessageBatch<String>, _env: Env, _ctx: Context) -> Result<()> {
-    for message in batch.messages()? {
-        message.ack();
+async fn consume(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
+    let messages = batch.messages()?;
+    let tenants: BTreeSet<String> = messages.iter().map(|m| m.body().clone()).collect();
+    let mut failed = BTreeSet::new();
+    for tenant in &tenants {
+        if let Err(e) = deliver(&env, tenant).await {
+            console_error!("delivery round for tenant {tenant} failed: {e:?}");
+            failed.insert(tenant.clone());
+        }
+    }
+    for m in messages {
+        if failed.contains(m.body()) {
+            m.retry_with_options(&worker::QueueRetryOptionsBuilder::new().with_delay_seconds(10).build());
+        } else {
+            m.ack();
+        }
     }
     Ok(())
+}
+
+/// One round of a tenant's work.
+async fn deliver(env: &Env, tenant: &str) -> worker::Result<()> {
+    let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
+    let now_ms = Date::now().as_millis() as i64;
+    let (now, lease) = (Now(now_ms).rfc3339(), Now(now_ms + dispatch::LEASE_SECONDS * 1000).rfc3339());
+    let found = db.batch(&dispatch::claim(tenant, &now, &lease, &new_id(), &new_id()), "dispatch").await.map_err(api)?;
+    let attempts = dispatch::attempts(found.get(4).map(Vec::as_slice).unwrap_or(&[]), now_ms / 1000);
+    let claimed_all = (attempts.len() as i64) < dispatch::CLAIM_LIMIT;
+    let done: Vec<(Attempt, dispatch::Result)> = join_all(attempts.into_iter().map(send)).await;
+    let schedule = webhooks::schedule(env.var("ERYXON_WEBHOOK_SCHEDULE").ok().map(|v| v.to_string()).as_deref());
+    if !done.is_empty() {
+        db.batch(&dispatch::record(tenant, Date::now().as_millis() as i64, &done, &schedule, new_id), "dispatch").await.map_err(api)?;
+    }
+    let retry = done
+        .iter()
+        .filter(|(_, r)| webhooks::outcome(r.status) == Outcome::Retry)
+        .filter_map(|(a, _)| schedule.get((a.number - 1) as usize).map(|s| i64::from(*s)))
+        .min();
+    let left = dispatch::next_round(found.get(5).map(Vec::as_slice).unwrap_or(&[]), now_ms, claimed_all);
+    if let Some(delay) = [left, retry].into_iter().flatten().min() {
+        let message = MessageBuilder::new(tenant.to_string()).delay_seconds(delay.clamp(0, MAX_DELAY_SECONDS) as u32).build();
+        env.queue("EVENTS")?.send(message).await?;
+    }
+    Ok(())
+}
+
+/// POSTs one delivery, signed, giving up after [`TIMEOUT`].
+async fn send(a: Attempt) -> (Attempt, dispatch::Result) {
+    let started = Date::now().as_millis();
+    let outcome = match request(&a) {
+        Err(e) => Err(format!("invalid request: {e:?}")),
+        Ok(req) => match select(Box::pin(Fetch::Request(req).send()), Box::pin(Delay::from(TIMEOUT))).await {
+            Either::Left((Ok(resp), _)) => Ok(resp.status_code()),
+            Either::Left((Err(e), _)) => Err(format!("network error: {e:?}")),
+            Either::Right(_) => Err(format!("timed out after {} s", TIMEOUT.as_secs())),
+        },
+    };
+    let duration_ms = (Date::now().as_millis() - started) as i64;
+    let result = match outcome {
+        Ok(status) => dispatch::Result { status: Some(status), duration_ms, error: None },
+        Err(error) => dispatch::Result { status: None, duration_ms, error: Some(error) },
+    };
+    (a, result)
+}
+
+fn request(a: &Attempt) -> worker::Result<Request> {
+    let headers = Headers::new();
+    for (name, value) in &a.headers {
+        headers.set(name, value)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(JsValue::from_str(&a.body)));
+    Request::new_with_init(&a.url, &init)
+}
+
+/// Re-queues every tenant whose work a lost message left behind.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Err(e) = sweep(&env).await {
+        console_error!("sweep failed: {e:?}");
+    }
+}
+
+async fn sweep(env: &Env) -> worker::Result<usize> {
+    let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
+    let found = db.batch(&[dispatch::stale_tenants(Date::now().as_millis() as i64)], "sweep").await.map_err(api)?;
+    let tenants: Vec<String> = found.first().into_iter().flatten().filter_map(|r| r["tenant_id"].as_str().map(str::to_string)).collect();
+    let queue = env.queue("EVENTS")?;
+    for tenant in &tenants {
+        queue.send(tenant.clone()).await?;
+    }
+    Ok(tenants.len())
+}
+
+/// The test stack alone (binding `ERYXON_TEST_CLOCK`) may run the sweep on demand, at
+/// `/functions/v1/webhook-dispatch/sweep`; everywhere else this worker answers no requests.
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let testing = env.var("ERYXON_TEST_CLOCK").map(|v| v.to_string() == "enabled").unwrap_or(false);
+    let request_id = new_id();
+    if testing && req.path().ends_with("/sweep") {
+        return ok_response(serde_json::json!({ "tenants": sweep(&env).await? }), &request_id);
+    }
+    error_response(&eryxon_domain::ApiError::route_not_found(&req.path()), &request_id)
+}
+
+fn api(e: eryxon_domain::ApiError) -> worker::Error {
+    worker::Error::RustError(e.message)
 }

@@ -71,15 +71,3 @@ mod tests {
         assert!(s.sql.ends_with("WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?6)"));
     }
 }
-
-/// The ids of the events that outbox inserts among `stmts` write (their first parameter).
-pub fn ids_in(stmts: &[Stmt]) -> Vec<String> {
-    stmts
-        .iter()
-        .filter(|s| s.sql.starts_with("INSERT INTO events "))
-        .filter_map(|s| match s.params.first() {
-            Some(Param::Text(id)) => Some(id.clone()),
-            _ => None,
-        })
-        .collect()
-}

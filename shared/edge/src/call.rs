@@ -29,6 +29,10 @@ pub struct Call {
     limits_enforced: bool,
     /// The caller's daily standing once authenticated, for the rate-limit headers.
     standing: RefCell<Option<Standing>>,
+    /// The caller's tenant once authenticated, for the delivery queue.
+    tenant: RefCell<Option<String>>,
+    /// Test stack only: leave the queue out, as if the send had been lost.
+    skip_queue: bool,
 }
 
 impl Call {
@@ -43,6 +47,7 @@ impl Call {
         }
         let authorization = header("authorization");
         let started = test_clock(&env, header("x-eryxon-test-now").as_deref()).unwrap_or(started);
+        let skip_queue = test_clock(&env, Some("1970-01-01T00:00:00Z")).is_some() && header("x-eryxon-test-skip-queue").as_deref() == Some("1");
         let mut body = Vec::new();
         if matches!(method, Method::Post | Method::Put | Method::Patch) {
             if let Err(e) = http::check_declared_length(header("content-length").as_deref()) {
@@ -68,6 +73,8 @@ impl Call {
             db: Db::open(&env).ok(),
             limits_enforced: env.var("ERYXON_PLAN_LIMITS").map(|v| v.to_string() != "off").unwrap_or(true),
             standing: RefCell::new(None),
+            tenant: RefCell::new(None),
+            skip_queue,
             env,
             started,
         })
@@ -83,6 +90,14 @@ impl Call {
         http::json_object(&self.body)
     }
 
+    /// The body as a JSON object where a body is optional: none is an empty object.
+    pub fn optional_json_body(&self) -> Result<Map<String, Value>, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Map::new());
+        }
+        self.json_body()
+    }
+
     /// Round trip one: checks the API key and, in the same batch, runs `reads`, which name the
     /// tenant through the key (see [`Scope::KeyHash`]). Returns the caller and the reads' rows.
     /// The same batch counts the request against the tenant's daily limit (429 when over).
@@ -94,6 +109,7 @@ impl Call {
         let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
         let found: Vec<Vec<Value>> = results.drain(..3).collect();
         let caller = tenant::authenticate(&key, Found { lookup: &found[0], requests_today: &found[1] }, self.limits_enforced, self.now())?;
+        self.tenant.replace(Some(caller.tenant_id.clone()));
         if let Some(standing) = &caller.standing {
             self.standing.replace(Some(standing.clone()));
             if standing.exceeded() {
@@ -108,17 +124,31 @@ impl Call {
         self.db()?.batch(stmts, &self.request_id).await
     }
 
-    /// Hands the events that `stmts`, just committed, wrote to the outbox to the delivery
-    /// queue. The event rows are already in the outbox in the same write as their change, so
-    /// a failed send delays delivery but loses nothing. The ids are read back from the
-    /// statements themselves, so a plan need not hand its events around separately.
+    /// Tells the delivery worker that the caller's tenant has new events, when `stmts` (just
+    /// committed) wrote any to the outbox. The event rows were written in the same atomic write
+    /// as their change, so a failed send only delays delivery until the scheduled sweep.
     pub async fn publish_written(&self, stmts: &[Stmt]) {
-        let Ok(queue) = self.env.queue("EVENTS") else { return };
-        for id in eryxon_domain::events::ids_in(stmts) {
-            if let Err(e) = queue.send(id.clone()).await {
-                console_error!("[{}] queue send of event {id} failed: {e:?}", self.request_id);
+        if stmts.iter().any(|s| s.sql.starts_with("INSERT INTO events ")) {
+            self.publish_tenant().await;
+        }
+    }
+
+    /// Tells the delivery worker that the caller's tenant has work.
+    pub async fn publish_tenant(&self) {
+        if self.skip_queue {
+            return;
+        }
+        let tenant = self.tenant.borrow().clone();
+        if let (Some(tenant), Ok(queue)) = (tenant, self.env.queue("EVENTS")) {
+            if let Err(e) = queue.send(tenant).await {
+                console_error!("[{}] queue send failed; the sweep will deliver: {e:?}", self.request_id);
             }
         }
+    }
+
+    /// A deployment setting (a `[vars]` entry or secret), if set.
+    pub fn setting(&self, name: &str) -> Option<String> {
+        self.env.var(name).ok().map(|v| v.to_string())
     }
 
     pub fn now(&self) -> Now {
@@ -161,9 +191,18 @@ impl Call {
 /// The time a request claims in `X-Eryxon-Test-Now`, honoured only where the deployment sets
 /// the binding `ERYXON_TEST_CLOCK = "enabled"`: the local test stack does, to test minutes and
 /// timestamps without sleeping; no deployed configuration does, so no client can move time.
+/// The same binding alone lets `X-Eryxon-Test-Skip-Queue: 1` leave out the queue send, so the
+/// tests can prove the sweep delivers what a lost message left behind.
 fn test_clock(env: &Env, claimed: Option<&str>) -> Option<u64> {
     let enabled = env.var("ERYXON_TEST_CLOCK").map(|v| v.to_string() == "enabled").unwrap_or(false);
     enabled.then(|| claimed.and_then(eryxon_domain::time::parse_instant)).flatten().and_then(|ms| u64::try_from(ms).ok())
+}
+
+/// 32 random bytes from the runtime's cryptographic source.
+pub fn random_bytes() -> Result<[u8; 32], ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| ApiError::internal("No secure random source"))?;
+    Ok(bytes)
 }
 
 /// A new random id (UUID v4) for rows, events and requests.

@@ -8,7 +8,8 @@
 pub mod catalog;
 mod call;
 mod db;
+pub use db::Db;
 mod reply;
 
-pub use call::{new_id, rows, Call};
-pub use reply::{error_response, Reply};
+pub use call::{new_id, random_bytes, rows, Call};
+pub use reply::{error_response, ok_response, Reply};

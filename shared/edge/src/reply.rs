@@ -73,6 +73,11 @@ pub fn error_response(err: &ApiError, request_id: &str) -> worker::Result<Respon
     json(err.status(), &envelope::error(err), h)
 }
 
+/// A success in the envelope, for answers given without a [`crate::Call`].
+pub fn ok_response(data: Value, request_id: &str) -> worker::Result<Response> {
+    json(200, &envelope::success(data, Map::new()), base_headers(request_id))
+}
+
 pub(crate) fn success_body(reply: Reply) -> Value {
     envelope::success(reply.data, reply.meta)
 }

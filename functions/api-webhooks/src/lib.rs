@@ -1,0 +1,127 @@
+//! `api-webhooks`: subscriptions (GET, POST, PATCH, DELETE), `POST /rotate-secret?id=`,
+//! `POST /test?id=`, `GET /deliveries`, `GET /logs` (every attempt), `POST /redeliver?id=`.
+
+use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::{subscriptions, webhooks, ApiError};
+use eryxon_edge::{catalog, new_id, random_bytes, rows, Call, Reply};
+use serde_json::json;
+use worker::{event, Context, Env, Request, Response};
+
+const FUNCTION: &str = "api-webhooks";
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let call = match Call::read(req, env, FUNCTION).await {
+        Ok(call) => call,
+        Err(early) => return early,
+    };
+    let outcome = route(&call).await;
+    call.respond(outcome)
+}
+
+async fn route(call: &Call) -> Result<Reply, ApiError> {
+    let action = call.action.as_deref().ok_or_else(|| call.no_route())?;
+    let allowed: &[&str] = match action {
+        "" => &["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        "deliveries" | "logs" => &["GET", "OPTIONS"],
+        "rotate-secret" | "test" | "redeliver" => &["POST", "OPTIONS"],
+        _ => return Err(call.no_route()),
+    };
+    match (action, call.method) {
+        ("", Method::Get) if call.query.get("id").is_some() => get(call).await,
+        ("", Method::Get) => catalog::list_of(call, &subscriptions::LIST, "webhooks", subscriptions::decode).await,
+        ("", Method::Post) => create(call).await,
+        ("", Method::Patch) => patch(call).await,
+        ("", Method::Delete) => catalog::delete_by(call, "Webhook", |t, id| eryxon_domain::resource::delete("webhooks", t, id)).await,
+        ("deliveries", Method::Get) => catalog::list_of(call, &subscriptions::DELIVERIES, "deliveries", Clone::clone).await,
+        ("logs", Method::Get) => catalog::list_of(call, &subscriptions::ATTEMPTS, "attempts", Clone::clone).await,
+        ("rotate-secret", Method::Post) => rotate(call).await,
+        ("test", Method::Post) => send_test(call).await,
+        ("redeliver", Method::Post) => redeliver(call).await,
+        (_, m) => Err(ApiError::method_not_allowed(m.as_str(), allowed)),
+    }
+}
+
+fn allow_local(call: &Call) -> bool {
+    call.setting("ERYXON_WEBHOOK_ALLOW_LOCAL").as_deref() == Some("enabled")
+}
+
+async fn get(call: &Call) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![subscriptions::get(scope, id)]).unwrap_or_default()).await?;
+    let id = id?;
+    let row = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Webhook", &id))?;
+    Ok(Reply::ok(json!({ "webhook": subscriptions::decode(row) })))
+}
+
+/// The secret is answered here and at rotation only.
+async fn create(call: &Call) -> Result<Reply, ApiError> {
+    let draft = call.json_body().map(|body| subscriptions::parse(&body, false, allow_local(call)));
+    let (caller, _) = call.authenticate(|_| vec![]).await?;
+    let draft = draft?;
+    let ignored = draft.ignored.clone();
+    let generated = webhooks::new_secret(&random_bytes()?);
+    let (stmt, secret) = draft.plan_create(&caller.tenant_id, &call.now().rfc3339(), new_id(), generated)?;
+    let written = call.write(&[stmt]).await?;
+    let row = rows(&written, 0).first().ok_or_else(|| ApiError::conflict("The webhook could not be stored; retry"))?;
+    let mut webhook = subscriptions::decode(row);
+    webhook["secret"] = json!(secret);
+    Ok(Reply::created(json!({ "webhook": webhook })).ignoring(ignored))
+}
+
+async fn patch(call: &Call) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let draft = call.json_body().map(|body| subscriptions::parse(&body, true, allow_local(call)));
+    let (caller, _) = call.authenticate(|_| vec![]).await?;
+    let (id, draft) = (id?, draft?);
+    let ignored = draft.ignored.clone();
+    let stmt = draft.plan_update(&caller.tenant_id, &call.now().rfc3339(), &id)?;
+    let written = call.write(&[stmt]).await?;
+    let row = rows(&written, 0).first().ok_or_else(|| ApiError::not_found("Webhook", &id))?;
+    Ok(Reply::ok(json!({ "webhook": subscriptions::decode(row) })).ignoring(ignored))
+}
+
+/// A new secret (answered this once); the old one keeps signing for the grace period.
+async fn rotate(call: &Call) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let body = call.optional_json_body();
+    let (caller, _) = call.authenticate(|_| vec![]).await?;
+    let (id, body) = (id?, body?);
+    let secret = webhooks::new_secret(&random_bytes()?);
+    let stmt = subscriptions::rotate(&body, &caller.tenant_id, &id, call.now().0, &secret)?;
+    let written = call.write(&[stmt]).await?;
+    let row = rows(&written, 0).first().ok_or_else(|| ApiError::not_found("Webhook", &id))?;
+    let mut webhook = subscriptions::decode(row);
+    webhook["secret"] = json!(secret);
+    Ok(Reply::ok(json!({ "webhook": webhook })))
+}
+
+/// A `webhook.test` event for this webhook alone, delivered like any other.
+async fn send_test(call: &Call) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (caller, _) = call.authenticate(|_| vec![]).await?;
+    let id = id?;
+    let event_id = new_id();
+    let stmts = [subscriptions::test_event(&caller.tenant_id, &id, &call.now().rfc3339(), &event_id)];
+    if rows(&call.write(&stmts).await?, 0).is_empty() {
+        return Err(ApiError::not_found("Webhook", &id));
+    }
+    call.publish_written(&stmts).await;
+    Ok(Reply::created(json!({ "event_id": event_id, "event_type": webhooks::TEST_EVENT, "webhook_id": id })))
+}
+
+/// A failed (or delivered) delivery goes out again, with a fresh retry schedule.
+async fn redeliver(call: &Call) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![subscriptions::delivery(scope, id)]).unwrap_or_default()).await?;
+    let id = id?;
+    let current = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Delivery", &id))?;
+    if current["status"] == "pending" {
+        return Err(ApiError::conflict(format!("Delivery {id} is still pending; it will be attempted on schedule")));
+    }
+    let stmts = [subscriptions::redeliver(&caller.tenant_id, &id, &call.now().rfc3339())];
+    let written = call.write(&stmts).await?;
+    let row = rows(&written, 0).first().cloned().ok_or_else(|| ApiError::conflict("The delivery changed while this request ran; retry"))?;
+    call.publish_tenant().await;
+    Ok(Reply::ok(json!({ "delivery": row })))
+}

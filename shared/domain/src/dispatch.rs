@@ -1,0 +1,228 @@
+//! How the delivery worker works through a tenant's events: claim undispatched events and fan
+//! them out to their subscribers, claim the deliveries that are due, attempt them, record every
+//! attempt, and say when to look again.
+//!
+//! Queue messages carry only a tenant id ("this tenant has work"); the outbox is the truth. A
+//! lost message costs nothing: the scheduled sweep finds tenants with stale undispatched events
+//! or overdue deliveries and enqueues them again.
+
+use crate::sql::{Param, Stmt};
+use crate::webhooks::{self, Outcome};
+use serde_json::{json, Value};
+
+/// Events and deliveries taken per round.
+pub const CLAIM_LIMIT: i64 = 100;
+/// How long a claim holds before another consumer may take the rows.
+pub const LEASE_SECONDS: i64 = 120;
+/// Undispatched events or overdue deliveries older than this are swept up again.
+pub const SWEEP_AFTER_SECONDS: i64 = 60;
+
+/// A new UUID v4 in SQL, for rows created by set-based statements.
+pub const SQL_UUID: &str = "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || \
+    substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))";
+
+/// One round trip: claim up to [`CLAIM_LIMIT`] undispatched events, fan them out into
+/// deliveries (a test event to its one webhook, others to each active subscriber of their
+/// type), mark them dispatched, claim the due deliveries, and read them with what an attempt
+/// needs; last, what work is left.
+pub fn claim(tenant_id: &str, now: &str, lease_until: &str, event_token: &str, delivery_token: &str) -> Vec<Stmt> {
+    let t = || Param::from(tenant_id);
+    vec![
+        Stmt::new(
+            "UPDATE events SET claim_token = ?3, claimed_until = ?4 WHERE id IN (SELECT id FROM events WHERE tenant_id = ?1 \
+             AND dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?2) ORDER BY created_at, id LIMIT ?5)",
+            vec![t(), now.into(), event_token.into(), lease_until.into(), Param::Int(CLAIM_LIMIT)],
+        ),
+        Stmt::new(
+            format!(
+                "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at) \
+                 SELECT {SQL_UUID}, e.tenant_id, w.id, e.id, e.event_type, 'pending', 0, ?2, ?2, ?2 FROM events e JOIN webhooks w \
+                 ON w.tenant_id = e.tenant_id AND w.active = 1 AND (CASE WHEN e.webhook_id IS NOT NULL THEN w.id = e.webhook_id \
+                 ELSE EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = e.event_type) END) \
+                 WHERE e.claim_token = ?1 ORDER BY e.created_at, e.id ON CONFLICT DO NOTHING"
+            ),
+            vec![event_token.into(), now.into()],
+        ),
+        Stmt::new("UPDATE events SET dispatched_at = ?2, claim_token = NULL WHERE claim_token = ?1", vec![event_token.into(), now.into()]),
+        Stmt::new(
+            "UPDATE webhook_deliveries SET claim_token = ?3, claimed_until = ?4 WHERE id IN (SELECT id FROM webhook_deliveries \
+             WHERE tenant_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2 AND (claimed_until IS NULL OR claimed_until < ?2) \
+             ORDER BY next_attempt_at, id LIMIT ?5)",
+            vec![t(), now.into(), delivery_token.into(), lease_until.into(), Param::Int(CLAIM_LIMIT)],
+        ),
+        Stmt::new(
+            "SELECT d.id, d.attempts, d.event_id, d.webhook_id, e.event_type, e.payload, w.url, w.secret, \
+             CASE WHEN w.previous_secret_expires_at > ?2 THEN w.previous_secret END AS previous_secret \
+             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.claim_token = ?1 ORDER BY e.created_at, d.id",
+            vec![delivery_token.into(), now.into()],
+        ),
+        Stmt::new(
+            "SELECT (SELECT COUNT(*) FROM events WHERE tenant_id = ?1 AND dispatched_at IS NULL) AS undispatched, \
+             (SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE tenant_id = ?1 AND status = 'pending' AND claim_token IS NOT ?2) AS next_due",
+            vec![t(), delivery_token.into()],
+        ),
+    ]
+}
+
+/// One claimed delivery, ready to attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub delivery_id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub url: String,
+    pub body: String,
+    pub headers: Vec<(&'static str, String)>,
+    /// This attempt's number, from 1.
+    pub number: i64,
+}
+
+/// The attempts of the claimed deliveries, signed at `timestamp` (seconds).
+pub fn attempts(rows: &[Value], timestamp: i64) -> Vec<Attempt> {
+    rows.iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            let body = s("payload");
+            let headers = webhooks::signed_headers(&s("secret"), r["previous_secret"].as_str(), &s("event_id"), &s("event_type"), timestamp, &body);
+            Attempt { delivery_id: s("id"), event_id: s("event_id"), webhook_id: s("webhook_id"), url: s("url"), body, headers, number: r["attempts"].as_i64().unwrap_or(0) + 1 }
+        })
+        .collect()
+}
+
+/// What happened to one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Result {
+    pub status: Option<u16>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+}
+
+/// One write recording every attempt: the attempt log, each delivery's new state (delivered;
+/// retried after the schedule's next delay; failed when the schedule is used up or the
+/// receiver refused), and webhooks disabled by a 410.
+pub fn record(tenant_id: &str, now_ms: i64, done: &[(Attempt, Result)], schedule: &[u32], mut mint: impl FnMut() -> String) -> Vec<Stmt> {
+    let now = crate::time::Now(now_ms).rfc3339();
+    let rows: Vec<Value> = done
+        .iter()
+        .map(|(a, r)| {
+            let outcome = webhooks::outcome(r.status);
+            let retry_in = schedule.get((a.number - 1) as usize).copied();
+            let (status, next) = match (outcome, retry_in) {
+                (Outcome::Delivered, _) => ("delivered", None),
+                (Outcome::Retry, Some(secs)) => ("pending", Some(crate::time::Now(now_ms + i64::from(secs) * 1000).rfc3339())),
+                _ => ("failed", None),
+            };
+            let error = r.error.clone().or_else(|| match outcome {
+                Outcome::Gone => Some("the receiver answered 410 Gone: webhook disabled".into()),
+                Outcome::Refused => Some(format!("the receiver refused the delivery ({})", r.status.unwrap_or(0))),
+                Outcome::Retry if retry_in.is_none() => Some("no attempts left".into()),
+                _ => None,
+            });
+            json!({
+                "attempt_id": mint(), "delivery_id": a.delivery_id, "event_id": a.event_id, "webhook_id": a.webhook_id,
+                "attempt": a.number, "status_code": r.status, "duration_ms": r.duration_ms, "error": error,
+                "status": status, "next_attempt_at": next, "gone": outcome == Outcome::Gone,
+            })
+        })
+        .collect();
+    let rows = json!(rows).to_string();
+    vec![
+        Stmt::new(
+            "INSERT INTO webhook_attempts (id, tenant_id, delivery_id, webhook_id, event_id, attempt, status_code, duration_ms, error, created_at) \
+             SELECT value ->> '$.attempt_id', ?1, value ->> '$.delivery_id', value ->> '$.webhook_id', value ->> '$.event_id', \
+             value ->> '$.attempt', value ->> '$.status_code', value ->> '$.duration_ms', value ->> '$.error', ?2 FROM json_each(?3)",
+            vec![tenant_id.into(), now.clone().into(), rows.clone().into()],
+        ),
+        Stmt::new(
+            "UPDATE webhook_deliveries SET status = j.value ->> '$.status', attempts = j.value ->> '$.attempt', \
+             next_attempt_at = j.value ->> '$.next_attempt_at', last_status_code = j.value ->> '$.status_code', \
+             last_error = j.value ->> '$.error', delivered_at = CASE WHEN j.value ->> '$.status' = 'delivered' THEN ?1 END, \
+             claim_token = NULL, claimed_until = NULL, updated_at = ?1 \
+             FROM json_each(?2) AS j WHERE webhook_deliveries.id = j.value ->> '$.delivery_id'",
+            vec![now.clone().into(), rows.clone().into()],
+        ),
+        Stmt::new(
+            "UPDATE webhooks SET active = 0, disabled_reason = 'The receiver answered 410 Gone', updated_at = ?1 \
+             WHERE id IN (SELECT value ->> '$.webhook_id' FROM json_each(?2) WHERE value ->> '$.gone')",
+            vec![now.into(), rows.into()],
+        ),
+    ]
+}
+
+/// Seconds until this tenant has work again (0: now), or `None` when it has none.
+pub fn next_round(left: &[Value], now_ms: i64, claimed_all: bool) -> Option<i64> {
+    let row = left.first()?;
+    if row["undispatched"].as_i64().unwrap_or(0) > 0 || !claimed_all {
+        return Some(0);
+    }
+    let due = crate::time::parse_instant(row["next_due"].as_str()?)?;
+    Some(((due - now_ms).max(0) + 999) / 1000)
+}
+
+/// The tenants with work the queue may have lost, for the scheduled sweep.
+pub fn stale_tenants(now_ms: i64) -> Stmt {
+    let cutoff = crate::time::Now(now_ms - SWEEP_AFTER_SECONDS * 1000).rfc3339();
+    Stmt::new(
+        "SELECT tenant_id FROM events WHERE dispatched_at IS NULL AND created_at < ?1 \
+         UNION SELECT tenant_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at < ?1",
+        vec![cutoff.into()],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(n: i64) -> Attempt {
+        Attempt { delivery_id: "d".into(), event_id: "e".into(), webhook_id: "w".into(), url: "u".into(), body: "{}".into(), headers: vec![], number: n }
+    }
+
+    fn rows_of(s: &Stmt) -> Value {
+        match &s.params[2] {
+            Param::Text(t) => serde_json::from_str(t).unwrap(),
+            _ => panic!(),
+        }
+    }
+
+    #[test]
+    fn failures_follow_the_schedule_then_fail() {
+        let fail = Result { status: Some(503), duration_ms: 5, error: None };
+        let s = record("t", 0, &[(attempt(1), fail.clone())], &[10, 60], || "a".into());
+        let r = &rows_of(&s[0])[0];
+        assert_eq!((r["status"].as_str(), r["next_attempt_at"].as_str()), (Some("pending"), Some("1970-01-01T00:00:10.000Z")));
+        let s = record("t", 0, &[(attempt(3), fail)], &[10, 60], || "a".into());
+        assert_eq!(rows_of(&s[0])[0]["status"], "failed");
+        let gone = record("t", 0, &[(attempt(1), Result { status: Some(410), duration_ms: 1, error: None })], &[10], || "a".into());
+        assert_eq!((rows_of(&gone[0])[0]["status"].as_str(), rows_of(&gone[0])[0]["gone"].as_bool()), (Some("failed"), Some(true)));
+        let ok = record("t", 0, &[(attempt(2), Result { status: Some(204), duration_ms: 1, error: None })], &[10], || "a".into());
+        assert_eq!(rows_of(&ok[0])[0]["status"], "delivered");
+        let refused = record("t", 0, &[(attempt(1), Result { status: Some(400), duration_ms: 1, error: None })], &[10], || "a".into());
+        assert_eq!(rows_of(&refused[0])[0]["status"], "failed");
+    }
+
+    #[test]
+    fn attempts_are_signed_with_the_event_id_as_webhook_id() {
+        let rows = vec![json!({"id": "d", "attempts": 2, "event_id": "e1", "webhook_id": "w", "event_type": "job.created", "payload": "{\"a\":1}", "url": "https://x", "secret": "whsec_c2VjcmV0", "previous_secret": null})];
+        let a = &attempts(&rows, 1_700_000_000)[0];
+        assert_eq!(a.number, 3);
+        assert!(a.headers.contains(&("webhook-id", "e1".to_string())));
+        assert!(a.headers.contains(&("X-Eryxon-Signature", webhooks::reference_signature("whsec_c2VjcmV0", "{\"a\":1}"))));
+    }
+
+    #[test]
+    fn next_round_says_when_to_look_again() {
+        assert_eq!(next_round(&[json!({"undispatched": 3, "next_due": null})], 0, true), Some(0));
+        assert_eq!(next_round(&[json!({"undispatched": 0, "next_due": null})], 0, false), Some(0), "more due than one claim took");
+        assert_eq!(next_round(&[json!({"undispatched": 0, "next_due": "1970-01-01T00:00:10.500Z"})], 0, true), Some(11));
+        assert_eq!(next_round(&[json!({"undispatched": 0, "next_due": null})], 0, true), None);
+    }
+
+    #[test]
+    fn claim_reads_only_its_own_rows() {
+        let s = claim("t", "now", "lease", "ev", "dl");
+        assert_eq!(s.len(), 6);
+        assert!(s[1].sql.contains("WHERE e.claim_token = ?1"));
+        assert!(s[4].sql.contains("WHERE d.claim_token = ?1"));
+    }
+}

@@ -1,0 +1,256 @@
+//! `api-webhooks`: webhook subscriptions (their secrets are shown once, at create and at
+//! rotation, and never again), test events, deliveries, the attempt log, and redelivery.
+
+use crate::error::{ApiError, Constraint, ErrorCode, FieldError};
+use crate::events::API_VERSION;
+use crate::fields::{self, Patch, Reader};
+use crate::resource::{self, Filter, FilterKind, ListSpec, Values};
+use crate::sql::{Param, Scope, Stmt};
+use crate::webhooks::{self, EVENT_TYPES, TEST_EVENT};
+use serde_json::{json, Map, Value};
+
+/// Columns answered: never the secret.
+const RETURNING: &str = "id, url, events, active, description, disabled_reason, previous_secret_expires_at, created_at, updated_at";
+/// The longest grace period of a rotation, in hours.
+const MAX_GRACE_HOURS: i64 = 168;
+
+pub const LIST: ListSpec = ListSpec {
+    from: "webhooks w",
+    tenant: "w.tenant_id",
+    id: "w.id",
+    columns: "w.id, w.url, w.events, w.active, w.description, w.disabled_reason, w.previous_secret_expires_at, w.created_at, w.updated_at",
+    filters: &[
+        Filter { param: "event_type", clause: "EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = #)", kind: FilterKind::OneOf(EVENT_TYPES, &[]) },
+        Filter { param: "active", clause: "w.active = #", kind: FilterKind::Boolean },
+    ],
+    sorts: &[("created_at", "w.created_at"), ("url", "w.url")],
+    default_desc: false,
+};
+
+pub const DELIVERIES: ListSpec = ListSpec {
+    from: "webhook_deliveries d",
+    tenant: "d.tenant_id",
+    id: "d.id",
+    columns: "d.id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.last_status_code, \
+        d.last_error, d.delivered_at, d.created_at, d.updated_at",
+    filters: &[
+        Filter { param: "webhook_id", clause: "d.webhook_id = #", kind: FilterKind::Exact },
+        Filter { param: "event_id", clause: "d.event_id = #", kind: FilterKind::Exact },
+        Filter { param: "status", clause: "d.status = #", kind: FilterKind::OneOf(&["pending", "delivered", "failed"], &[]) },
+        Filter { param: "event_type", clause: "d.event_type = #", kind: FilterKind::Exact },
+    ],
+    sorts: &[("created_at", "d.created_at"), ("updated_at", "d.updated_at")],
+    default_desc: true,
+};
+
+pub const ATTEMPTS: ListSpec = ListSpec {
+    from: "webhook_attempts a",
+    tenant: "a.tenant_id",
+    id: "a.id",
+    columns: "a.id, a.delivery_id, a.webhook_id, a.event_id, a.attempt, a.status_code, a.duration_ms, a.error, a.created_at",
+    filters: &[
+        Filter { param: "webhook_id", clause: "a.webhook_id = #", kind: FilterKind::Exact },
+        Filter { param: "event_id", clause: "a.event_id = #", kind: FilterKind::Exact },
+        Filter { param: "delivery_id", clause: "a.delivery_id = #", kind: FilterKind::Exact },
+    ],
+    sorts: &[("created_at", "a.created_at")],
+    default_desc: true,
+};
+
+pub fn decode(row: &Value) -> Value {
+    resource::decode(row, &["events"], &["active"])
+}
+
+pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
+    Stmt::scoped(scope, &format!("SELECT {RETURNING} FROM webhooks WHERE tenant_id = {{tenant}} AND id = ?2"), vec![id.into()])
+}
+
+/// A parsed create or PATCH body.
+pub struct Draft {
+    values: Values,
+    secret: Option<String>,
+    errors: Vec<FieldError>,
+    pub ignored: Vec<String>,
+}
+
+/// Reads a body; `allow_local` lets http://127.0.0.1 receive (local development and tests).
+pub fn parse(body: &Map<String, Value>, patch: bool, allow_local: bool) -> Draft {
+    let r = Reader::root(body, "webhook");
+    let mut errors = vec![];
+    let mut values = Values::default();
+    let url = |v: &Value| {
+        let url = fields::text(1, 2048)(v)?;
+        webhooks::check_url(&url, allow_local).map_err(|m| (Constraint::PatternMismatch, m))?;
+        Ok(url)
+    };
+    let events = |v: &Value| {
+        let items = v.as_array().ok_or((Constraint::TypeMismatch, "must be an array of event types".to_string()))?;
+        if items.is_empty() {
+            return Err((Constraint::MinLength, "must name at least one event type".to_string()));
+        }
+        let mut out: Vec<&str> = vec![];
+        for item in items {
+            match item.as_str().filter(|s| EVENT_TYPES.contains(s)) {
+                Some(s) if !out.contains(&s) => out.push(s),
+                Some(_) => {}
+                None => return Err((Constraint::EnumConstraint, format!("must hold event types among: {}", EVENT_TYPES.join(", ")))),
+            }
+        }
+        Ok(json!(out).to_string())
+    };
+    let mut patches: Vec<(&'static str, Patch<Param>)> = vec![];
+    if patch {
+        patches.push(("url", map(r.patch(&mut errors, &["url"], url))));
+        patches.push(("events", map(r.patch(&mut errors, &["events"], events))));
+    } else {
+        patches.push(("url", opt(r.required(&mut errors, &["url"], url))));
+        patches.push(("events", opt(r.required(&mut errors, &["events"], events))));
+    }
+    let active = |v: &Value| v.as_bool().ok_or((Constraint::TypeMismatch, "must be a boolean".to_string()));
+    patches.push(("active", map(r.patch(&mut errors, &["active"], active))));
+    patches.push(("description", map(r.patch(&mut errors, &["description"], fields::text(0, 1000)))));
+    for (col, p) in patches {
+        match p {
+            Patch::Set(v) => values.set(col, v),
+            Patch::Null if col == "description" => values.set(col, Param::Null),
+            Patch::Null => errors.push(r.error(col, Constraint::NotNull, format!("{col} cannot be null"), Value::Null)),
+            Patch::Absent => {}
+        }
+    }
+    let secret = if patch {
+        None
+    } else {
+        r.optional(&mut errors, &["secret"], |v: &Value| {
+            let s = v.as_str().ok_or((Constraint::TypeMismatch, "must be a string".to_string()))?;
+            webhooks::check_secret(s).map_err(|m| (Constraint::PatternMismatch, m.to_string()))?;
+            Ok(s.to_string())
+        })
+    };
+    let known: &[&str] = if patch { &["url", "events", "active", "description"] } else { &["url", "events", "active", "description", "secret"] };
+    Draft { values, secret, errors, ignored: r.unknown_keys(known) }
+}
+
+fn map<T: Into<Param>>(p: Patch<T>) -> Patch<Param> {
+    match p {
+        Patch::Set(v) => Patch::Set(v.into()),
+        Patch::Null => Patch::Null,
+        Patch::Absent => Patch::Absent,
+    }
+}
+
+fn opt<T: Into<Param>>(v: Option<T>) -> Patch<Param> {
+    v.map_or(Patch::Absent, |v| Patch::Set(v.into()))
+}
+
+impl Draft {
+    /// The insert; the secret is the given one or `generated`, and is answered this once.
+    pub fn plan_create(self, tenant_id: &str, now: &str, id: String, generated: String) -> Result<(Stmt, String), ApiError> {
+        if !self.errors.is_empty() {
+            return Err(ApiError::validation("webhook", self.errors));
+        }
+        let secret = self.secret.unwrap_or(generated);
+        let mut sets: Vec<(&'static str, Param)> = vec![("id", id.into()), ("tenant_id", tenant_id.into()), ("secret", secret.clone().into())];
+        sets.extend(self.values.sets);
+        sets.push(("created_at", now.into()));
+        sets.push(("updated_at", now.into()));
+        Ok((resource::insert("webhooks", &sets, RETURNING), secret))
+    }
+
+    /// The update; switching a webhook back on clears why it was disabled.
+    pub fn plan_update(mut self, tenant_id: &str, now: &str, id: &str) -> Result<Stmt, ApiError> {
+        if !self.errors.is_empty() {
+            return Err(ApiError::validation("webhook", self.errors));
+        }
+        if self.values.sets.is_empty() {
+            return Err(ApiError::new(ErrorCode::ValidationError, "No updatable fields given for webhook; allowed: url, events, active, description"));
+        }
+        if self.values.get("active") == Some(&Param::Int(1)) {
+            self.values.set("disabled_reason", Param::Null);
+        }
+        self.values.sets.push(("updated_at", now.into()));
+        Ok(resource::update("webhooks", id, tenant_id, &self.values.sets, None, RETURNING))
+    }
+}
+
+/// Rotation: a new secret signs from now on; the old one also signs for `grace_hours`.
+pub fn rotate(body: &Map<String, Value>, tenant_id: &str, id: &str, now_ms: i64, secret: &str) -> Result<Stmt, ApiError> {
+    let r = Reader::root(body, "webhook");
+    let mut errors = vec![];
+    let hours = r.optional(&mut errors, &["grace_period_hours"], fields::integer(0, MAX_GRACE_HOURS)).unwrap_or(24);
+    if !errors.is_empty() {
+        return Err(ApiError::validation("webhook", errors));
+    }
+    let now = crate::time::Now(now_ms).rfc3339();
+    let until = crate::time::Now(now_ms + hours * 3_600_000).rfc3339();
+    Ok(Stmt::new(
+        format!("UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?3, secret = ?4, updated_at = ?5 \
+                 WHERE id = ?1 AND tenant_id = ?2 RETURNING {RETURNING}"),
+        vec![id.into(), tenant_id.into(), until.into(), secret.into(), now.into()],
+    ))
+}
+
+/// A test event for one webhook, delivered like any other.
+pub fn test_event(tenant_id: &str, webhook_id: &str, now: &str, event_id: &str) -> Stmt {
+    let payload = json!({
+        "id": event_id, "event_type": TEST_EVENT, "timestamp": now, "tenant_id": tenant_id, "api_version": API_VERSION,
+        "data": { "webhook_id": webhook_id, "message": "A test delivery from Eryxon Flow" },
+    });
+    Stmt::new(
+        "INSERT INTO events (id, tenant_id, event_type, payload, created_at, webhook_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
+         WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?6 AND tenant_id = ?2) RETURNING id",
+        vec![event_id.into(), tenant_id.into(), TEST_EVENT.into(), payload.to_string().into(), now.into(), webhook_id.into()],
+    )
+}
+
+/// Redelivery of a delivered or failed delivery: pending again from now, with a fresh
+/// schedule. The log keeps every earlier attempt.
+pub fn redeliver(tenant_id: &str, delivery_id: &str, now: &str) -> Stmt {
+    Stmt::new(
+        "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?3, claim_token = NULL, claimed_until = NULL, updated_at = ?3 \
+         WHERE id = ?1 AND tenant_id = ?2 AND status <> 'pending' RETURNING id, webhook_id, event_id, event_type, status, next_attempt_at",
+        vec![delivery_id.into(), tenant_id.into(), now.into()],
+    )
+}
+
+/// The delivery as read before a redelivery (404 / 409 for one still pending).
+pub fn delivery(scope: Scope<'_>, id: &str) -> Stmt {
+    Stmt::scoped(scope, "SELECT id, status FROM webhook_deliveries WHERE tenant_id = {tenant} AND id = ?2", vec![id.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn reference_create_example() {
+        let d = parse(&body(json!({"url": "https://your-erp.com/webhooks/eryxon", "events": ["job.created", "job.completed", "ncr.created"], "active": true})), false, false);
+        let (s, secret) = d.plan_create("t", "now", "w".into(), "whsec_generated".into()).unwrap();
+        assert_eq!(secret, "whsec_generated");
+        assert!(s.params.contains(&Param::Text("[\"job.created\",\"job.completed\",\"ncr.created\"]".into())));
+        assert!(!RETURNING.contains("secret,") && !RETURNING.starts_with("secret"));
+    }
+
+    #[test]
+    fn urls_events_and_secrets_are_checked() {
+        let d = parse(&body(json!({"url": "http://10.0.0.1/x", "events": ["job.created", "job.deleted"], "secret": "short"})), false, false);
+        let e = d.plan_create("t", "now", "w".into(), "g".into()).unwrap_err();
+        let got: Vec<String> = e.details.unwrap().as_array().unwrap().iter().map(|d| format!("{}:{}", d["field"].as_str().unwrap(), d["constraint"].as_str().unwrap())).collect();
+        assert_eq!(got, vec!["url:PATTERN_MISMATCH", "events:ENUM_CONSTRAINT", "secret:PATTERN_MISMATCH"]);
+        assert!(parse(&body(json!({"url": "http://127.0.0.1:9/x", "events": ["job.created"]})), false, true).errors.is_empty());
+        assert_eq!(parse(&body(json!({"url": "https://a.example", "events": []})), false, false).errors[0].constraint, Constraint::MinLength);
+    }
+
+    #[test]
+    fn patch_and_rotation() {
+        let s = parse(&body(json!({"active": true})), true, false).plan_update("t", "now", "w").unwrap();
+        assert!(s.sql.contains("disabled_reason = ?"));
+        assert_eq!(parse(&body(json!({"secret": "x"})), true, false).plan_update("t", "now", "w").unwrap_err().status(), 422);
+        let r = rotate(&body(json!({"grace_period_hours": 2})), "t", "w", 0, "whsec_new").unwrap();
+        assert_eq!(r.params[2], Param::Text("1970-01-01T02:00:00.000Z".into()));
+        assert_eq!(rotate(&body(json!({"grace_period_hours": 500})), "t", "w", 0, "x").unwrap_err().status(), 422);
+    }
+}
