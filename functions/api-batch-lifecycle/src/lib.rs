@@ -4,20 +4,10 @@
 use eryxon_domain::batch_lifecycle::{self, Action};
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::{batches, ApiError};
+use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
-use worker::{event, Context, Env, Request, Response};
 
-const FUNCTION: &str = "api-batch-lifecycle";
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let call = match Call::read(req, env, FUNCTION).await {
-        Ok(call) => call,
-        Err(early) => return early,
-    };
-    let outcome = route(&call).await;
-    call.respond(outcome)
-}
+eryxon_edge::function!("api-batch-lifecycle", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
     let action = match call.action.as_deref() {
@@ -31,7 +21,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     }
     match action {
         Some(action) => transition(call, action).await,
-        None => add_operations(call).await,
+        None => catalog::write(call, Writing::Update, batches::parse_additions, |d, found, caller, now, id| d.plan_additions(found, &caller.tenant_id, now, id.unwrap_or_default())).await,
     }
 }
 
@@ -47,22 +37,4 @@ async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
     let answer = planned.answer(&written)?;
     call.publish_written(&planned.stmts).await;
     Ok(Reply::ok(answer))
-}
-
-/// Two round trips: the key check with the batch, the operations and their memberships; then
-/// the append, which reads the batch and its operations back.
-async fn add_operations(call: &Call) -> Result<Reply, ApiError> {
-    let id = id_param(&call.query);
-    let draft = call.json_body().map(|body| batches::parse_additions(&body));
-    let (caller, found) = call
-        .authenticate(|scope| match (&id, &draft) {
-            (Ok(id), Ok(d)) => d.preloads(scope, Some(id)),
-            _ => vec![],
-        })
-        .await?;
-    let (id, draft) = (id?, draft?);
-    let ignored = draft.ignored.clone();
-    let planned = draft.plan_additions(&found, &caller.tenant_id, &call.now().rfc3339(), &id)?;
-    let written = call.write(&planned.stmts).await?;
-    Ok(Reply::ok(planned.answer(&written)?).ignoring(ignored))
 }

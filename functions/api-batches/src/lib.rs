@@ -2,21 +2,11 @@
 
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::{batches, ApiError};
-use eryxon_edge::{catalog, new_id, rows, Call, Reply};
+use eryxon_edge::catalog::{self, Writing};
+use eryxon_edge::{new_id, rows, Call, Reply};
 use serde_json::Value;
-use worker::{event, Context, Env, Request, Response};
 
-const FUNCTION: &str = "api-batches";
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let call = match Call::read(req, env, FUNCTION).await {
-        Ok(call) => call,
-        Err(early) => return early,
-    };
-    let outcome = route(&call).await;
-    call.respond(outcome)
-}
+eryxon_edge::function!("api-batches", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
     if call.action.as_deref() != Some("") {
@@ -25,8 +15,8 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     match call.method {
         Method::Get if call.query.get("id").is_some() => get(call).await,
         Method::Get => catalog::list_of(call, &batches::LIST, "batches", Value::clone).await,
-        Method::Post => create(call).await,
-        Method::Patch => patch(call).await,
+        Method::Post => catalog::write(call, Writing::Create, |b| batches::parse(b, false), |d, found, caller, now, _| d.plan_create(found, &caller.tenant_id, now, new_id())).await,
+        Method::Patch => catalog::write(call, Writing::Update, |b| batches::parse(b, true), |d, found, caller, now, id| d.plan_update(found, &caller.tenant_id, now, id.unwrap_or_default())).await,
         Method::Delete => delete(call).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }
@@ -37,34 +27,6 @@ async fn get(call: &Call) -> Result<Reply, ApiError> {
     let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| batches::get(scope, id)).unwrap_or_default()).await?;
     let id = id?;
     Ok(Reply::ok(batches::assemble(rows(&found, 0), rows(&found, 1), &id)?))
-}
-
-/// Two round trips: the key check with references, number and membership checks; then the
-/// batch with its operations in one write, which reads them back for the answer.
-async fn create(call: &Call) -> Result<Reply, ApiError> {
-    let draft = call.json_body().map(|body| batches::parse(&body, false));
-    let (caller, found) = call.authenticate(|scope| draft.as_ref().map(|d| d.preloads(scope, None)).unwrap_or_default()).await?;
-    let draft = draft?;
-    let ignored = draft.ignored.clone();
-    let planned = draft.plan_create(&found, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
-    let written = call.write(&planned.stmts).await?;
-    Ok(Reply::created(planned.answer(&written)?).ignoring(ignored))
-}
-
-async fn patch(call: &Call) -> Result<Reply, ApiError> {
-    let id = id_param(&call.query);
-    let draft = call.json_body().map(|body| batches::parse(&body, true));
-    let (caller, found) = call
-        .authenticate(|scope| match (&id, &draft) {
-            (Ok(id), Ok(d)) => d.preloads(scope, Some(id)),
-            _ => vec![],
-        })
-        .await?;
-    let (id, draft) = (id?, draft?);
-    let ignored = draft.ignored.clone();
-    let planned = draft.plan_update(&found, &caller.tenant_id, &call.now().rfc3339(), &id)?;
-    let written = call.write(&planned.stmts).await?;
-    Ok(Reply::ok(planned.answer(&written)?).ignoring(ignored))
 }
 
 async fn delete(call: &Call) -> Result<Reply, ApiError> {

@@ -5,19 +5,8 @@ use eryxon_domain::jobs::{self, create, read, update};
 use eryxon_domain::{resource, ApiError};
 use eryxon_edge::{catalog, new_id, rows, Call, Reply};
 use serde_json::json;
-use worker::{event, Context, Env, Request, Response};
 
-const FUNCTION: &str = "api-jobs";
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let call = match Call::read(req, env, FUNCTION).await {
-        Ok(call) => call,
-        Err(early) => return early,
-    };
-    let outcome = route(&call).await;
-    call.respond(outcome)
-}
+eryxon_edge::function!("api-jobs", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
     if call.action.as_deref() != Some("") {

@@ -5,19 +5,8 @@ use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::operation_lifecycle::{self, Action};
 use eryxon_domain::ApiError;
 use eryxon_edge::{new_id, rows, Call, Reply};
-use worker::{event, Context, Env, Request, Response};
 
-const FUNCTION: &str = "api-operation-lifecycle";
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let call = match Call::read(req, env, FUNCTION).await {
-        Ok(call) => call,
-        Err(early) => return early,
-    };
-    let outcome = route(&call).await;
-    call.respond(outcome)
-}
+eryxon_edge::function!("api-operation-lifecycle", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
     let action = call.action.as_deref().and_then(Action::parse).ok_or_else(|| call.no_route())?;

@@ -3,21 +3,11 @@
 
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::{operations, ApiError};
-use eryxon_edge::{catalog, new_id, rows, Call, Reply};
+use eryxon_edge::catalog::{self, Writing};
+use eryxon_edge::{new_id, rows, Call, Reply};
 use serde_json::{json, Value};
-use worker::{event, Context, Env, Request, Response};
 
-const FUNCTION: &str = "api-operations";
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let call = match Call::read(req, env, FUNCTION).await {
-        Ok(call) => call,
-        Err(early) => return early,
-    };
-    let outcome = route(&call).await;
-    call.respond(outcome)
-}
+eryxon_edge::function!("api-operations", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
     if call.action.as_deref() != Some("") {
@@ -26,8 +16,8 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     match call.method {
         Method::Get if call.query.get("id").is_some() => get(call).await,
         Method::Get => catalog::list_of(call, &operations::LIST, "operations", Value::clone).await,
-        Method::Post => write(call, false).await,
-        Method::Patch => write(call, true).await,
+        Method::Post => catalog::write(call, Writing::Create, |b| operations::parse(b, false), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
+        Method::Patch => catalog::write(call, Writing::Update, |b| operations::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
         Method::Delete => catalog::delete_by(call, "Operation", operations::delete).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }
@@ -39,23 +29,4 @@ async fn get(call: &Call) -> Result<Reply, ApiError> {
     let id = id?;
     let row = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Operation", &id))?;
     Ok(Reply::ok(json!({ "operation": operations::shape(row) })))
-}
-
-/// POST (`patch` false) or PATCH: the key check with every read the rules need, then one write.
-async fn write(call: &Call, patch: bool) -> Result<Reply, ApiError> {
-    let id = if patch { id_param(&call.query).map(Some) } else { Ok(None) };
-    let draft = call.json_body().map(|body| operations::parse(&body, patch));
-    let (caller, found) = call
-        .authenticate(|scope| match (&id, &draft) {
-            (Ok(id), Ok(d)) => d.preloads(scope, id.as_deref()),
-            _ => vec![],
-        })
-        .await?;
-    let (id, draft) = (id?, draft?);
-    let ignored = draft.ignored.clone();
-    let stmts = draft.plan(&found, &caller.tenant_id, &call.now().rfc3339(), id.as_deref(), new_id)?;
-    let written = call.write(&stmts).await?;
-    let row = written.last().and_then(|r| r.first()).ok_or_else(|| ApiError::conflict("The operation changed while this request ran; retry"))?;
-    let answer = json!({ "operation": row });
-    Ok(if patch { Reply::ok(answer) } else { Reply::created(answer) }.ignoring(ignored))
 }

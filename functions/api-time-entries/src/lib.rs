@@ -4,19 +4,8 @@ use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::{time_entries, ApiError};
 use eryxon_edge::{catalog, rows, Call, Reply};
 use serde_json::{json, Value};
-use worker::{event, Context, Env, Request, Response};
 
-const FUNCTION: &str = "api-time-entries";
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let call = match Call::read(req, env, FUNCTION).await {
-        Ok(call) => call,
-        Err(early) => return early,
-    };
-    let outcome = route(&call).await;
-    call.respond(outcome)
-}
+eryxon_edge::function!("api-time-entries", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
     if call.action.as_deref() != Some("") {

@@ -4,19 +4,8 @@
 use eryxon_domain::http::Method;
 use eryxon_domain::{usage, ApiError};
 use eryxon_edge::{rows, Call, Reply};
-use worker::{event, Context, Env, Request, Response};
 
-const FUNCTION: &str = "api-usage";
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let call = match Call::read(req, env, FUNCTION).await {
-        Ok(call) => call,
-        Err(early) => return early,
-    };
-    let outcome = route(&call).await;
-    call.respond(outcome)
-}
+eryxon_edge::function!("api-usage", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
     if call.action.as_deref() != Some("") {

@@ -5,19 +5,8 @@ use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::{subscriptions, webhooks, ApiError};
 use eryxon_edge::{catalog, new_id, random_bytes, rows, Call, Reply};
 use serde_json::json;
-use worker::{event, Context, Env, Request, Response};
 
-const FUNCTION: &str = "api-webhooks";
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let call = match Call::read(req, env, FUNCTION).await {
-        Ok(call) => call,
-        Err(early) => return early,
-    };
-    let outcome = route(&call).await;
-    call.respond(outcome)
-}
+eryxon_edge::function!("api-webhooks", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
     let action = call.action.as_deref().ok_or_else(|| call.no_route())?;

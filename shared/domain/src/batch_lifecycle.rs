@@ -328,14 +328,8 @@ impl Planned {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::ids;
 
-    fn ids() -> impl FnMut() -> String {
-        let mut n = 0;
-        move || {
-            n += 1;
-            format!("id-{n}")
-        }
-    }
 
     fn member(i: usize, status: &str, estimate: Option<f64>, open: bool) -> Value {
         json!({"id": format!("o{i}"), "operation_name": format!("Op {i}"), "status": status, "estimated_time": estimate, "actual_time": 0,

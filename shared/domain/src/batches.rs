@@ -158,6 +158,26 @@ pub fn can_move(from: &str, to: &str) -> bool {
     from == to || matches!((from, to), ("draft", "ready") | ("ready", "draft") | ("draft" | "ready", "cancelled"))
 }
 
+impl resource::Draft for Draft {
+    fn ignored(&self) -> Vec<String> {
+        self.ignored.clone()
+    }
+
+    fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
+        Draft::preloads(self, scope, id)
+    }
+}
+
+impl resource::Planned for Planned {
+    fn stmts(&self) -> &[Stmt] {
+        &self.stmts
+    }
+
+    fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
+        Planned::answer(self, written)
+    }
+}
+
 impl Draft {
     /// Reads in the authentication round trip: the current batch (PATCH, add-operations), the
     /// references, a batch with the same number, and active batches holding these operations.

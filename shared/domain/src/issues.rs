@@ -127,6 +127,26 @@ fn standard_number(n: &str) -> Option<(i64, i64)> {
     ok.then(|| Some((year.parse().ok()?, seq.parse().ok()?))).flatten()
 }
 
+impl resource::Draft for Draft {
+    fn ignored(&self) -> Vec<String> {
+        self.ignored.clone()
+    }
+
+    fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
+        Draft::preloads(self, scope, id)
+    }
+}
+
+impl resource::Planned for Planned {
+    fn stmts(&self) -> &[Stmt] {
+        &self.stmts
+    }
+
+    fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
+        Planned::answer(self, written)
+    }
+}
+
 impl Draft {
     /// Reads in the authentication round trip: the current issue (PATCH), the references, and
     /// an issue already holding the given NCR number.
@@ -306,18 +326,12 @@ pub fn delete(tenant_id: &str, id: &str) -> Stmt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::ids;
 
     fn body(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
     }
 
-    fn ids() -> impl FnMut() -> String {
-        let mut n = 0;
-        move || {
-            n += 1;
-            format!("id-{n}")
-        }
-    }
 
     fn op_found() -> Vec<Value> {
         vec![json!({"tbl": "operations", "id": "op"}), json!({"tbl": "users", "id": "u"})]

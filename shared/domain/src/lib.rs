@@ -34,3 +34,16 @@ pub mod usage;
 pub mod webhooks;
 
 pub use error::{ApiError, Constraint, ErrorCode, FieldError};
+
+/// What the unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Predictable ids, `id-1`, `id-2`, ..., in place of random ones.
+    pub fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("id-{n}")
+        }
+    }
+}

@@ -262,6 +262,7 @@ impl Planned {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::ids;
 
     fn op(status: &str) -> Value {
         json!({"id": "o", "operation_name": "CNC Milling", "status": status, "estimated_time": 120, "actual_time": 0,
@@ -272,13 +273,6 @@ mod tests {
         vec![vec![op(status)], open, user]
     }
 
-    fn ids() -> impl FnMut() -> String {
-        let mut n = 0;
-        move || {
-            n += 1;
-            format!("id-{n}")
-        }
-    }
 
     const NOW: &str = "2026-01-15T12:15:00.000Z";
 

@@ -127,7 +127,7 @@ impl Draft {
     }
 
     /// 404 / 422 / 409, then the statements: a new cell if the name is new, and the write.
-    pub fn plan(self, found: &[Vec<Value>], tenant_id: &str, now: &str, id: Option<&str>, mut mint: impl FnMut() -> String) -> Result<Vec<Stmt>, ApiError> {
+    pub fn plan(self, found: &[Vec<Value>], tenant_id: &str, now: &str, id: Option<&str>, mut mint: impl FnMut() -> String) -> Result<Planned, ApiError> {
         let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
         if let Some(id) = id {
             if rows(0).is_empty() {
@@ -179,7 +179,34 @@ impl Draft {
                 stmts.push(resource::update("operations", id, tenant_id, &values.sets, None, RETURNING));
             }
         }
-        Ok(stmts)
+        Ok(Planned { stmts })
+    }
+}
+
+impl resource::Draft for Draft {
+    fn ignored(&self) -> Vec<String> {
+        self.ignored.clone()
+    }
+
+    fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
+        Draft::preloads(self, scope, id)
+    }
+}
+
+/// A planned create or PATCH: its last statement returns the operation.
+#[derive(Debug)]
+pub struct Planned {
+    pub stmts: Vec<Stmt>,
+}
+
+impl resource::Planned for Planned {
+    fn stmts(&self) -> &[Stmt] {
+        &self.stmts
+    }
+
+    fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
+        let row = written.last().and_then(|r| r.first()).ok_or_else(|| ApiError::conflict("The operation changed while this request ran; retry"))?;
+        Ok(json!({ "operation": row }))
     }
 }
 
@@ -201,7 +228,7 @@ mod tests {
         let d = parse(&body(json!({"part_id": "p", "cell_id": "c", "operation_name": "Welding", "estimated_time": 60, "sequence": 2, "notes": "TIG weld only"})), false);
         assert!(d.ignored.is_empty());
         let refs = vec![json!({"tbl": "parts", "id": "p"}), json!({"tbl": "cells", "id": "c"})];
-        let stmts = d.plan(&[vec![], refs, vec![], vec![]], "t", "now", None, || "new".into()).unwrap();
+        let stmts = d.plan(&[vec![], refs, vec![], vec![]], "t", "now", None, || "new".into()).unwrap().stmts;
         assert_eq!(stmts.len(), 1);
         assert!(stmts[0].sql.starts_with("INSERT INTO operations"));
     }
@@ -209,10 +236,10 @@ mod tests {
     #[test]
     fn a_new_cell_name_creates_the_cell_first() {
         let d = parse(&body(json!({"part_id": "p", "operation_name": "Cut", "sequence": 1, "cell_name": "Saw-9"})), false);
-        let stmts = d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![], vec![]], "t", "now", None, || "new".into()).unwrap();
+        let stmts = d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![], vec![]], "t", "now", None, || "new".into()).unwrap().stmts;
         assert!(stmts[0].sql.starts_with("INSERT INTO cells"));
         let d = parse(&body(json!({"part_id": "p", "operation_name": "Cut", "sequence": 1, "cell_name": "Saw-9"})), false);
-        let stmts = d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![json!({"id": "c9"})], vec![]], "t", "now", None, || "new".into()).unwrap();
+        let stmts = d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![json!({"id": "c9"})], vec![]], "t", "now", None, || "new".into()).unwrap().stmts;
         assert_eq!(stmts.len(), 1);
         assert!(stmts[0].params.contains(&Param::Text("c9".into())));
     }

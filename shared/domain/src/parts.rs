@@ -116,6 +116,26 @@ pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
 /// Rows of the parent read: the parent first (depth 0), then its ancestors.
 struct Chain<'a>(&'a [Value]);
 
+impl resource::Draft for Draft {
+    fn ignored(&self) -> Vec<String> {
+        self.ignored.clone()
+    }
+
+    fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
+        Draft::preloads(self, scope, id)
+    }
+}
+
+impl resource::Planned for Planned {
+    fn stmts(&self) -> &[Stmt] {
+        &self.stmts
+    }
+
+    fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
+        Planned::answer(self, written)
+    }
+}
+
 impl Draft {
     fn parent_given(&self) -> bool {
         self.parent_number.is_some() || matches!(self.values.get("parent_part_id"), Some(Param::Text(_)))
@@ -306,18 +326,12 @@ pub fn delete(tenant_id: &str, id: &str) -> Stmt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::ids;
 
     fn body(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
     }
 
-    fn ids() -> impl FnMut() -> String {
-        let mut n = 0;
-        move || {
-            n += 1;
-            format!("id-{n}")
-        }
-    }
 
     const JOB: &str = "j1";
 

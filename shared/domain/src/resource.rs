@@ -425,6 +425,20 @@ pub fn delete(table: &str, tenant_id: &str, id: &str) -> Stmt {
     Stmt::new(format!("DELETE FROM {table} WHERE id = ?1 AND tenant_id = ?2 RETURNING id"), vec![id.into(), tenant_id.into()])
 }
 
+/// A parsed create or PATCH body that knows what it must read in the authentication round trip.
+pub trait Draft {
+    /// Body fields it ignored, for `meta.ignored_fields`.
+    fn ignored(&self) -> Vec<String>;
+    /// Reads for the authentication round trip; `id` is the record a PATCH changes.
+    fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt>;
+}
+
+/// A planned write that knows how to read its answer from what the write returned.
+pub trait Planned {
+    fn stmts(&self) -> &[Stmt];
+    fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError>;
+}
+
 /// A database row as the API returns it: JSON text columns become JSON, 0/1 flags booleans.
 pub fn decode(row: &Value, json_cols: &[&str], bool_cols: &[&str]) -> Value {
     let mut row = row.clone();

@@ -4,10 +4,11 @@
 use crate::{new_id, rows, Call, Reply};
 use eryxon_domain::entity::Entity;
 use eryxon_domain::http::{id_param, Method};
-use eryxon_domain::resource::ListSpec;
+use eryxon_domain::resource::{Draft, ListSpec, Planned};
+use eryxon_domain::tenant::Caller;
 use eryxon_domain::sql::Stmt;
 use eryxon_domain::{resource, ApiError};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Routes a request of `/functions/v1/<entity function>`.
 pub async fn serve(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
@@ -43,6 +44,45 @@ pub async fn list_of(call: &Call, spec: &ListSpec, plural: &str, decode: impl Fn
     let page = rows(&found, 0).iter().map(decode).collect();
     let (data, meta) = query.page(plural, page, rows(&found, 1));
     Ok(Reply::ok(data).with_meta(meta))
+}
+
+/// Whether a write creates a record (201) or changes the one named by `?id=` (200).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writing {
+    Create,
+    Update,
+}
+
+/// A POST or PATCH: the key check with every read the draft needs (round trip one), the plan,
+/// one atomic write (round trip two), its answer, and its events handed to the queue.
+pub async fn write<D: Draft, P: Planned>(
+    call: &Call,
+    writing: Writing,
+    parse: impl FnOnce(&Map<String, Value>) -> D,
+    plan: impl FnOnce(D, &[Vec<Value>], &Caller, &str, Option<&str>) -> Result<P, ApiError>,
+) -> Result<Reply, ApiError> {
+    let id = match writing {
+        Writing::Create => Ok(None),
+        Writing::Update => id_param(&call.query).map(Some),
+    };
+    let draft = call.json_body().map(|body| parse(&body));
+    let (caller, found) = call
+        .authenticate(|scope| match (&id, &draft) {
+            (Ok(id), Ok(d)) => d.preloads(scope, id.as_deref()),
+            _ => vec![],
+        })
+        .await?;
+    let (id, draft) = (id?, draft?);
+    let ignored = draft.ignored();
+    let planned = plan(draft, &found, &caller, &call.now().rfc3339(), id.as_deref())?;
+    let written = call.write(planned.stmts()).await?;
+    let answer = planned.answer(&written)?;
+    call.publish_written(planned.stmts()).await;
+    let reply = match writing {
+        Writing::Create => Reply::created(answer),
+        Writing::Update => Reply::ok(answer),
+    };
+    Ok(reply.ignoring(ignored))
 }
 
 /// A DELETE by `?id=` whose statement `RETURNING id` (404 when nothing was deleted).
@@ -107,14 +147,9 @@ async fn delete(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
 #[macro_export]
 macro_rules! catalog_worker {
     ($function:literal, $entity:path) => {
-        #[::worker::event(fetch)]
-        async fn fetch(req: ::worker::Request, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
-            let call = match $crate::Call::read(req, env, $function).await {
-                Ok(call) => call,
-                Err(early) => return early,
-            };
-            let outcome = $crate::catalog::serve(&call, &$entity).await;
-            call.respond(outcome)
+        async fn route(call: &$crate::Call) -> Result<$crate::Reply, eryxon_domain::ApiError> {
+            $crate::catalog::serve(call, &$entity).await
         }
+        $crate::function!($function, route);
     };
 }

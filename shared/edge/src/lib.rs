@@ -13,3 +13,21 @@ mod reply;
 
 pub use call::{new_id, random_bytes, rows, Call};
 pub use reply::{error_response, ok_response, Reply};
+
+/// A function's entry point: reads the request as a [`Call`] (preflights and oversized bodies
+/// are answered there), hands it to `route`, and answers in the envelope.
+/// `eryxon_edge::function!("api-jobs", route);` where `async fn route(&Call) -> Result<Reply, ApiError>`.
+#[macro_export]
+macro_rules! function {
+    ($function:literal, $route:path) => {
+        #[::worker::event(fetch)]
+        async fn fetch(req: ::worker::Request, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
+            let call = match $crate::Call::read(req, env, $function).await {
+                Ok(call) => call,
+                Err(early) => return early,
+            };
+            let outcome = $route(&call).await;
+            call.respond(outcome)
+        }
+    };
+}

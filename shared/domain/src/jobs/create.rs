@@ -473,18 +473,12 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::ids;
 
     fn body(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
     }
 
-    fn ids() -> impl FnMut() -> String {
-        let mut n = 0;
-        move || {
-            n += 1;
-            format!("id-{n}")
-        }
-    }
 
     fn reference_example() -> Map<String, Value> {
         body(json!({
