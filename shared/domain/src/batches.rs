@@ -158,25 +158,9 @@ pub fn can_move(from: &str, to: &str) -> bool {
     from == to || matches!((from, to), ("draft", "ready") | ("ready", "draft") | ("draft" | "ready", "cancelled"))
 }
 
-impl resource::Draft for Draft {
-    fn ignored(&self) -> Vec<String> {
-        self.ignored.clone()
-    }
+crate::resource::delegate_draft!(Draft);
 
-    fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
-        Draft::preloads(self, scope, id)
-    }
-}
-
-impl resource::Planned for Planned {
-    fn stmts(&self) -> &[Stmt] {
-        &self.stmts
-    }
-
-    fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
-        Planned::answer(self, written)
-    }
-}
+crate::resource::delegate_planned!(Planned);
 
 impl Draft {
     /// Reads in the authentication round trip: the current batch (PATCH, add-operations), the

@@ -127,25 +127,9 @@ fn standard_number(n: &str) -> Option<(i64, i64)> {
     ok.then(|| Some((year.parse().ok()?, seq.parse().ok()?))).flatten()
 }
 
-impl resource::Draft for Draft {
-    fn ignored(&self) -> Vec<String> {
-        self.ignored.clone()
-    }
+crate::resource::delegate_draft!(Draft);
 
-    fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
-        Draft::preloads(self, scope, id)
-    }
-}
-
-impl resource::Planned for Planned {
-    fn stmts(&self) -> &[Stmt] {
-        &self.stmts
-    }
-
-    fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
-        Planned::answer(self, written)
-    }
-}
+crate::resource::delegate_planned!(Planned);
 
 impl Draft {
     /// Reads in the authentication round trip: the current issue (PATCH), the references, and

@@ -183,15 +183,7 @@ impl Draft {
     }
 }
 
-impl resource::Draft for Draft {
-    fn ignored(&self) -> Vec<String> {
-        self.ignored.clone()
-    }
-
-    fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
-        Draft::preloads(self, scope, id)
-    }
-}
+crate::resource::delegate_draft!(Draft);
 
 /// A planned create or PATCH: its last statement returns the operation.
 #[derive(Debug)]

@@ -116,25 +116,9 @@ pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
 /// Rows of the parent read: the parent first (depth 0), then its ancestors.
 struct Chain<'a>(&'a [Value]);
 
-impl resource::Draft for Draft {
-    fn ignored(&self) -> Vec<String> {
-        self.ignored.clone()
-    }
+crate::resource::delegate_draft!(Draft);
 
-    fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
-        Draft::preloads(self, scope, id)
-    }
-}
-
-impl resource::Planned for Planned {
-    fn stmts(&self) -> &[Stmt] {
-        &self.stmts
-    }
-
-    fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
-        Planned::answer(self, written)
-    }
-}
+crate::resource::delegate_planned!(Planned);
 
 impl Draft {
     fn parent_given(&self) -> bool {

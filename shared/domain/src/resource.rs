@@ -439,6 +439,38 @@ pub trait Planned {
     fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError>;
 }
 
+/// Implements [`Draft`] for a type whose inherent `preloads` and `ignored` field provide it.
+macro_rules! delegate_draft {
+    ($t:ty) => {
+        impl $crate::resource::Draft for $t {
+            fn ignored(&self) -> Vec<String> {
+                self.ignored.clone()
+            }
+
+            fn preloads(&self, scope: $crate::sql::Scope<'_>, id: Option<&str>) -> Vec<$crate::sql::Stmt> {
+                <$t>::preloads(self, scope, id)
+            }
+        }
+    };
+}
+pub(crate) use delegate_draft;
+
+/// Implements [`Planned`] for a type with a `stmts` field and an inherent `answer`.
+macro_rules! delegate_planned {
+    ($t:ty) => {
+        impl $crate::resource::Planned for $t {
+            fn stmts(&self) -> &[$crate::sql::Stmt] {
+                &self.stmts
+            }
+
+            fn answer(&self, written: &[Vec<serde_json::Value>]) -> Result<serde_json::Value, $crate::ApiError> {
+                <$t>::answer(self, written)
+            }
+        }
+    };
+}
+pub(crate) use delegate_planned;
+
 /// A database row as the API returns it: JSON text columns become JSON, 0/1 flags booleans.
 pub fn decode(row: &Value, json_cols: &[&str], bool_cols: &[&str]) -> Value {
     let mut row = row.clone();
