@@ -15,17 +15,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         return Response::ok("ok");
     }
     let function = path.strip_prefix(PREFIX).and_then(|rest| rest.split('/').next()).unwrap_or("");
-    match binding_name(function).and_then(|b| env.service(&b).ok()) {
+    match http::binding_name(function).and_then(|b| env.service(&b).ok()) {
         Some(service) => service.fetch_request(req).await,
         None => {
             let request_id = http::request_id(req.headers().get("x-request-id").ok().flatten().as_deref(), new_id);
             error_response(&ApiError::route_not_found(&path), &request_id)
         }
     }
-}
-
-/// `api-jobs` -> `API_JOBS`; anything that is not a plain function name routes nowhere.
-fn binding_name(function: &str) -> Option<String> {
-    let plain = !function.is_empty() && function.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    plain.then(|| function.to_ascii_uppercase().replace('-', "_"))
 }

@@ -56,6 +56,13 @@ pub fn action<'a>(path: &'a str, function: &str) -> Option<&'a str> {
     }
 }
 
+/// The service binding a function is reached by: `api-jobs` -> `API_JOBS`; anything that is
+/// not a plain function name has none.
+pub fn binding_name(function: &str) -> Option<String> {
+    let plain = !function.is_empty() && function.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plain.then(|| function.to_ascii_uppercase().replace('-', "_"))
+}
+
 /// Query parameters in order, percent-decoded; later duplicates do not replace earlier ones.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query(Vec<(String, String)>);
@@ -132,6 +139,13 @@ mod tests {
         assert_eq!(action("/functions/v1/api-job-lifecycle/start", "api-job-lifecycle"), Some("start"));
         assert_eq!(action("/functions/v1/api-jobs/a/b", "api-jobs"), None);
         assert_eq!(action("/functions/v1/api-parts", "api-jobs"), None);
+    }
+
+    #[test]
+    fn binding_names() {
+        assert_eq!(binding_name("api-job-lifecycle").as_deref(), Some("API_JOB_LIFECYCLE"));
+        assert_eq!(binding_name("DB"), None);
+        assert_eq!(binding_name(""), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod events;
 pub mod fields;
 pub mod http;
 pub mod issues;
+pub mod mcp;
 pub mod jobs;
 pub mod operation_lifecycle;
 pub mod operations;

@@ -21,6 +21,8 @@ pub struct Call {
     pub request_id: String,
     path: String,
     authorization: Option<String>,
+    /// Request headers, lower-case names.
+    headers: Vec<(String, String)>,
     body: Vec<u8>,
     env: Env,
     db: Option<Db>,
@@ -46,6 +48,7 @@ impl Call {
             return Err(reply::preflight(&request_id));
         }
         let authorization = header("authorization");
+        let headers: Vec<(String, String)> = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
         let started = test_clock(&env, header("x-eryxon-test-now").as_deref()).unwrap_or(started);
         let skip_queue = test_clock(&env, Some("1970-01-01T00:00:00Z")).is_some() && header("x-eryxon-test-skip-queue").as_deref() == Some("1");
         let mut body = Vec::new();
@@ -69,6 +72,7 @@ impl Call {
             request_id,
             path,
             authorization,
+            headers,
             body,
             db: Db::open(&env).ok(),
             limits_enforced: env.var("ERYXON_PLAN_LIMITS").map(|v| v.to_string() != "off").unwrap_or(true),
@@ -83,6 +87,17 @@ impl Call {
     /// 404 for a path this function does not serve.
     pub fn no_route(&self) -> ApiError {
         ApiError::route_not_found(&self.path)
+    }
+
+    /// A request header (names are case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The raw request body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
     }
 
     /// The request body as a JSON object (400 / 413 otherwise).
@@ -157,15 +172,7 @@ impl Call {
 
     /// The final response: the envelope and the headers every response carries.
     pub fn respond(&self, outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
-        let h = reply::base_headers(&self.request_id);
-        let (trips, d1_ms) = self.db.as_ref().map_or((0, 0.0), |db| (db.round_trips(), db.millis()));
-        let total = Date::now().as_millis().saturating_sub(self.started);
-        h.set("Server-Timing", &format!("d1-rt;dur={trips};desc=\"D1 round trips\", d1;dur={d1_ms};desc=\"D1 time\", total;dur={total}"))?;
-        if let Some(standing) = self.standing.borrow().as_ref() {
-            for (name, value) in standing.headers() {
-                h.set(name, &value)?;
-            }
-        }
+        let h = self.headers_out()?;
         match outcome {
             Ok(r) => {
                 let status = r.status;
@@ -181,6 +188,56 @@ impl Call {
                 reply::json(e.status(), &envelope::error(&e), h)
             }
         }
+    }
+
+    /// A response of any JSON body (another protocol's, such as JSON-RPC), with the headers
+    /// every response carries; `None` is an empty body.
+    pub fn respond_json(&self, status: u16, body: Option<&Value>) -> worker::Result<Response> {
+        let h = self.headers_out()?;
+        match body {
+            Some(b) => reply::json(status, b, h),
+            None => Ok(Response::empty()?.with_status(status).with_headers(h)),
+        }
+    }
+
+    fn headers_out(&self) -> worker::Result<worker::Headers> {
+        let h = reply::base_headers(&self.request_id);
+        let (trips, d1_ms) = self.db.as_ref().map_or((0, 0.0), |db| (db.round_trips(), db.millis()));
+        let total = Date::now().as_millis().saturating_sub(self.started);
+        h.set("Server-Timing", &format!("d1-rt;dur={trips};desc=\"D1 round trips\", d1;dur={d1_ms};desc=\"D1 time\", total;dur={total}"))?;
+        if let Some(standing) = self.standing.borrow().as_ref() {
+            for (name, value) in standing.headers() {
+                h.set(name, &value)?;
+            }
+        }
+        Ok(h)
+    }
+
+    /// Sends a request to another function of this deployment by its service binding, as the
+    /// caller (same key, request id and test headers): that function's rules, limits and
+    /// events apply exactly as if the caller had sent it.
+    pub async fn forward(&self, function: &str, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), ApiError> {
+        let binding = eryxon_domain::http::binding_name(function).ok_or_else(|| ApiError::internal(format!("No binding for {function}")))?;
+        let service = self.env.service(&binding).map_err(|_| ApiError::internal(format!("Service binding {binding} is missing")))?;
+        let h = worker::Headers::new();
+        for name in ["authorization", "x-eryxon-test-now"] {
+            if let Some(v) = self.header(name) {
+                let _ = h.set(name, v);
+            }
+        }
+        let _ = h.set("x-request-id", &self.request_id);
+        let _ = h.set("content-type", "application/json");
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::from(method.to_string())).with_headers(h);
+        if let Some(b) = body {
+            init.with_body(Some(wasm_bindgen::JsValue::from_str(&b.to_string())));
+        }
+        let url = format!("https://eryxon.internal/functions/v1/{path}");
+        let req = Request::new_with_init(&url, &init).map_err(|e| ApiError::internal(format!("{e:?}")))?;
+        let mut resp = service.fetch_request(req).await.map_err(|e| ApiError::internal(format!("{function} did not answer: {e:?}")))?;
+        let status = resp.status_code();
+        let json = resp.json::<Value>().await.unwrap_or(Value::Null);
+        Ok((status, json))
     }
 
     fn db(&self) -> Result<&Db, ApiError> {

@@ -1,0 +1,432 @@
+//! The Model Context Protocol server: JSON-RPC over Streamable HTTP, for the stateless
+//! revision 2026-07-28 and the initialize-handshake revisions before it.
+//!
+//! Every tool stands for one REST request of the API (its function, method, path, query and
+//! body), which the MCP worker sends to that function with the caller's own key: one
+//! implementation of each rule, and limits, quotas and webhooks exactly as for REST. The
+//! dashboard is the one tool that reads directly, in the authentication round trip.
+
+use crate::error::ApiError;
+use serde_json::{json, Map, Value};
+
+pub const MODERN: &str = "2026-07-28";
+pub const LEGACY: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
+pub const SERVER_NAME: &str = "eryxon-flow";
+const PROTOCOL_META: &str = "io.modelcontextprotocol/protocolVersion";
+const SERVER_INFO_META: &str = "io.modelcontextprotocol/serverInfo";
+
+/// JSON-RPC and MCP error codes.
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+pub const PARSE_ERROR: i64 = -32700;
+pub const UNSUPPORTED_VERSION: i64 = -32022;
+
+/// A REST request a tool stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestCall {
+    /// The function, e.g. `api-jobs`.
+    pub function: &'static str,
+    pub method: &'static str,
+    /// Path and query after `/functions/v1/`, e.g. `api-jobs?status=in_progress`.
+    pub path: String,
+    pub body: Option<Value>,
+}
+
+#[derive(Clone, Copy)]
+enum Route {
+    /// GET a list; `fixed` query parameters are added to the tool's arguments.
+    List(&'static str, &'static [(&'static str, &'static str)]),
+    /// GET one record by `id`.
+    Get(&'static str),
+    /// POST a sub-action with `id` (and the named query arguments).
+    Action(&'static str, &'static str, &'static [&'static str]),
+    /// POST the arguments as the body, with `fixed` fields added.
+    Create(&'static str, &'static [(&'static str, &'static str)]),
+    /// PATCH `id` with the other arguments as the body (and `fixed` fields).
+    Update(&'static str, &'static [(&'static str, &'static str)]),
+    /// The dashboard, read by the MCP worker itself.
+    Dashboard,
+}
+
+struct Tool {
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    route: Route,
+    /// (argument, JSON Schema type, description); required ones are named in `required`.
+    args: &'static [(&'static str, &'static str, &'static str)],
+    required: &'static [&'static str],
+}
+
+const PAGE: [(&str, &str, &str); 2] = [("limit", "integer", "Rows per page (default 100, at most 1000)"), ("offset", "integer", "Rows to skip")];
+
+macro_rules! args {
+    ($($a:expr),* $(,)?) => { &[$($a),*] };
+}
+
+const TOOLS: &[Tool] = &[
+    Tool { name: "fetch_jobs", title: "List jobs", description: "List jobs with their parts; filter by status and by partial customer or job number.", route: Route::List("api-jobs", &[]),
+        args: args![("status", "string", "not_started, in_progress, on_hold or completed"), ("customer", "string", "Customer name contains"), ("job_number", "string", "Job number contains"), PAGE[0], PAGE[1]], required: &[] },
+    Tool { name: "get_job", title: "Read a job", description: "One job with its parts and their operations.", route: Route::Get("api-jobs"), args: args![("id", "string", "Job id")], required: &["id"] },
+    Tool { name: "fetch_parts", title: "List parts", description: "List parts; filter by job, partial part number or material, and status.", route: Route::List("api-parts", &[]),
+        args: args![("job_id", "string", "Job id"), ("part_number", "string", "Part number contains"), ("material", "string", "Material contains"), ("status", "string", "not_started, in_progress, on_hold or completed"), PAGE[0], PAGE[1]], required: &[] },
+    Tool { name: "fetch_tasks", title: "List operations", description: "List operations (tasks) with every filter of api-operations.", route: Route::List("api-operations", &[]),
+        args: args![("part_id", "string", "Part id"), ("job_id", "string", "Job id"), ("cell_id", "string", "Cell id"), ("cell_name", "string", "Cell name contains"), ("status", "string", "not_started, in_progress, on_hold or completed"), ("assigned_operator_id", "string", "Operator id"), ("search", "string", "Operation name contains"), ("sort_by", "string", "sequence, created_at, estimated_time, actual_time or status"), PAGE[0], PAGE[1]], required: &[] },
+    Tool { name: "fetch_issues", title: "List issues", description: "List quality issues and NCRs.", route: Route::List("api-issues", &[]),
+        args: args![("issue_type", "string", "general or ncr"), ("severity", "string", "low, medium, high or critical"), ("status", "string", "open, in_progress, resolved or closed"), ("operation_id", "string", "Operation id"), ("job_id", "string", "Job id"), PAGE[0], PAGE[1]], required: &[] },
+    Tool { name: "fetch_ncrs", title: "List NCRs", description: "List non-conformance reports.", route: Route::List("api-issues", &[("issue_type", "ncr")]),
+        args: args![("severity", "string", "low, medium, high or critical"), ("status", "string", "open, in_progress, resolved or closed"), ("job_id", "string", "Job id"), PAGE[0], PAGE[1]], required: &[] },
+    Tool { name: "fetch_batches", title: "List batches", description: "List batches (laser nests, saw batches, ...).", route: Route::List("api-batches", &[]),
+        args: args![("status", "string", "draft, ready, in_progress, completed or cancelled"), ("batch_type", "string", "laser_nesting, tube_batch, saw_batch, finishing_batch or general"), ("search", "string", "Batch number or material contains"), PAGE[0], PAGE[1]], required: &[] },
+    Tool { name: "fetch_time_entries", title: "List time entries", description: "Labour booked on operations, by operation, operator, job or date range.", route: Route::List("api-time-entries", &[]),
+        args: args![("operation_id", "string", "Operation id"), ("operator_id", "string", "Operator id"), ("job_id", "string", "Job id"), ("from", "string", "Start on or after (date)"), ("to", "string", "Start before (date)"), PAGE[0], PAGE[1]], required: &[] },
+    Tool { name: "get_dashboard_stats", title: "Shop floor dashboard", description: "Counts: jobs by status, operations in progress, open issues and open NCRs.", route: Route::Dashboard, args: args![], required: &[] },
+    Tool { name: "start_job", title: "Start a job", description: "Start a not_started or on_hold job.", route: Route::Action("api-job-lifecycle", "start", &[]), args: args![("id", "string", "Job id")], required: &["id"] },
+    Tool { name: "stop_job", title: "Stop a job", description: "Put an in_progress job on hold.", route: Route::Action("api-job-lifecycle", "stop", &[]), args: args![("id", "string", "Job id")], required: &["id"] },
+    Tool { name: "resume_job", title: "Resume a job", description: "Resume an on_hold job.", route: Route::Action("api-job-lifecycle", "resume", &[]), args: args![("id", "string", "Job id")], required: &["id"] },
+    Tool { name: "complete_job", title: "Complete a job", description: "Complete an in_progress job.", route: Route::Action("api-job-lifecycle", "complete", &[]), args: args![("id", "string", "Job id")], required: &["id"] },
+    Tool { name: "update_job", title: "Update a job", description: "Change a job's customer, due date, notes, priority or metadata.", route: Route::Update("api-jobs", &[]),
+        args: args![("id", "string", "Job id"), ("customer", "string", "Customer"), ("due_date", "string", "Due date (YYYY-MM-DD)"), ("notes", "string", "Notes"), ("priority", "integer", "0-100"), ("description", "string", "Description")], required: &["id"] },
+    Tool { name: "create_job", title: "Create a job", description: "Create a job with its parts and their operations in one atomic write.", route: Route::Create("api-jobs", &[]),
+        args: args![("job_number", "string", "Unique job number"), ("customer", "string", "Customer"), ("due_date", "string", "Due date (YYYY-MM-DD)"), ("notes", "string", "Notes"), ("parts", "array", "Parts: {part_number, quantity, material?, operations?: [{operation_name, sequence?, cell_name?, estimated_time?}]}")], required: &["job_number", "parts"] },
+    Tool { name: "start_operation", title: "Start an operation", description: "Start an operation and open a time entry for the operator.", route: Route::Action("api-operation-lifecycle", "start", &["user_id"]),
+        args: args![("id", "string", "Operation id"), ("user_id", "string", "Operator id (else the assigned operator)")], required: &["id"] },
+    Tool { name: "pause_operation", title: "Pause an operation", description: "Pause an in_progress operation; its time is booked.", route: Route::Action("api-operation-lifecycle", "pause", &[]), args: args![("id", "string", "Operation id")], required: &["id"] },
+    Tool { name: "resume_operation", title: "Resume an operation", description: "Resume a paused operation.", route: Route::Action("api-operation-lifecycle", "resume", &["user_id"]),
+        args: args![("id", "string", "Operation id"), ("user_id", "string", "Operator id (else the assigned operator)")], required: &["id"] },
+    Tool { name: "complete_operation", title: "Complete an operation", description: "Complete an operation; its time is booked.", route: Route::Action("api-operation-lifecycle", "complete", &[]), args: args![("id", "string", "Operation id")], required: &["id"] },
+    Tool { name: "update_operation", title: "Update an operation", description: "Change an operation's name, sequence, cell, times, instructions, notes or operator.", route: Route::Update("api-operations", &[]),
+        args: args![("id", "string", "Operation id"), ("operation_name", "string", "Name"), ("sequence", "integer", "Sequence in the part"), ("cell_name", "string", "Cell name"), ("estimated_time", "number", "Minutes"), ("instructions", "string", "Instructions"), ("notes", "string", "Notes"), ("assigned_operator_id", "string", "Operator id")], required: &["id"] },
+    Tool { name: "create_ncr", title: "Create an NCR", description: "Report a non-conformance on an operation; its NCR number is generated.", route: Route::Create("api-issues", &[("issue_type", "ncr")]),
+        args: args![("operation_id", "string", "Operation id"), ("title", "string", "Short summary"), ("description", "string", "What was found"), ("severity", "string", "low, medium, high or critical"), ("ncr_category", "string", "material, process, equipment, design, supplier, documentation or other"), ("disposition", "string", "use_as_is, rework, repair, scrap or return_to_supplier"), ("affected_quantity", "integer", "Parts affected"), ("root_cause", "string", "Root cause")], required: &["operation_id", "title"] },
+    Tool { name: "add_substep", title: "Add a substep", description: "Add a checklist step to an operation.", route: Route::Create("api-substeps", &[]),
+        args: args![("operation_id", "string", "Operation id"), ("description", "string", "What to do"), ("sequence", "integer", "Order within the operation")], required: &["operation_id", "description", "sequence"] },
+    Tool { name: "complete_substep", title: "Complete a substep", description: "Mark a checklist step done.", route: Route::Update("api-substeps", &[("completed", "true")]), args: args![("id", "string", "Substep id")], required: &["id"] },
+    Tool { name: "start_batch", title: "Start a batch", description: "Start a draft or ready batch and its operations for the operator.", route: Route::Action("api-batch-lifecycle", "start", &["operator_id"]),
+        args: args![("id", "string", "Batch id"), ("operator_id", "string", "Operator id")], required: &["id", "operator_id"] },
+    Tool { name: "stop_batch", title: "Stop a batch", description: "Complete a running batch, sharing its minutes across its operations.", route: Route::Action("api-batch-lifecycle", "stop", &[]), args: args![("id", "string", "Batch id")], required: &["id"] },
+];
+
+impl Tool {
+    fn read_only(&self) -> bool {
+        matches!(self.route, Route::List(..) | Route::Get(_) | Route::Dashboard)
+    }
+
+    fn definition(&self) -> Value {
+        let mut props = Map::new();
+        for (name, ty, description) in self.args {
+            let mut schema = json!({ "type": ty, "description": description });
+            if *ty == "array" {
+                schema["items"] = json!({ "type": "object" });
+            }
+            props.insert((*name).into(), schema);
+        }
+        json!({
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "inputSchema": { "type": "object", "properties": props, "required": self.required, "additionalProperties": false },
+            "outputSchema": { "type": "object", "description": "The API's `data` for this request", "additionalProperties": true },
+            "annotations": {
+                "title": self.title,
+                "readOnlyHint": self.read_only(),
+                "destructiveHint": false,
+                "idempotentHint": self.read_only(),
+                "openWorldHint": false,
+            },
+        })
+    }
+}
+
+/// The tools, in a stable order.
+pub fn tools() -> Vec<Value> {
+    TOOLS.iter().map(Tool::definition).collect()
+}
+
+/// What a tool call needs done.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolCall {
+    Rest(RestCall),
+    Dashboard,
+}
+
+/// The REST request a tool call stands for; a bad argument is a tool error naming it.
+pub fn plan_call(name: &str, args: &Value) -> Result<ToolCall, ToolError> {
+    let tool = TOOLS.iter().find(|t| t.name == name).ok_or(ToolError::UnknownTool(name.to_string()))?;
+    let args = match args {
+        Value::Null => Map::new(),
+        Value::Object(m) => m.clone(),
+        _ => return Err(ToolError::Arguments("arguments must be an object".into())),
+    };
+    for required in tool.required {
+        if args.get(*required).is_none_or(Value::is_null) {
+            return Err(ToolError::Arguments(format!("{required} is required")));
+        }
+    }
+    if let Some(unknown) = args.keys().find(|k| !tool.args.iter().any(|(a, _, _)| a == k)) {
+        return Err(ToolError::Arguments(format!("{unknown} is not an argument of {name}")));
+    }
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let query = |pairs: Vec<(String, String)>| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            q.append_pair(&k, &v);
+        }
+        q.finish()
+    };
+    let id = || args.get("id").map(text).unwrap_or_default();
+    let rest = |function: &'static str, method: &'static str, path: String, body: Option<Value>| Ok(ToolCall::Rest(RestCall { function, method, path, body }));
+    match tool.route {
+        Route::Dashboard => Ok(ToolCall::Dashboard),
+        Route::List(function, fixed) => {
+            let mut pairs: Vec<(String, String)> = fixed.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            pairs.extend(args.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), text(v))));
+            rest(function, "GET", format!("{function}?{}", query(pairs)), None)
+        }
+        Route::Get(function) => rest(function, "GET", format!("{function}?{}", query(vec![("id".into(), id())])), None),
+        Route::Action(function, action, extra) => {
+            let mut pairs = vec![("id".to_string(), id())];
+            pairs.extend(extra.iter().filter_map(|k| args.get(*k).filter(|v| !v.is_null()).map(|v| (k.to_string(), text(v)))));
+            rest(function, "POST", format!("{function}/{action}?{}", query(pairs)), None)
+        }
+        Route::Create(function, fixed) => {
+            let mut body = args.clone();
+            for (k, v) in fixed {
+                body.insert((*k).into(), json!(v));
+            }
+            rest(function, "POST", function.to_string(), Some(Value::Object(body)))
+        }
+        Route::Update(function, fixed) => {
+            let mut body = args.clone();
+            body.remove("id");
+            for (k, v) in fixed {
+                body.insert((*k).into(), serde_json::from_str(v).unwrap_or_else(|_| json!(v)));
+            }
+            rest(function, "PATCH", format!("{function}?{}", query(vec![("id".into(), id())])), Some(Value::Object(body)))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolError {
+    UnknownTool(String),
+    Arguments(String),
+}
+
+/// A tool's result from the API's answer: the `data` as structured content and as text
+/// (the reference's form); an error is a tool error (`isError`) naming what was wrong.
+pub fn tool_result(status: u16, envelope: &Value) -> Value {
+    if status < 400 && envelope["success"] == true {
+        let data = envelope.get("data").cloned().unwrap_or(Value::Null);
+        let text = serde_json::to_string_pretty(&data).unwrap_or_default();
+        return json!({ "content": [{ "type": "text", "text": text }], "structuredContent": data, "isError": false });
+    }
+    let error = envelope.get("error").cloned().unwrap_or_else(|| json!({ "code": "INTERNAL_ERROR", "message": format!("HTTP {status}") }));
+    let mut text = format!("{}: {}", error["code"].as_str().unwrap_or("ERROR"), error["message"].as_str().unwrap_or(""));
+    for d in error["details"].as_array().into_iter().flatten() {
+        if let (Some(field), Some(message)) = (d["field"].as_str(), d["message"].as_str()) {
+            text.push_str(&format!("\n- {field}: {message}"));
+        }
+    }
+    json!({ "content": [{ "type": "text", "text": text }], "structuredContent": { "error": error }, "isError": true })
+}
+
+/// A tool error before any request was made.
+pub fn argument_error(message: &str) -> Value {
+    json!({ "content": [{ "type": "text", "text": format!("Invalid arguments: {message}") }], "isError": true })
+}
+
+/// The era a request speaks: 2026-07-28 (stateless, `_meta` in every request) or a legacy
+/// revision negotiated by `initialize`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Era {
+    Modern,
+    Legacy(String),
+}
+
+/// Reads the era from the request's `_meta` and `MCP-Protocol-Version`; an unsupported
+/// version is an error listing the supported ones.
+pub fn era(request: &Value, header: Option<&str>) -> Result<Era, Value> {
+    let meta = request["params"]["_meta"][PROTOCOL_META].as_str();
+    let claimed = meta.or(header);
+    match claimed {
+        Some(MODERN) => {
+            if let (Some(m), Some(h)) = (meta, header) {
+                if m != h {
+                    return Err(json!({ "code": -32020, "message": format!("MCP-Protocol-Version {h} does not match _meta protocolVersion {m}") }));
+                }
+            }
+            Ok(Era::Modern)
+        }
+        Some(v) if LEGACY.contains(&v) => Ok(Era::Legacy(v.to_string())),
+        None => Ok(Era::Legacy(LEGACY[0].to_string())),
+        Some(v) => Err(json!({
+            "code": UNSUPPORTED_VERSION,
+            "message": format!("Unsupported protocol version {v}"),
+            "data": { "supported": std::iter::once(MODERN).chain(LEGACY.iter().copied()).collect::<Vec<_>>(), "requested": v },
+        })),
+    }
+}
+
+fn capabilities() -> Value {
+    json!({ "tools": { "listChanged": false } })
+}
+
+fn server_info() -> Value {
+    json!({ "name": SERVER_NAME, "title": "Eryxon Flow MES", "version": env!("CARGO_PKG_VERSION") })
+}
+
+const INSTRUCTIONS: &str = "Eryxon Flow is a manufacturing execution system: jobs contain parts, parts contain operations (tasks). \
+Use the fetch_ tools to look up ids before acting; lifecycle tools move jobs, operations and batches through their states.";
+
+/// The result of a method other than `tools/call` (which needs the API), or `None` for an
+/// unknown method.
+pub fn answer(method: &str, request: &Value, era: &Era) -> Option<Value> {
+    let result = match method {
+        "initialize" => {
+            let asked = request["params"]["protocolVersion"].as_str().unwrap_or(LEGACY[0]);
+            let version = if LEGACY.contains(&asked) { asked } else { LEGACY[0] };
+            json!({ "protocolVersion": version, "capabilities": capabilities(), "serverInfo": server_info(), "instructions": INSTRUCTIONS })
+        }
+        "server/discover" => json!({
+            "supportedVersions": std::iter::once(MODERN).chain(LEGACY.iter().copied()).collect::<Vec<_>>(),
+            "capabilities": capabilities(), "serverInfo": server_info(), "instructions": INSTRUCTIONS,
+        }),
+        "ping" => json!({}),
+        "tools/list" => {
+            let mut r = json!({ "tools": tools() });
+            if *era == Era::Modern {
+                r["ttlMs"] = json!(3_600_000);
+                r["cacheScope"] = json!("public");
+            }
+            r
+        }
+        "resources/list" => json!({ "resources": [] }),
+        "prompts/list" => json!({ "prompts": [] }),
+        _ => return None,
+    };
+    Some(finish(result, era))
+}
+
+/// Adds what a 2026-07-28 result carries: `resultType` and the server's info in `_meta`.
+pub fn finish(mut result: Value, era: &Era) -> Value {
+    if *era == Era::Modern {
+        result["resultType"] = json!("complete");
+        result["_meta"] = json!({ SERVER_INFO_META: server_info() });
+    }
+    result
+}
+
+/// A JSON-RPC response.
+pub fn response(id: &Value, result: Value) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "result": result })
+}
+
+/// A JSON-RPC error response.
+pub fn error_response(id: &Value, error: Value) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": error })
+}
+
+pub fn error(code: i64, message: impl Into<String>) -> Value {
+    json!({ "code": code, "message": message.into() })
+}
+
+/// Dashboard reads for the authentication round trip.
+pub fn dashboard(scope: crate::sql::Scope<'_>) -> Vec<crate::sql::Stmt> {
+    vec![
+        crate::sql::Stmt::scoped(scope, "SELECT status, COUNT(*) AS n FROM jobs WHERE tenant_id = {tenant} GROUP BY status", vec![]),
+        crate::sql::Stmt::scoped(
+            scope,
+            "SELECT (SELECT COUNT(*) FROM operations WHERE tenant_id = {tenant} AND status = 'in_progress') AS operations_in_progress, \
+             (SELECT COUNT(*) FROM issues WHERE tenant_id = {tenant} AND issue_type = 'general' AND status IN ('open', 'in_progress')) AS open_issues, \
+             (SELECT COUNT(*) FROM issues WHERE tenant_id = {tenant} AND issue_type = 'ncr' AND status IN ('open', 'in_progress')) AS open_ncrs, \
+             (SELECT COUNT(*) FROM batches WHERE tenant_id = {tenant} AND status = 'in_progress') AS batches_in_progress",
+            vec![],
+        ),
+    ]
+}
+
+/// The dashboard's data from its two reads.
+pub fn dashboard_data(jobs: &[Value], counts: &[Value]) -> Value {
+    let mut by_status = json!({ "not_started": 0, "in_progress": 0, "on_hold": 0, "completed": 0 });
+    for row in jobs {
+        if let Some(s) = row["status"].as_str() {
+            by_status[s] = row["n"].clone();
+        }
+    }
+    let c = counts.first().cloned().unwrap_or_default();
+    json!({
+        "jobs": by_status, "operations_in_progress": c["operations_in_progress"], "open_issues": c["open_issues"],
+        "open_ncrs": c["open_ncrs"], "batches_in_progress": c["batches_in_progress"],
+    })
+}
+
+/// A REST failure of the dashboard's own round trip, as a tool result.
+pub fn api_error_result(e: &ApiError) -> Value {
+    tool_result(e.status(), &crate::envelope::error(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reference_tool_is_there_with_a_schema() {
+        let names: Vec<String> = tools().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect();
+        for required in [
+            "fetch_jobs", "fetch_parts", "fetch_tasks", "fetch_issues", "fetch_ncrs", "get_dashboard_stats", "start_job", "stop_job",
+            "complete_job", "resume_job", "update_job", "create_job", "start_operation", "pause_operation", "complete_operation",
+            "update_operation", "create_ncr", "add_substep", "complete_substep",
+        ] {
+            assert!(names.iter().any(|n| n == required), "{required}");
+        }
+        let fetch = &tools()[0];
+        assert_eq!(fetch["annotations"]["readOnlyHint"], true);
+        assert_eq!(fetch["inputSchema"]["type"], "object");
+        assert_eq!(tools().iter().find(|t| t["name"] == "start_job").unwrap()["annotations"]["readOnlyHint"], false);
+    }
+
+    #[test]
+    fn tool_calls_become_the_rest_requests_they_stand_for() {
+        let call = |name: &str, args: Value| match plan_call(name, &args).unwrap() {
+            ToolCall::Rest(r) => r,
+            ToolCall::Dashboard => panic!(),
+        };
+        assert_eq!(call("start_job", json!({"id": "j 1"})).path, "api-job-lifecycle/start?id=j+1");
+        assert_eq!(call("fetch_ncrs", json!({"severity": "high"})).path, "api-issues?issue_type=ncr&severity=high");
+        let r = call("complete_substep", json!({"id": "s"}));
+        assert_eq!((r.method, r.path.as_str(), r.body.clone().unwrap()), ("PATCH", "api-substeps?id=s", json!({"completed": true})));
+        let r = call("create_ncr", json!({"operation_id": "o", "title": "t"}));
+        assert_eq!(r.body.unwrap()["issue_type"], "ncr");
+        assert_eq!(call("start_operation", json!({"id": "o", "user_id": "u"})).path, "api-operation-lifecycle/start?id=o&user_id=u");
+        assert_eq!(plan_call("get_dashboard_stats", &Value::Null), Ok(ToolCall::Dashboard));
+    }
+
+    #[test]
+    fn bad_arguments_name_the_field() {
+        assert_eq!(plan_call("start_job", &json!({})), Err(ToolError::Arguments("id is required".into())));
+        assert_eq!(plan_call("start_job", &json!({"id": "x", "force": true})), Err(ToolError::Arguments("force is not an argument of start_job".into())));
+        assert_eq!(plan_call("nope", &json!({})), Err(ToolError::UnknownTool("nope".into())));
+        let r = tool_result(422, &json!({"success": false, "error": {"code": "VALIDATION_ERROR", "message": "✗ 1", "details": [{"field": "job_number", "message": "Missing required field: job_number"}]}}));
+        assert_eq!(r["isError"], true);
+        assert!(r["content"][0]["text"].as_str().unwrap().contains("job_number: Missing required field"));
+    }
+
+    #[test]
+    fn eras() {
+        let modern = json!({"params": {"_meta": {PROTOCOL_META: "2026-07-28"}}});
+        assert_eq!(era(&modern, Some("2026-07-28")), Ok(Era::Modern));
+        assert!(era(&modern, Some("2025-06-18")).is_err(), "header and _meta disagree");
+        assert_eq!(era(&json!({}), Some("2025-06-18")), Ok(Era::Legacy("2025-06-18".into())));
+        assert_eq!(era(&json!({}), Some("1999-01-01")).unwrap_err()["code"], UNSUPPORTED_VERSION);
+        let listed = answer("tools/list", &modern, &Era::Modern).unwrap();
+        assert_eq!((listed["resultType"].as_str(), listed["cacheScope"].as_str()), (Some("complete"), Some("public")));
+        assert!(answer("tools/list", &json!({}), &Era::Legacy("2025-11-25".into())).unwrap().get("resultType").is_none());
+        assert_eq!(answer("initialize", &json!({"params": {"protocolVersion": "2025-06-18"}}), &Era::Legacy("x".into())).unwrap()["protocolVersion"], "2025-06-18");
+        assert!(answer("bogus", &json!({}), &Era::Modern).is_none());
+    }
+}
