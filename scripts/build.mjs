@@ -7,9 +7,9 @@ import { gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { buildEnv, ensureTools, root, run, workers } from './lib.mjs';
 
-export function build(names = []) {
+export function build(names = [], { bench = false } = {}) {
   ensureTools();
-  const chosen = workers().filter((w) => names.length === 0 || names.includes(w.name));
+  const chosen = workers({ bench }).filter((w) => names.length === 0 || names.includes(w.name));
   const crates = chosen.flatMap((w) => ['-p', w.name]);
   run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', ...crates]);
   const env = buildEnv();

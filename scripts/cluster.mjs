@@ -47,12 +47,13 @@ export function admin(args) {
  * requests set the time with `X-Eryxon-Test-Now` (the test stack only, never a deployment);
  * `planLimits: false` runs it as a self-hosted deployment without rate limits or quotas;
  * `localWebhooks` lets webhooks deliver to http://127.0.0.1 (development, tests), and
- * `webhookSchedule` replaces the retry delays ("1,1,1" seconds in tests).
+ * `webhookSchedule` replaces the retry delays ("1,1,1" seconds in tests); `bench` adds the
+ * no-op worker at /functions/v1/noop.
  */
-export async function start({ port = 8787, persistDir, verbose = false, testClock = false, planLimits = true, localWebhooks = false, webhookSchedule }) {
+export async function start({ port = 8787, persistDir, verbose = false, testClock = false, planLimits = true, localWebhooks = false, webhookSchedule, bench = false }) {
   const { Miniflare, Log, LogLevel } = await import('miniflare');
   const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
-  const options = workers().map((w) => {
+  const options = workers({ bench }).map((w) => {
     const { workerOptions, main } = unstable_getMiniflareWorkerOptions(w.config);
     const bindings = {
       ...workerOptions.bindings,
@@ -63,6 +64,8 @@ export async function start({ port = 8787, persistDir, verbose = false, testCloc
     };
     return { ...workerOptions, bindings, name: w.name, modules: true, scriptPath: main };
   });
+  // The benchmark's no-op worker is reached through the gateway like any function.
+  if (bench) options[0].serviceBindings = { ...options[0].serviceBindings, NOOP: 'noop' };
   const mf = new Miniflare({
     host: '127.0.0.1',
     port,

@@ -21,13 +21,17 @@ export function output(cmd, args, opts = {}) {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-/** Every worker: the gateway (top-level wrangler.toml) and each functions/<name>. */
-export function workers() {
+/**
+ * Every worker: the gateway (top-level wrangler.toml) and each functions/<name>; with
+ * `bench`, also the benchmark's no-op worker (bench/noop, never deployed).
+ */
+export function workers({ bench = false } = {}) {
   const fns = readdirSync(join(root, 'functions'))
     .filter((n) => existsSync(join(root, 'functions', n, 'wrangler.toml')))
     .sort()
     .map((name) => ({ name, dir: join(root, 'functions', name), config: join(root, 'functions', name, 'wrangler.toml') }));
-  return [{ name: 'gateway', dir: join(root, 'gateway'), config: join(root, 'wrangler.toml') }, ...fns];
+  const extra = bench ? [{ name: 'noop', dir: join(root, 'bench', 'noop'), config: join(root, 'bench', 'noop', 'wrangler.toml') }] : [];
+  return [{ name: 'gateway', dir: join(root, 'gateway'), config: join(root, 'wrangler.toml') }, ...fns, ...extra];
 }
 
 /** The wasm-bindgen version in Cargo.lock: worker-build needs that exact CLI. */

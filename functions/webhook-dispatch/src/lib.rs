@@ -1,9 +1,10 @@
 //! `webhook-dispatch`: delivers outbox events to webhook subscribers.
 //!
-//! A queue message names a tenant with work. One round trip claims its undispatched events,
-//! fans them out into deliveries and claims the due deliveries; the deliveries are POSTed
-//! concurrently, signed, each with a timeout; one more round trip records every attempt. Then
-//! the tenant is queued again for its next due retry. A scheduled sweep re-queues tenants whose
+//! A queue message names a tenant with work. A round: one round trip claims its undispatched
+//! events, fans them out into deliveries and claims the due deliveries; these are POSTed
+//! concurrently, signed, each with a timeout; one more round trip records every attempt. Rounds
+//! follow each other while work is due at once; then the tenant is queued again for its next
+//! due retry. A scheduled sweep re-queues tenants whose
 //! work a lost message left behind. See `eryxon_domain::dispatch`.
 
 use eryxon_domain::dispatch::{self, Attempt};
@@ -45,8 +46,28 @@ async fn consume(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker
     Ok(())
 }
 
-/// One round of a tenant's work.
+/// Rounds of one invocation before the rest is left to a new message: enough to drain a burst,
+/// few enough to stay well inside a consumer's time limit.
+const MAX_ROUNDS: usize = 20;
+
+/// A tenant's work: rounds while more is due at once, then one message for what comes later.
 async fn deliver(env: &Env, tenant: &str) -> worker::Result<()> {
+    let mut next = Some(0);
+    for _ in 0..MAX_ROUNDS {
+        next = round(env, tenant).await?;
+        if next != Some(0) {
+            break;
+        }
+    }
+    if let Some(delay) = next {
+        let message = MessageBuilder::new(tenant.to_string()).delay_seconds(delay.clamp(0, MAX_DELAY_SECONDS) as u32).build();
+        env.queue("EVENTS")?.send(message).await?;
+    }
+    Ok(())
+}
+
+/// One round of a tenant's work; answers when to look again (0: at once), if ever.
+async fn round(env: &Env, tenant: &str) -> worker::Result<Option<i64>> {
     let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
     let now_ms = Date::now().as_millis() as i64;
     let (now, lease) = (Now(now_ms).rfc3339(), Now(now_ms + dispatch::LEASE_SECONDS * 1000).rfc3339());
@@ -64,11 +85,7 @@ async fn deliver(env: &Env, tenant: &str) -> worker::Result<()> {
         .filter_map(|(a, _)| schedule.get((a.number - 1) as usize).map(|s| i64::from(*s)))
         .min();
     let left = dispatch::next_round(found.get(5).map(Vec::as_slice).unwrap_or(&[]), now_ms, claimed_all);
-    if let Some(delay) = [left, retry].into_iter().flatten().min() {
-        let message = MessageBuilder::new(tenant.to_string()).delay_seconds(delay.clamp(0, MAX_DELAY_SECONDS) as u32).build();
-        env.queue("EVENTS")?.send(message).await?;
-    }
-    Ok(())
+    Ok([left, retry].into_iter().flatten().min())
 }
 
 /// POSTs one delivery, signed, giving up after [`TIMEOUT`].

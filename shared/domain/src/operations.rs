@@ -47,9 +47,11 @@ pub const LIST: ListSpec = ListSpec {
         Filter { param: "assigned_operator_id", clause: "o.assigned_operator_id = #", kind: FilterKind::Exact },
         Filter { param: "search", clause: "o.operation_name LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
     ],
+    // The default order is an index's (tenant_id, created_at, id); sequence is an index's order
+    // within a part (filter part_id), other sorts may sort the matching rows.
     sorts: &[
-        ("sequence", "o.sequence"),
         ("created_at", "o.created_at"),
+        ("sequence", "o.sequence"),
         ("estimated_time", "o.estimated_time"),
         ("actual_time", "o.actual_time"),
         ("status", "o.status"),

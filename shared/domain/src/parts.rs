@@ -49,9 +49,11 @@ pub const LIST: ListSpec = ListSpec {
         Filter { param: "parent_part_id", clause: "p.parent_part_id = #", kind: FilterKind::Exact },
         Filter { param: "status", clause: "p.status = #", kind: FilterKind::OneOf(STATUSES, &[]) },
     ],
+    // The default order is an index's (tenant_id, created_at, id); part_number is an index's
+    // order within a job (filter job_id), other sorts may sort the matching rows.
     sorts: &[
-        ("part_number", "p.part_number"),
         ("created_at", "p.created_at"),
+        ("part_number", "p.part_number"),
         ("updated_at", "p.updated_at"),
         ("quantity", "p.quantity"),
         ("status", "p.status"),

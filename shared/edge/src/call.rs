@@ -202,9 +202,12 @@ impl Call {
 
     fn headers_out(&self) -> worker::Result<worker::Headers> {
         let h = reply::base_headers(&self.request_id);
-        let (trips, d1_ms) = self.db.as_ref().map_or((0, 0.0), |db| (db.round_trips(), db.millis()));
+        let (trips, d1_ms, rows) = self.db.as_ref().map_or((0, 0.0, 0), |db| (db.round_trips(), db.millis(), db.rows_read()));
         let total = Date::now().as_millis().saturating_sub(self.started);
-        h.set("Server-Timing", &format!("d1-rt;dur={trips};desc=\"D1 round trips\", d1;dur={d1_ms};desc=\"D1 time\", total;dur={total}"))?;
+        h.set(
+            "Server-Timing",
+            &format!("d1-rt;dur={trips};desc=\"D1 round trips\", d1-rows;dur={rows};desc=\"D1 rows read\", d1;dur={d1_ms};desc=\"D1 time\", total;dur={total}"),
+        )?;
         if let Some(standing) = self.standing.borrow().as_ref() {
             for (name, value) in standing.headers() {
                 h.set(name, &value)?;

@@ -12,12 +12,13 @@ pub struct Db {
     inner: D1Database,
     trips: Cell<u32>,
     millis: Cell<f64>,
+    rows_read: Cell<u64>,
 }
 
 impl Db {
     pub fn open(env: &Env) -> Result<Db, ApiError> {
         let inner = env.d1("DB").map_err(|_| ApiError::internal("Database binding DB is missing"))?;
-        Ok(Db { inner, trips: Cell::new(0), millis: Cell::new(0.0) })
+        Ok(Db { inner, trips: Cell::new(0), millis: Cell::new(0.0), rows_read: Cell::new(0) })
     }
 
     /// Runs the statements as one atomic batch: one round trip, all or nothing.
@@ -32,6 +33,8 @@ impl Db {
         let outcome = self.inner.batch(prepared).await;
         self.millis.set(self.millis.get() + (Date::now().as_millis() - started) as f64);
         let results = outcome.map_err(|e| failure(&e, request_id))?;
+        let read: u64 = results.iter().filter_map(|r| r.meta().ok().flatten()).filter_map(|m| m.rows_read).map(|n| n as u64).sum();
+        self.rows_read.set(self.rows_read.get() + read);
         results
             .iter()
             .map(|r| r.results::<Value>())
@@ -45,6 +48,11 @@ impl Db {
 
     pub fn millis(&self) -> f64 {
         self.millis.get()
+    }
+
+    /// Rows D1 read for this request, as the runtime reports them.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read.get()
     }
 }
 
