@@ -104,11 +104,7 @@ async fn redeliver(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![subscriptions::delivery(scope, id)]).unwrap_or_default()).await?;
     let id = id?;
-    let current = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Delivery", &id))?;
-    if current["status"] == "pending" {
-        return Err(ApiError::conflict(format!("Delivery {id} is still pending; it will be attempted on schedule")));
-    }
-    let stmts = [subscriptions::redeliver(&caller.tenant_id, &id, &call.now().rfc3339())];
+    let stmts = [subscriptions::redeliver(rows(&found, 0), &caller.tenant_id, &id, &call.now().rfc3339())?];
     let written = call.write(&stmts).await?;
     let row = rows(&written, 0).first().cloned().ok_or_else(|| ApiError::conflict("The delivery changed while this request ran; retry"))?;
     call.publish_tenant().await;

@@ -202,14 +202,18 @@ pub fn test_event(tenant_id: &str, webhook_id: &str, now: &str, event_id: &str) 
     )
 }
 
-/// Redelivery of a delivered or failed delivery: pending again from now, with a fresh
-/// schedule. The log keeps every earlier attempt.
-pub fn redeliver(tenant_id: &str, delivery_id: &str, now: &str) -> Stmt {
-    Stmt::new(
+/// Redelivery of a delivered or failed delivery (read by [`delivery`]): pending again from
+/// now, with a fresh schedule; the log keeps every earlier attempt. One still pending is 409.
+pub fn redeliver(found: &[Value], tenant_id: &str, delivery_id: &str, now: &str) -> Result<Stmt, ApiError> {
+    let current = found.first().ok_or_else(|| ApiError::not_found("Delivery", delivery_id))?;
+    if current["status"] == "pending" {
+        return Err(ApiError::conflict(format!("Delivery {delivery_id} is still pending; it will be attempted on schedule")));
+    }
+    Ok(Stmt::new(
         "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?3, claim_token = NULL, claimed_until = NULL, updated_at = ?3 \
          WHERE id = ?1 AND tenant_id = ?2 AND status <> 'pending' RETURNING id, webhook_id, event_id, event_type, status, next_attempt_at",
         vec![delivery_id.into(), tenant_id.into(), now.into()],
-    )
+    ))
 }
 
 /// The delivery as read before a redelivery (404 / 409 for one still pending).
@@ -242,6 +246,13 @@ mod tests {
         assert_eq!(got, vec!["url:PATTERN_MISMATCH", "events:ENUM_CONSTRAINT", "secret:PATTERN_MISMATCH"]);
         assert!(parse(&body(json!({"url": "http://127.0.0.1:9/x", "events": ["job.created"]})), false, true).errors.is_empty());
         assert_eq!(parse(&body(json!({"url": "https://a.example", "events": []})), false, false).errors[0].constraint, Constraint::MinLength);
+    }
+
+    #[test]
+    fn only_a_finished_delivery_is_redelivered() {
+        assert_eq!(redeliver(&[], "t", "d", "now").unwrap_err().status(), 404);
+        assert_eq!(redeliver(&[json!({"status": "pending"})], "t", "d", "now").unwrap_err().status(), 409);
+        assert!(redeliver(&[json!({"status": "failed"})], "t", "d", "now").unwrap().sql.starts_with("UPDATE webhook_deliveries"));
     }
 
     #[test]
