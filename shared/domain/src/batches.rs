@@ -87,11 +87,7 @@ pub struct Draft {
 pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let r = Reader::root(body, "batch");
     let mut errors = vec![];
-    let mut values = if patch {
-        resource::parse_patch(&r, COLUMNS, "batch", &mut errors)
-    } else {
-        resource::parse_create(&r, COLUMNS, "batch", 0, &mut errors)
-    };
+    let mut values = resource::parse_body(&r, COLUMNS, "batch", patch, &mut errors);
     let mut ignored = r.unknown_keys(&resource::known_names(COLUMNS, &["operation_ids"]));
     let operation_ids = if patch {
         ignored.extend(body.contains_key("operation_ids").then(|| "operation_ids".to_string()));

@@ -101,11 +101,7 @@ pub struct Draft {
 pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let r = Reader::root(body, "issue");
     let mut errors = vec![];
-    let mut values = if patch {
-        resource::parse_patch(&r, COLUMNS, "issue", &mut errors)
-    } else {
-        resource::parse_create(&r, COLUMNS, "issue", 0, &mut errors)
-    };
+    let mut values = resource::parse_body(&r, COLUMNS, "issue", patch, &mut errors);
     let mut ignored = r.unknown_keys(&resource::known_names(COLUMNS, &[]));
     if patch {
         ignored.extend(["operation_id", "issue_type", "ncr_number"].iter().filter(|k| body.contains_key(**k)).map(|k| k.to_string()));

@@ -93,11 +93,7 @@ pub struct Draft {
 pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let r = Reader::root(body, "operation");
     let mut errors = vec![];
-    let values = if patch {
-        resource::parse_patch(&r, COLUMNS, "operation", &mut errors)
-    } else {
-        resource::parse_create(&r, COLUMNS, "operation", 0, &mut errors)
-    };
+    let values = resource::parse_body(&r, COLUMNS, "operation", patch, &mut errors);
     let cell_name = r.optional(&mut errors, &["cell_name"], crate::fields::text(1, 255));
     let mut ignored = r.unknown_keys(&resource::known_names(COLUMNS, &["cell_name"]));
     if patch {

@@ -99,11 +99,7 @@ pub struct Draft {
 pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let r = Reader::root(body, "part");
     let mut errors = vec![];
-    let mut values = if patch {
-        resource::parse_patch(&r, COLUMNS, "part", &mut errors)
-    } else {
-        resource::parse_create(&r, COLUMNS, "part", 0, &mut errors)
-    };
+    let mut values = resource::parse_body(&r, COLUMNS, "part", patch, &mut errors);
     let parent_number = r.optional(&mut errors, &["parent_part_number"], fields::text(1, 255));
     let mut ignored = r.unknown_keys(&resource::known_names(COLUMNS, &["parent_part_number", "operations"]));
     let operations = if patch {

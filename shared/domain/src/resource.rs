@@ -170,6 +170,15 @@ pub fn parse_patch(r: &Reader<'_>, cols: &[Column], entity: &'static str, errs: 
     out
 }
 
+/// Reads a create body ([`parse_create`]) or a PATCH body ([`parse_patch`]).
+pub fn parse_body(r: &Reader<'_>, cols: &[Column], entity: &'static str, patch: bool, errs: &mut Vec<FieldError>) -> Values {
+    if patch {
+        parse_patch(r, cols, entity, errs)
+    } else {
+        parse_create(r, cols, entity, 0, errs)
+    }
+}
+
 /// The names a body may use for these columns (for `meta.ignored_fields`).
 pub fn known_names(cols: &[Column], extra: &[&'static str]) -> Vec<&'static str> {
     cols.iter().flat_map(|c| c.names()).chain(extra.iter().copied()).collect()
