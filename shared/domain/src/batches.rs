@@ -162,7 +162,7 @@ impl Draft {
     /// Reads in the authentication round trip: the current batch (PATCH, add-operations), the
     /// references, a batch with the same number, and active batches holding these operations.
     pub fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
-        let nothing = || Stmt::scoped(scope, "SELECT 1 WHERE {tenant} IS NULL AND 0", vec![]);
+        let nothing = || Stmt::nothing(scope);
         let current = id.map_or_else(nothing, |id| {
             Stmt::scoped(scope, "SELECT id, batch_number, status, started_at FROM batches WHERE tenant_id = {tenant} AND id = ?2", vec![id.into()])
         });

@@ -79,13 +79,13 @@ impl Entity {
     pub fn preloads(&self, draft: &Draft, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
         let current = match id {
             Some(id) => self.get(scope, id),
-            None => Stmt::scoped(scope, "SELECT 1 WHERE {tenant} IS NULL AND 0", vec![]),
+            None => Stmt::nothing(scope),
         };
         vec![current, resource::check_refs(scope, &draft.values.refs), self.clash(draft, scope, id)]
     }
 
     fn clash(&self, draft: &Draft, scope: Scope<'_>, id: Option<&str>) -> Stmt {
-        let none = || Stmt::scoped(scope, "SELECT 1 WHERE {tenant} IS NULL AND 0", vec![]);
+        let none = || Stmt::nothing(scope);
         let Some((col, within)) = self.unique else { return none() };
         let Some(value) = draft.values.get(col).cloned() else { return none() };
         let mut sql = format!("SELECT id FROM {} WHERE tenant_id = {{tenant}} AND {col} = ?2 AND id IS NOT ?3", self.table);

@@ -131,7 +131,7 @@ impl Draft {
     /// Reads in the authentication round trip: the current issue (PATCH), the references, and
     /// an issue already holding the given NCR number.
     pub fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
-        let nothing = || Stmt::scoped(scope, "SELECT 1 WHERE {tenant} IS NULL AND 0", vec![]);
+        let nothing = || Stmt::nothing(scope);
         let current = id.map_or_else(nothing, |id| {
             Stmt::scoped(
                 scope,

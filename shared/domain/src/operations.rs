@@ -106,7 +106,7 @@ impl Draft {
     /// Reads in the authentication round trip: the current row (PATCH), the references, the
     /// cell by name, and an operation of the same part holding the same sequence.
     pub fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
-        let nothing = || Stmt::scoped(scope, "SELECT 1 WHERE {tenant} IS NULL AND 0", vec![]);
+        let nothing = || Stmt::nothing(scope);
         let current = id.map_or_else(nothing, |id| get(scope, id));
         let cell = match &self.cell_name {
             Some(name) => Stmt::scoped(scope, "SELECT id FROM cells WHERE tenant_id = {tenant} AND name = ?2", vec![name.into()]),

@@ -126,7 +126,7 @@ impl Draft {
     /// Reads in the authentication round trip: the current row (PATCH), the references, a part
     /// of the same job with the same number, and the proposed parent with its ancestors.
     pub fn preloads(&self, scope: Scope<'_>, id: Option<&str>) -> Vec<Stmt> {
-        let nothing = || Stmt::scoped(scope, "SELECT 1 WHERE {tenant} IS NULL AND 0", vec![]);
+        let nothing = || Stmt::nothing(scope);
         let self_id = id.map(Param::from).unwrap_or(Param::Null);
         let job = self.values.get("job_id").cloned().unwrap_or(Param::Null);
         let current = id.map_or_else(nothing, |id| {

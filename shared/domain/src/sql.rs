@@ -49,6 +49,12 @@ impl Stmt {
         Stmt { sql: sql.into(), params }
     }
 
+    /// A read that returns no rows: it keeps a batch's result positions fixed when a request
+    /// has nothing to check in that place.
+    pub fn nothing(scope: Scope<'_>) -> Stmt {
+        Stmt::scoped(scope, "SELECT 1 WHERE {tenant} IS NULL AND 0", vec![])
+    }
+
     /// A statement whose SQL names the tenant as `{tenant}`; `params` are `?2` onwards.
     pub fn scoped(scope: Scope<'_>, sql: &str, params: Vec<Param>) -> Stmt {
         let mut all = Vec::with_capacity(params.len() + 1);
