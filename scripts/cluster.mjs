@@ -48,9 +48,10 @@ export function admin(args) {
  * `planLimits: false` runs it as a self-hosted deployment without rate limits or quotas;
  * `localWebhooks` lets webhooks deliver to http://127.0.0.1 (development, tests), and
  * `webhookSchedule` replaces the retry delays ("1,1,1" seconds in tests); `bench` adds the
- * no-op worker at /functions/v1/noop.
+ * no-op worker at /functions/v1/noop. `sessionSecret` is what `wrangler secret put
+ * ERYXON_JWT_SECRET` sets in a deployment: the key that signs and checks session tokens.
  */
-export async function start({ port = 8787, persistDir, verbose = false, testClock = false, planLimits = true, localWebhooks = false, webhookSchedule, bench = false }) {
+export async function start({ port = 8787, persistDir, verbose = false, testClock = false, planLimits = true, localWebhooks = false, webhookSchedule, bench = false, sessionSecret }) {
   const { Miniflare, Log, LogLevel } = await import('miniflare');
   const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
   const options = workers({ bench }).map((w) => {
@@ -61,6 +62,7 @@ export async function start({ port = 8787, persistDir, verbose = false, testCloc
       ...(planLimits ? {} : { ERYXON_PLAN_LIMITS: 'off' }),
       ...(localWebhooks ? { ERYXON_WEBHOOK_ALLOW_LOCAL: 'enabled' } : {}),
       ...(webhookSchedule ? { ERYXON_WEBHOOK_SCHEDULE: webhookSchedule } : {}),
+      ...(sessionSecret ? { ERYXON_JWT_SECRET: sessionSecret } : {}),
     };
     return { ...workerOptions, bindings, name: w.name, modules: true, scriptPath: main };
   });

@@ -2,6 +2,7 @@
 // native unit tests, then starts the real local stack on a fresh database with seeded
 // tenants and runs the black-box tests against it over HTTP.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ run('cargo', ['test', '-p', 'eryxon-domain', '-p', 'eryxon-admin']);
 
 step('local stacks: hosted (plan limits on) and self-hosted (off)');
 const seed = seedTenants();
+// The tests sign their own tokens with it (expired, forged, of other tenants).
+const sessionSecret = randomBytes(32).toString('hex');
 const stacks = [];
 for (const planLimits of [true, false]) {
   const persistDir = mkdtempSync(join(tmpdir(), 'eryxon-test-'));
@@ -28,19 +31,23 @@ for (const planLimits of [true, false]) {
   // Only the hosted stack accepts local webhook receivers; the self-hosted one keeps the
   // production URL rules, which the tests check there.
   const cluster = await start({
-    port: 0, persistDir, verbose: Boolean(process.env.VERBOSE), testClock: true, planLimits, localWebhooks: planLimits, webhookSchedule: '1,1,1',
+    port: 0, persistDir, verbose: Boolean(process.env.VERBOSE), testClock: true, planLimits, localWebhooks: planLimits, webhookSchedule: '1,1,1', sessionSecret,
   });
   stacks.push({ ...cluster, persistDir });
 }
 const [hosted, selfHosted] = stacks;
 
 step('black-box tests');
-const files = readdirSync(join(root, 'tests')).filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests', f));
+// `npm test -- admin webhooks` runs only the test files whose names contain those words.
+const only = process.argv.slice(2);
+const files = readdirSync(join(root, 'tests'))
+  .filter((f) => f.endsWith('.test.mjs') && (only.length === 0 || only.some((o) => f.includes(o))))
+  .map((f) => join('tests', f));
 const code = await new Promise((resolve) => {
   const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, ERYXON_URL: hosted.url, ERYXON_SELF_HOSTED_URL: selfHosted.url, ERYXON_SEED: JSON.stringify(seed.keys) },
+    env: { ...process.env, ERYXON_URL: hosted.url, ERYXON_SELF_HOSTED_URL: selfHosted.url, ERYXON_SEED: JSON.stringify(seed.keys), ERYXON_JWT_SECRET: sessionSecret },
   });
   child.on('exit', (c) => resolve(c ?? 1));
 });
@@ -52,22 +59,25 @@ step(`done, exit ${code}`);
 process.exit(code);
 
 /**
- * Tenants A and B (enterprise: the suite's many requests never meet a limit), a revoked key
- * of A, a free tenant for the rate limit and job quota, and a small one whose parts quota is
- * overridden to 10.
+ * Tenants A and B (enterprise: the suite's many requests never meet a limit), each with an
+ * admin who signs in, an operator of A who can sign in too, a revoked key of A, a free tenant
+ * for the rate limit and job quota, and a small one whose parts quota is overridden to 10.
  */
 function seedTenants() {
-  const a = admin(['tenant', 'create', '--name', 'Tenant A', '--plan', 'enterprise']);
-  const b = admin(['tenant', 'create', '--name', 'Tenant B', '--plan', 'enterprise']);
+  const password = 'correct horse battery staple';
+  const a = admin(['tenant', 'create', '--name', 'Tenant A', '--plan', 'enterprise', '--admin-email', 'admin@a.example', '--admin-password', password]);
+  const b = admin(['tenant', 'create', '--name', 'Tenant B', '--plan', 'enterprise', '--admin-email', 'admin@b.example', '--admin-password', password]);
+  const operator = admin(['user', 'create', '--tenant', a.tenant_id, '--email', 'operator@a.example', '--role', 'operator', '--password', password]);
   const old = admin(['key', 'create', '--tenant', a.tenant_id, '--key-name', 'revoked']);
   const revoke = admin(['key', 'revoke', '--prefix', old.key_prefix]);
   const free = admin(['tenant', 'create', '--name', 'Free Tenant', '--plan', 'free']);
   const second = admin(['key', 'create', '--tenant', free.tenant_id, '--key-name', 'second']);
   const small = admin(['tenant', 'create', '--name', 'Small Tenant', '--plan', 'pro', '--max-parts', '10']);
   return {
-    sql: [a.sql, b.sql, old.sql, revoke.sql, free.sql, second.sql, small.sql].join('\n'),
+    sql: [a.sql, b.sql, operator.sql, old.sql, revoke.sql, free.sql, second.sql, small.sql].join('\n'),
     keys: {
       a: a.api_key, b: b.api_key, revoked: old.api_key, tenantA: a.tenant_id, tenantB: b.tenant_id,
+      password, adminA: 'admin@a.example', adminB: 'admin@b.example', operatorA: 'operator@a.example',
       free: free.api_key, freeSecond: second.api_key, small: small.api_key,
     },
   };

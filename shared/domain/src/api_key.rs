@@ -71,7 +71,11 @@ pub fn from_authorization(header: Option<&str>) -> Result<PresentedKey, &'static
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err("Authorization header must be `Bearer <api key>`");
     }
-    parse(token.trim()).ok_or("Invalid API key format")
+    let token = token.trim();
+    if crate::session::looks_like_token(token) {
+        return Err("This endpoint takes an API key, not a session token");
+    }
+    parse(token).ok_or("Invalid API key format")
 }
 
 /// Checks a key's shape and derives its lookup prefix and hash.

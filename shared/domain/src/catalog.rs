@@ -1,7 +1,7 @@
 //! The catalog entities: cells (work centers), materials, operators (the tenant's people) and
 //! substeps (an operation's checklist). Each is a spec for [`crate::entity::Entity`].
 
-use crate::entity::{Entity, Write};
+use crate::entity::{Entity, Guard, Write};
 use crate::resource::{Column, Filter, FilterKind, Kind, ListSpec, Values};
 use crate::sql::Param;
 
@@ -39,6 +39,7 @@ pub const CELLS: Entity = Entity {
     ],
     on_write: None,
     event: None,
+    guard: None,
 };
 
 pub const MATERIALS: Entity = Entity {
@@ -62,9 +63,13 @@ pub const MATERIALS: Entity = Entity {
     uses: &[("parts", "SELECT 1 FROM parts WHERE tenant_id = {tenant} AND material_id = ?2 LIMIT 1")],
     on_write: None,
     event: None,
+    guard: None,
 };
 
 pub const ROLES: &[&str] = &["operator", "admin"];
+/// What an API key may make a person: admins are made by the admin command (and hold
+/// passwords that open the admin endpoints), so a key can never create or promote one.
+const KEY_ROLES: &[&str] = &["operator"];
 
 /// The tenant's people. Operators who have worked are deactivated (`active: false`), not
 /// deleted: a DELETE is refused while operations are assigned to them.
@@ -77,7 +82,7 @@ pub const OPERATORS: Entity = Entity {
         Column::new("full_name", Kind::Text(1, 255)).required(),
         Column::new("employee_id", Kind::Text(1, 64)),
         Column::new("email", Kind::Text(3, 320)),
-        Column::new("role", Kind::OneOf(ROLES, &[])),
+        Column::new("role", Kind::OneOf(KEY_ROLES, &[])),
         Column::new("active", Kind::Boolean),
     ],
     list: ListSpec {
@@ -106,6 +111,7 @@ pub const OPERATORS: Entity = Entity {
     ],
     on_write: None,
     event: None,
+    guard: Some(Guard { sql: "role = 'operator'", reason: "admins are managed by signed-in admins, not API keys" }),
 };
 
 pub const SUBSTEPS: Entity = Entity {
@@ -138,6 +144,7 @@ pub const SUBSTEPS: Entity = Entity {
     uses: &[],
     on_write: Some(stamp_completion),
     event: Some(substep_event),
+    guard: None,
 };
 
 /// `completed_at` follows `completed`: set when it becomes true, cleared when false.

@@ -36,6 +36,15 @@ pub struct Entity {
     pub on_write: Option<fn(Write, &mut Values, &str)>,
     /// The event a write emits, if any.
     pub event: Option<fn(Write, &Values) -> Option<&'static str>>,
+    /// Rows an API key may not change or delete: a condition (SQL on the row) every write
+    /// needs, and why a row that fails it is refused.
+    pub guard: Option<Guard>,
+}
+
+/// See [`Entity::guard`].
+pub struct Guard {
+    pub sql: &'static str,
+    pub reason: &'static str,
 }
 
 /// A parsed body, with what was wrong with it so far.
@@ -152,7 +161,11 @@ impl Entity {
         }
         let mut sets = values.sets.clone();
         sets.push(("updated_at", now.into()));
-        let mut stmts = vec![resource::update(self.table, id, tenant_id, &sets, None, self.returning)];
+        let mut update = resource::update(self.table, id, tenant_id, &sets, None, self.returning);
+        if let Some(g) = &self.guard {
+            update.sql = update.sql.replace(" RETURNING ", &format!(" AND {} RETURNING ", g.sql));
+        }
+        let mut stmts = vec![update];
         stmts.extend(self.event_stmt(Write::Update, &values, tenant_id, now, id, event_id, "changes() = 1"));
         stmts
     }
@@ -173,14 +186,24 @@ impl Entity {
     pub fn written(&self, rows: &[Value], values_for_message: Option<&Values>) -> Result<Value, ApiError> {
         match rows.first() {
             Some(row) => Ok(json!({ self.singular: self.decode(row) })),
-            None => Err(values_for_message.map_or_else(|| ApiError::conflict(format!("The {} changed while this request ran; retry", self.singular)), |v| self.duplicate(v))),
+            None => Err(values_for_message.map_or_else(
+                || match &self.guard {
+                    Some(g) => ApiError::conflict(format!("The {} was not changed: {}, or it changed while this request ran", self.singular, g.reason)),
+                    None => ApiError::conflict(format!("The {} changed while this request ran; retry", self.singular)),
+                },
+                |v| self.duplicate(v),
+            )),
         }
     }
 
-    /// Reads before a DELETE: the record, and each of its uses.
+    /// Reads before a DELETE: the record, each of its uses, and whether the guard refuses it.
     pub fn delete_preloads(&self, scope: Scope<'_>, id: &str) -> Vec<Stmt> {
         let mut stmts = vec![self.get(scope, id)];
         stmts.extend(self.uses.iter().map(|(_, sql)| Stmt::scoped(scope, sql, vec![id.into()])));
+        if let Some(g) = &self.guard {
+            let sql = format!("SELECT 1 FROM {} WHERE tenant_id = {{tenant}} AND id = ?2 AND NOT ({})", self.table, g.sql);
+            stmts.push(Stmt::scoped(scope, &sql, vec![id.into()]));
+        }
         stmts
     }
 
@@ -188,6 +211,11 @@ impl Entity {
     pub fn plan_delete(&self, found: &[Vec<Value>], tenant_id: &str, id: &str) -> Result<Stmt, ApiError> {
         if found.first().is_none_or(|r| r.is_empty()) {
             return Err(ApiError::not_found(self.label, id));
+        }
+        if let Some(g) = &self.guard {
+            if found.get(1 + self.uses.len()).is_some_and(|r| !r.is_empty()) {
+                return Err(ApiError::new(crate::error::ErrorCode::Forbidden, format!("{} {id} cannot be deleted: {}", self.label, g.reason)));
+            }
         }
         let used: Vec<&str> = self.uses.iter().zip(found.iter().skip(1)).filter(|(_, rows)| !rows.is_empty()).map(|((what, _), _)| *what).collect();
         if !used.is_empty() {
@@ -223,6 +251,7 @@ mod tests {
         uses: &[("widgets", "SELECT 1 FROM widgets WHERE tenant_id = {tenant} AND thing_id = ?2 LIMIT 1")],
         on_write: None,
         event: Some(|w, _| (w == Write::Create).then_some("thing.created")),
+        guard: None,
     };
 
     fn body(v: Value) -> Map<String, Value> {

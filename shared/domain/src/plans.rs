@@ -51,9 +51,11 @@ pub fn day(now: Now) -> String {
 
 /// Counts one authenticated request for the key's tenant and for the key, in the
 /// authentication round trip. Both only count for a valid, unrevoked key: failed
-/// authentications never use up a tenant's requests. The first returns the tenant's count.
-pub fn count_request(key: &PresentedKey, day: &str) -> [Stmt; 2] {
-    let params = || vec![Param::from(key.hash.as_str()), day.into()];
+/// authentications never use up a tenant's requests. The first returns the tenant's count;
+/// the second also stamps when the key was last used (`now`, RFC 3339).
+pub fn count_request(key: &PresentedKey, now: Now) -> [Stmt; 2] {
+    let day = day(now);
+    let params = || vec![Param::from(key.hash.as_str()), day.as_str().into()];
     [
         Stmt::new(
             "INSERT INTO usage_daily (tenant_id, day, requests) SELECT tenant_id, ?2, 1 FROM api_keys \
@@ -62,9 +64,10 @@ pub fn count_request(key: &PresentedKey, day: &str) -> [Stmt; 2] {
             params(),
         ),
         Stmt::new(
-            "INSERT INTO key_usage_daily (key_id, day, requests) SELECT id, ?2, 1 FROM api_keys \
-             WHERE key_hash = ?1 AND revoked_at IS NULL ON CONFLICT (key_id, day) DO UPDATE SET requests = requests + 1",
-            params(),
+            "INSERT INTO key_usage_daily (key_id, day, requests, last_used_at) SELECT id, ?2, 1, ?3 FROM api_keys \
+             WHERE key_hash = ?1 AND revoked_at IS NULL \
+             ON CONFLICT (key_id, day) DO UPDATE SET requests = requests + 1, last_used_at = excluded.last_used_at",
+            vec![Param::from(key.hash.as_str()), day.as_str().into(), now.rfc3339().into()],
         ),
     ]
 }

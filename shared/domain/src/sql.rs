@@ -27,6 +27,8 @@ pub struct Stmt {
 pub enum Scope<'a> {
     KeyHash(&'a str),
     Tenant(&'a str),
+    /// An admin endpoint's reads: the tenant of the signed-in user, only while an active admin.
+    Admin(&'a str),
 }
 
 impl Scope<'_> {
@@ -34,12 +36,13 @@ impl Scope<'_> {
         match self {
             Scope::KeyHash(_) => "(SELECT tenant_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL)",
             Scope::Tenant(_) => "?1",
+            Scope::Admin(_) => "(SELECT tenant_id FROM users WHERE id = ?1 AND role = 'admin' AND active = 1)",
         }
     }
 
     fn param(&self) -> Param {
         match self {
-            Scope::KeyHash(v) | Scope::Tenant(v) => Param::Text((*v).to_string()),
+            Scope::KeyHash(v) | Scope::Tenant(v) | Scope::Admin(v) => Param::Text((*v).to_string()),
         }
     }
 }

@@ -78,14 +78,15 @@ pub fn create_with_key(tenant_id: &str, name: &str, plan: &str, overrides: Limit
                 now.into(),
             ],
         ),
-        add_key(tenant_id, key_id, key_name, key, now),
+        add_key(tenant_id, key_id, key_name, key, None, now),
     ]
 }
 
-/// A statement that stores a new key for an existing tenant.
-pub fn add_key(tenant_id: &str, key_id: &str, key_name: &str, key: &api_key::NewKey, now: &str) -> Stmt {
+/// A statement that stores a new key for an existing tenant; `created_by` is the admin user
+/// who created it from `api-keys` (none for the admin command).
+pub fn add_key(tenant_id: &str, key_id: &str, key_name: &str, key: &api_key::NewKey, created_by: Option<&str>, now: &str) -> Stmt {
     Stmt::new(
-        "INSERT INTO api_keys (id, tenant_id, name, mode, key_prefix, key_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO api_keys (id, tenant_id, name, mode, key_prefix, key_hash, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         vec![
             key_id.into(),
             tenant_id.into(),
@@ -94,6 +95,7 @@ pub fn add_key(tenant_id: &str, key_id: &str, key_name: &str, key: &api_key::New
             key.prefix.clone().into(),
             key.hash.clone().into(),
             now.into(),
+            created_by.into(),
         ],
     )
 }

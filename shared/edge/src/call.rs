@@ -5,6 +5,7 @@ use crate::reply::{self, Reply};
 use eryxon_domain::http::{self, Method, Query};
 use eryxon_domain::sql::{Scope, Stmt};
 use eryxon_domain::plans::{self, Standing};
+use eryxon_domain::session::{self, Admin};
 use eryxon_domain::tenant::{self, Caller, Found};
 use eryxon_domain::time::Now;
 use eryxon_domain::{api_key, envelope, ApiError};
@@ -119,7 +120,7 @@ impl Call {
     pub async fn authenticate(&self, reads: impl FnOnce(Scope<'_>) -> Vec<Stmt>) -> Result<(Caller, Vec<Vec<Value>>), ApiError> {
         let key = api_key::from_authorization(self.authorization.as_deref()).map_err(ApiError::unauthorized)?;
         let mut stmts = vec![tenant::lookup(&key)];
-        stmts.extend(plans::count_request(&key, &plans::day(self.now())));
+        stmts.extend(plans::count_request(&key, self.now()));
         stmts.extend(reads(Scope::KeyHash(&key.hash)));
         let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
         let found: Vec<Vec<Value>> = results.drain(..3).collect();
@@ -132,6 +133,40 @@ impl Call {
             }
         }
         Ok((caller, results))
+    }
+
+    /// Round trip one of an admin endpoint: verifies the session token (signature, expiry,
+    /// claims) and, in one batch, reads its user and runs `reads`, which name the tenant
+    /// through that user only while they are an active admin (see [`Scope::Admin`]). Admin
+    /// requests are not counted against the plan's daily limit.
+    pub async fn authenticate_admin(&self, reads: impl FnOnce(Scope<'_>) -> Vec<Stmt>) -> Result<(Admin, Vec<Vec<Value>>), ApiError> {
+        let token = session::from_authorization(self.authorization.as_deref())?;
+        let secret = self.session_secret()?;
+        let verified = session::verify(token, secret.as_bytes(), self.now())?;
+        let mut stmts = vec![session::lookup(&verified)];
+        stmts.extend(reads(Scope::Admin(&verified.user_id)));
+        let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
+        let user = results.remove(0);
+        let admin = session::authorize(&verified, &user)?;
+        self.tenant.replace(Some(admin.tenant_id.clone()));
+        Ok((admin, results))
+    }
+
+    /// The deployment's session-token secret (`wrangler secret put ERYXON_JWT_SECRET`).
+    pub fn session_secret(&self) -> Result<String, ApiError> {
+        self.setting("ERYXON_JWT_SECRET")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::internal("Sign-in is not configured: set the ERYXON_JWT_SECRET secret"))
+    }
+
+    /// Reads for an endpoint that checks its caller itself (sign-in): one round trip.
+    pub async fn read_unauthenticated(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Value>>, ApiError> {
+        self.db()?.batch(stmts, &self.request_id).await
+    }
+
+    /// A database handle of its own, for work that outlives the handler (a streamed body).
+    pub fn open_db(&self) -> Result<Db, ApiError> {
+        Db::open(&self.env)
     }
 
     /// One atomic write batch.
@@ -174,7 +209,10 @@ impl Call {
     pub fn respond(&self, outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
         let h = self.headers_out()?;
         match outcome {
-            Ok(r) => {
+            Ok(mut r) => {
+                if let Some(body) = r.stream.take() {
+                    return reply::streamed(r.status, body, h);
+                }
                 let status = r.status;
                 reply::json(status, &reply::success_body(r), h)
             }

@@ -7,12 +7,14 @@
 
 pub mod catalog;
 mod call;
+mod crypto;
+pub use crypto::pbkdf2_sha256;
 mod db;
 pub use db::Db;
 mod reply;
 
 pub use call::{new_id, random_bytes, rows, Call};
-pub use reply::{error_response, ok_response, Reply};
+pub use reply::{error_response, ok_response, Reply, Streamed};
 
 /// A function's entry point: reads the request as a [`Call`] (preflights and oversized bodies
 /// are answered there), hands it to `route`, and answers in the envelope.

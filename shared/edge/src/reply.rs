@@ -5,20 +5,43 @@ use eryxon_domain::{envelope, ApiError};
 use serde_json::{Map, Value};
 use worker::{Headers, Response};
 
-/// A successful answer: status, `data` and `meta`.
+/// A successful answer: status, `data` and `meta`, or a body streamed as it is produced.
 pub struct Reply {
     pub status: u16,
     pub data: Value,
     pub meta: Map<String, Value>,
+    pub stream: Option<Streamed>,
+}
+
+/// A body written while it is sent (an export), with its type and download name.
+pub struct Streamed {
+    pub content_type: &'static str,
+    pub file_name: String,
+    /// Builds the response around the stream. Boxed so that only a worker that streams links
+    /// the stream plumbing (`wasm-streams`): every other worker stays as small as before.
+    respond: Box<dyn FnOnce(Headers) -> worker::Result<Response>>,
+}
+
+impl Streamed {
+    pub fn new<S>(content_type: &'static str, file_name: String, chunks: S) -> Streamed
+    where
+        S: futures_util::Stream<Item = Result<Vec<u8>, worker::Error>> + 'static,
+    {
+        Streamed { content_type, file_name, respond: Box::new(move |h| Ok(Response::from_stream(chunks)?.with_headers(h))) }
+    }
 }
 
 impl Reply {
     pub fn ok(data: Value) -> Reply {
-        Reply { status: 200, data, meta: Map::new() }
+        Reply { status: 200, data, meta: Map::new(), stream: None }
     }
 
     pub fn created(data: Value) -> Reply {
-        Reply { status: 201, data, meta: Map::new() }
+        Reply { status: 201, data, meta: Map::new(), stream: None }
+    }
+
+    pub fn streamed(body: Streamed) -> Reply {
+        Reply { status: 200, data: Value::Null, meta: Map::new(), stream: Some(body) }
     }
 
     pub fn with_meta(mut self, meta: Map<String, Value>) -> Reply {
@@ -58,6 +81,12 @@ pub(crate) fn preflight(request_id: &str) -> worker::Result<Response> {
     h.set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-Id")?;
     h.set("Access-Control-Max-Age", "86400")?;
     Ok(Response::empty()?.with_status(204).with_headers(h))
+}
+
+pub(crate) fn streamed(status: u16, body: Streamed, headers: Headers) -> worker::Result<Response> {
+    headers.set("Content-Type", body.content_type)?;
+    headers.set("Content-Disposition", &format!("attachment; filename=\"{}\"", body.file_name))?;
+    Ok((body.respond)(headers)?.with_status(status))
 }
 
 pub(crate) fn json(status: u16, body: &Value, headers: Headers) -> worker::Result<Response> {

@@ -4,10 +4,16 @@
 //!
 //!   eryxon-admin tenant create --name ACME --plan pro [--key-name NAME] [--mode live|test]
 //!                [--daily-requests N] [--max-jobs N] [--max-parts N]
+//!                [--admin-email E [--admin-name N] [--admin-password P]]
+//!   eryxon-admin user create --tenant ID --email E [--name N] [--role admin|operator] [--password P]
 //!   eryxon-admin key create --tenant ID [--key-name NAME] [--mode live|test]
 //!   eryxon-admin key revoke --prefix ery_live_1234abcd
+//!
+//! A user's password is generated (and printed once) when none is given; the environment
+//! variable ERYXON_ADMIN_PASSWORD may carry it instead of the command line.
 
 use eryxon_domain::api_key::{self, Mode, RANDOM_BYTES};
+use eryxon_domain::password::{self, Stored};
 use eryxon_domain::plans::Limits;
 use eryxon_domain::sql::{render_literal, Stmt};
 use eryxon_domain::tenant::{self, PLANS};
@@ -47,13 +53,31 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
             let overrides = Limits { daily_requests: number("daily-requests")?, jobs: number("max-jobs")?, parts: number("max-parts")? };
             let tenant_id = flag("id").unwrap_or_else(new_id);
             let key = mint(mode)?;
-            let stmts = tenant::create_with_key(&tenant_id, &name, &plan, overrides, &new_id(), &key_name, &key, &now);
-            Ok(json!({ "tenant_id": tenant_id, "plan": plan, "api_key": key.secret, "key_prefix": key.prefix, "sql": sql(&stmts) }))
+            let mut stmts = tenant::create_with_key(&tenant_id, &name, &plan, overrides, &new_id(), &key_name, &key, &now);
+            let mut out = json!({ "tenant_id": tenant_id, "plan": plan, "api_key": key.secret, "key_prefix": key.prefix });
+            if let Some(email) = flag("admin-email") {
+                let full_name = flag("admin-name").unwrap_or_else(|| "Admin".into());
+                let (stmt, user) = user(&tenant_id, &email, &full_name, "admin", flag("admin-password"), &now)?;
+                stmts.push(stmt);
+                out["admin"] = user;
+            }
+            out["sql"] = sql(&stmts).into();
+            Ok(out)
+        }
+        (Some("user"), Some("create")) => {
+            let tenant_id = flag("tenant").ok_or("--tenant is required")?;
+            let email = flag("email").ok_or("--email is required")?;
+            let role = flag("role").unwrap_or_else(|| "admin".into());
+            if role != "admin" && role != "operator" {
+                return Err("--role must be admin or operator".into());
+            }
+            let (stmt, user) = user(&tenant_id, &email, &flag("name").unwrap_or_else(|| email.clone()), &role, flag("password"), &now)?;
+            Ok(json!({ "tenant_id": tenant_id, "user": user, "sql": sql(&[stmt]) }))
         }
         (Some("key"), Some("create")) => {
             let tenant_id = flag("tenant").ok_or("--tenant is required")?;
             let key = mint(mode)?;
-            let stmt = tenant::add_key(&tenant_id, &new_id(), &key_name, &key, &now);
+            let stmt = tenant::add_key(&tenant_id, &new_id(), &key_name, &key, None, &now);
             Ok(json!({ "tenant_id": tenant_id, "api_key": key.secret, "key_prefix": key.prefix, "sql": sql(&[stmt]) }))
         }
         (Some("key"), Some("revoke")) => {
@@ -61,14 +85,48 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
             let stmt = Stmt::new("UPDATE api_keys SET revoked_at = ?1 WHERE key_prefix = ?2 AND revoked_at IS NULL", vec![now.into(), prefix.clone().into()]);
             Ok(json!({ "key_prefix": prefix, "sql": sql(&[stmt]) }))
         }
-        _ => Err("usage: tenant create --name N [--plan P] | key create --tenant ID | key revoke --prefix P".into()),
+        _ => Err("usage: tenant create --name N [--plan P] [--admin-email E] | user create --tenant ID --email E | key create --tenant ID | key revoke --prefix P".into()),
     }
 }
 
+/// A user who can sign in; a user with this email in the tenant gets the password and role.
+fn user(tenant_id: &str, email: &str, full_name: &str, role: &str, password: Option<String>, now: &str) -> Result<(Stmt, serde_json::Value), String> {
+    let given = password.or_else(|| std::env::var("ERYXON_ADMIN_PASSWORD").ok());
+    let password = match &given {
+        Some(p) => p.clone(),
+        None => hex(&random::<16>()?),
+    };
+    password::check_new(&password)?;
+    let salt = random::<{ password::SALT_BYTES }>()?;
+    let mut hash = vec![0u8; password::HASH_BYTES];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), &salt, password::ITERATIONS, &mut hash);
+    let stored = Stored { iterations: password::ITERATIONS, salt: salt.to_vec(), hash }.encode();
+    let id = new_id();
+    let stmt = Stmt::new(
+        "INSERT INTO users (id, tenant_id, full_name, email, role, active, password_hash, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?7) \
+         ON CONFLICT (tenant_id, email) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, active = 1, updated_at = excluded.updated_at",
+        vec![id.clone().into(), tenant_id.into(), full_name.into(), email.into(), role.into(), stored.into(), now.into()],
+    );
+    let mut shown = json!({ "email": email, "role": role, "full_name": full_name });
+    if given.is_none() {
+        shown["password"] = password.into();
+    }
+    Ok((stmt, shown))
+}
+
+fn random<const N: usize>() -> Result<[u8; N], String> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no secure random source: {e}"))?;
+    Ok(bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn mint(mode: Mode) -> Result<api_key::NewKey, String> {
-    let mut random = [0u8; RANDOM_BYTES];
-    getrandom::fill(&mut random).map_err(|e| format!("no secure random source: {e}"))?;
-    Ok(api_key::mint(mode, &random))
+    Ok(api_key::mint(mode, &random::<RANDOM_BYTES>()?))
 }
 
 fn new_id() -> String {

@@ -1,0 +1,29 @@
+//! `api-auth`: `POST /sign-in` with email and password answers a session token (an HS256
+//! JWT) for the admin endpoints. One round trip; the password check runs in WebCrypto.
+
+use eryxon_domain::http::Method;
+use eryxon_domain::{session, sign_in, ApiError};
+use eryxon_edge::{pbkdf2_sha256, rows, Call, Reply};
+
+eryxon_edge::function!("api-auth", route);
+
+async fn route(call: &Call) -> Result<Reply, ApiError> {
+    if call.action.as_deref() != Some("sign-in") {
+        return Err(call.no_route());
+    }
+    if call.method != Method::Post {
+        return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
+    }
+    let attempt = sign_in::parse(&call.json_body()?)?;
+    let secret = call.session_secret()?;
+    let found = call.read_unauthenticated(&[sign_in::candidates(&attempt)]).await?;
+    let candidates = rows(&found, 0);
+    let mut matched = vec![];
+    for stored in sign_in::hashes(candidates) {
+        let derived = pbkdf2_sha256(attempt.password.as_bytes(), &stored.salt, stored.iterations).await?;
+        matched.push(stored.matches(&derived));
+    }
+    let user = sign_in::verdict(candidates, &matched)?;
+    let (token, expires_at) = session::issue(&user, secret.as_bytes(), call.now());
+    Ok(Reply::ok(user.answer(token, expires_at)))
+}

@@ -1,0 +1,95 @@
+//! `POST /api-auth/sign-in`: a user of a tenant proves their password and receives a session
+//! token ([`crate::session`]). Emails are unique within a tenant, not across tenants, so one
+//! email may name users of several tenants; the password picks among them, and `tenant_id`
+//! settles the rare case of the same password in two.
+
+use crate::error::{ApiError, ErrorCode};
+use crate::fields::{self, Reader};
+use crate::password::Stored;
+use crate::session::SignedIn;
+use crate::sql::{Param, Stmt};
+use serde_json::{Map, Value};
+
+/// At most this many same-email users are tried (each costs one PBKDF2 derivation).
+const MAX_CANDIDATES: i64 = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub email: String,
+    pub password: String,
+    pub tenant_id: Option<String>,
+}
+
+/// `{"email": .., "password": .., "tenant_id": ..optional}`.
+pub fn parse(body: &Map<String, Value>) -> Result<Attempt, ApiError> {
+    let r = Reader::root(body, "sign-in");
+    let mut errs = vec![];
+    let email = r.required(&mut errs, &["email"], fields::text(3, 320));
+    let password = r.required(&mut errs, &["password"], fields::text(1, 1024));
+    let tenant_id = r.optional(&mut errs, &["tenant_id"], fields::uuid);
+    if !errs.is_empty() {
+        return Err(ApiError::validation("sign-in", errs));
+    }
+    Ok(Attempt { email: email.unwrap_or_default(), password: password.unwrap_or_default(), tenant_id })
+}
+
+/// The active users with a password who have this email.
+pub fn candidates(attempt: &Attempt) -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT id, tenant_id, email, full_name, role, password_hash FROM users \
+             WHERE email = ?1 AND active = 1 AND password_hash IS NOT NULL AND (?2 IS NULL OR tenant_id = ?2) \
+             ORDER BY tenant_id LIMIT {MAX_CANDIDATES}"
+        ),
+        vec![attempt.email.as_str().into(), Param::from(attempt.tenant_id.clone())],
+    )
+}
+
+/// Each candidate's stored hash; a decoy when there is none, so that an unknown email takes
+/// as long to refuse as a wrong password.
+pub fn hashes(rows: &[Value]) -> Vec<Stored> {
+    let stored: Vec<Stored> = rows.iter().map(|r| r.get("password_hash").and_then(Value::as_str).and_then(Stored::decode).unwrap_or_else(Stored::decoy)).collect();
+    if stored.is_empty() {
+        vec![Stored::decoy()]
+    } else {
+        stored
+    }
+}
+
+/// The verdict once every candidate's hash was compared (`matched[i]` for `rows[i]`).
+pub fn verdict(rows: &[Value], matched: &[bool]) -> Result<SignedIn, ApiError> {
+    let winners: Vec<&Value> = rows.iter().zip(matched).filter(|(_, m)| **m).map(|(r, _)| r).collect();
+    match winners.as_slice() {
+        [one] => SignedIn::from_row(one).ok_or_else(|| ApiError::internal("User row is incomplete")),
+        [] => Err(ApiError::unauthorized("Invalid email or password")),
+        _ => Err(ApiError::new(ErrorCode::Conflict, "This email and password sign in to several tenants; send tenant_id")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(tenant: &str) -> Value {
+        json!({"id": "u", "tenant_id": tenant, "email": "a@b.c", "full_name": "A", "role": "admin", "password_hash": "x"})
+    }
+
+    #[test]
+    fn bodies_are_validated() {
+        let ok = parse(json!({"email": "a@b.c", "password": "pw"}).as_object().unwrap()).unwrap();
+        assert_eq!((ok.email.as_str(), ok.tenant_id), ("a@b.c", None));
+        assert_eq!(parse(json!({"email": 3}).as_object().unwrap()).unwrap_err().status(), 422);
+        assert_eq!(parse(json!({"email": "a@b.c", "password": "p", "tenant_id": "x"}).as_object().unwrap()).unwrap_err().status(), 422);
+    }
+
+    #[test]
+    fn exactly_one_match_signs_in() {
+        let rows = [row("t1"), row("t2")];
+        assert_eq!(verdict(&rows, &[false, true]).unwrap().tenant_id, "t2");
+        assert_eq!(verdict(&rows, &[false, false]).unwrap_err().status(), 401);
+        assert_eq!(verdict(&rows, &[true, true]).unwrap_err().status(), 409);
+        assert_eq!(verdict(&[], &[false]).unwrap_err().status(), 401);
+        assert_eq!(hashes(&[]).len(), 1);
+    }
+}
