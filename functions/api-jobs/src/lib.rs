@@ -57,12 +57,24 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
     Ok(Reply::created(plan.response).ignoring(ignored))
 }
 
-/// Two round trips: the key check with the current row, then the compare-and-set update.
+/// Two round trips: the key check with the current row (and, under `If-Match`, the job as a
+/// GET shows it), then the compare-and-set update.
 async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let changes = call.json_body().and_then(|body| update::parse(&body));
-    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![update::preload(scope, id)]).unwrap_or_default()).await?;
+    let conditional = call.is_conditional();
+    let (caller, found) = call
+        .authenticate(|scope| {
+            let Ok(id) = id.as_ref() else { return vec![] };
+            let mut reads = vec![update::preload(scope, id)];
+            reads.extend(if conditional { read::get(scope, id) } else { vec![] });
+            reads
+        })
+        .await?;
     let (id, changes) = (id?, changes?);
+    if conditional {
+        call.check_if_match(read::assemble(rows(&found, 1), rows(&found, 2), rows(&found, 3)).map(|job| json!({ "job": job })))?;
+    }
     let current = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
     let (stmts, _) = update::plan(&changes, current, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
     let written = call.write(&stmts).await?;

@@ -8,6 +8,7 @@
 //! work a lost message left behind. See `eryxon_domain::dispatch`.
 
 use eryxon_domain::dispatch::{self, Attempt};
+use eryxon_domain::{idempotency, sync};
 use eryxon_domain::time::Now;
 use eryxon_domain::webhooks::{self, Outcome};
 use eryxon_edge::{error_response, new_id, ok_response, Db};
@@ -117,7 +118,8 @@ fn request(a: &Attempt) -> worker::Result<Request> {
     Request::new_with_init(&a.url, &init)
 }
 
-/// Re-queues every tenant whose work a lost message left behind.
+/// Re-queues every tenant whose work a lost message left behind, and drops expired
+/// idempotency records and deletion records.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = sweep(&env).await {
@@ -127,7 +129,10 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 
 async fn sweep(env: &Env) -> worker::Result<usize> {
     let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
-    let found = db.batch(&[dispatch::stale_tenants(Date::now().as_millis() as i64)], "sweep").await.map_err(api)?;
+    let now = Date::now().as_millis() as i64;
+    // The same scheduled run forgets what has outlived its promise.
+    let stmts = [dispatch::stale_tenants(now), idempotency::expired(Now(now)), sync::expired_deletions(Now(now))];
+    let found = db.batch(&stmts, "sweep").await.map_err(api)?;
     let tenants: Vec<String> = found.first().into_iter().flatten().filter_map(|r| r["tenant_id"].as_str().map(str::to_string)).collect();
     let queue = env.queue("EVENTS")?;
     for tenant in &tenants {

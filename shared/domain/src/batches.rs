@@ -46,7 +46,7 @@ pub const LIST: ListSpec = ListSpec {
         Filter { param: "parent_batch_id", clause: "b.parent_batch_id = #", kind: FilterKind::Exact },
         Filter { param: "search", clause: "(b.batch_number LIKE # ESCAPE '\\' OR b.material LIKE # ESCAPE '\\')", kind: FilterKind::Contains },
     ],
-    sorts: &[("created_at", "b.created_at"), ("batch_number", "b.batch_number"), ("status", "b.status"), ("started_at", "b.started_at")],
+    sorts: &[("created_at", "b.created_at"), ("batch_number", "b.batch_number"), ("status", "b.status"), ("started_at", "b.started_at"), ("updated_at", "b.updated_at")],
     default_desc: true,
 };
 

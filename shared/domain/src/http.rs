@@ -63,6 +63,30 @@ pub fn binding_name(function: &str) -> Option<String> {
     plain.then(|| function.to_ascii_uppercase().replace('-', "_"))
 }
 
+/// A strong entity tag of a response body: 128 bits of its SHA-256.
+pub fn etag(body: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("\"{}\"", hex::encode(&Sha256::digest(body.as_bytes())[..16]))
+}
+
+/// Whether an `If-None-Match` (`weak`: weak comparison) or `If-Match` header names `etag`.
+pub fn etag_listed(header: &str, etag: &str, weak: bool) -> bool {
+    header.split(',').map(str::trim).any(|t| t == "*" || t == etag || (weak && t.strip_prefix("W/") == Some(etag)))
+}
+
+/// `If-Match` on a change: 412 unless the record, as a GET answers it now, has that tag.
+pub fn check_if_match(header: Option<&str>, current_body: Option<&str>) -> Result<(), ApiError> {
+    let Some(expected) = header else { return Ok(()) };
+    match current_body {
+        Some(body) if etag_listed(expected, &etag(body), false) => Ok(()),
+        None if expected.trim() != "*" => Ok(()), // no record: the change answers 404 itself
+        _ => Err(ApiError::new(
+            crate::error::ErrorCode::PreconditionFailed,
+            "The record changed since the ETag in If-Match was read; GET it again and retry",
+        )),
+    }
+}
+
 /// Query parameters in order, percent-decoded; later duplicates do not replace earlier ones.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query(Vec<(String, String)>);
@@ -139,6 +163,17 @@ mod tests {
         assert_eq!(action("/functions/v1/api-job-lifecycle/start", "api-job-lifecycle"), Some("start"));
         assert_eq!(action("/functions/v1/api-jobs/a/b", "api-jobs"), None);
         assert_eq!(action("/functions/v1/api-parts", "api-jobs"), None);
+    }
+
+    #[test]
+    fn etags_compare_strong_and_weak() {
+        let t = etag("{}");
+        assert_eq!(t.len(), 34);
+        assert!(etag_listed(&format!("\"x\", {t}"), &t, false) && etag_listed("*", &t, false));
+        assert!(etag_listed(&format!("W/{t}"), &t, true) && !etag_listed(&format!("W/{t}"), &t, false));
+        assert!(check_if_match(None, Some("{}")).is_ok() && check_if_match(Some(&t), Some("{}")).is_ok());
+        assert_eq!(check_if_match(Some(&t), Some("{\"a\":1}")).unwrap_err().status(), 412);
+        assert!(check_if_match(Some(&t), None).is_ok());
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub const LIST: ListSpec = ListSpec {
         ("estimated_time", "o.estimated_time"),
         ("actual_time", "o.actual_time"),
         ("status", "o.status"),
+        ("updated_at", "o.updated_at"),
     ],
     default_desc: false,
 };

@@ -275,7 +275,7 @@ pub struct ListQuery {
 pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
     let mut errs = vec![];
     let mut map = Map::new();
-    for name in spec.filters.iter().map(|f| f.param).chain(["sort_by", "sort_order", "limit", "offset", "include_count"]) {
+    for name in spec.filters.iter().map(|f| f.param).chain(["sort_by", "sort_order", "limit", "offset", "include_count", UPDATED_SINCE]) {
         if let Some(v) = q.get(name) {
             map.insert(name.into(), Value::String(v.into()));
         }
@@ -294,6 +294,15 @@ pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
             clauses.push((f.clause, p));
         }
     }
+    // Incremental sync: rows changed at or after an instant, by default in the order of change.
+    let updated = spec.sorts.iter().find(|(name, _)| *name == "updated_at").map(|(_, sql)| *sql);
+    let since = r.optional(&mut errs, &[UPDATED_SINCE], |v: &Value| match updated {
+        Some(_) => fields::date(v),
+        None => Err((Constraint::EnumConstraint, "is not available on this list (its records have no updated_at)".into())),
+    });
+    if let (Some(since), Some(column)) = (since.as_ref(), updated) {
+        clauses.push((UPDATED_SINCE_CLAUSES.iter().find(|(c, _)| *c == column).map_or("1", |(_, clause)| *clause), Param::from(since.as_str())));
+    }
     let sort_by = r.optional(&mut errs, &["sort_by"], |v: &Value| {
         let s = v.as_str().unwrap_or_default();
         match spec.sorts.iter().find(|(name, _)| *name == s) {
@@ -308,16 +317,39 @@ pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
     if !errs.is_empty() {
         return Err(ApiError::bad_query(errs));
     }
-    let sort = sort_by.unwrap_or(spec.sorts[0].1);
+    let by_change = since.is_some() && sort_by.is_none();
+    let sort = match (sort_by, by_change) {
+        (Some(s), _) => s,
+        (None, true) => updated.unwrap_or(spec.sorts[0].1),
+        (None, false) => spec.sorts[0].1,
+    };
     Ok(ListQuery {
         clauses,
         sort,
-        descending: order.map_or(spec.default_desc, |o| o == "desc"),
+        descending: order.map_or(spec.default_desc && !by_change, |o| o == "desc"),
         limit: limit.map_or(DEFAULT_LIMIT, |l| l.min(MAX_LIMIT as i64) as u32),
         offset: offset.unwrap_or(0) as u32,
         count: count.unwrap_or(true),
     })
 }
+
+/// Every list's incremental-sync parameter.
+pub const UPDATED_SINCE: &str = "updated_since";
+
+/// Filter clauses are `'static`: one per `updated_at` column a list sorts by.
+const UPDATED_SINCE_CLAUSES: &[(&str, &str)] = &[
+    ("j.updated_at", "j.updated_at >= #"),
+    ("p.updated_at", "p.updated_at >= #"),
+    ("o.updated_at", "o.updated_at >= #"),
+    ("c.updated_at", "c.updated_at >= #"),
+    ("m.updated_at", "m.updated_at >= #"),
+    ("u.updated_at", "u.updated_at >= #"),
+    ("s.updated_at", "s.updated_at >= #"),
+    ("i.updated_at", "i.updated_at >= #"),
+    ("b.updated_at", "b.updated_at >= #"),
+    ("w.updated_at", "w.updated_at >= #"),
+    ("d.updated_at", "d.updated_at >= #"),
+];
 
 /// Query-string numbers and booleans arrive as text.
 fn numeric(min: i64, max: i64) -> impl Fn(&Value) -> Result<i64, Problem> {
@@ -562,6 +594,19 @@ mod tests {
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].message, "Foreign key assigned_operator_id references non-existent record: u1");
         assert_eq!(check_refs(Scope::Tenant("t"), &[]), Stmt::nothing(Scope::Tenant("t")));
+    }
+
+    #[test]
+    fn updated_since_filters_and_orders_by_change() {
+        const SYNCED: ListSpec = ListSpec { sorts: &[("created_at", "j.created_at"), ("updated_at", "j.updated_at")], ..SPEC };
+        let q = parse_list(&SYNCED, &Query::from_url("x?updated_since=2026-01-15T10:00:00%2B01:00")).unwrap();
+        let s = &q.stmts(&SYNCED, Scope::Tenant("t"))[0];
+        assert!(s.sql.contains("j.updated_at >= ?2") && s.sql.contains("ORDER BY j.updated_at ASC"), "{}", s.sql);
+        assert_eq!(s.params[1], Param::Text("2026-01-15T09:00:00.000Z".into()));
+        let sorted = parse_list(&SYNCED, &Query::from_url("x?updated_since=2026-01-15&sort_by=created_at")).unwrap();
+        assert!(sorted.stmts(&SYNCED, Scope::Tenant("t"))[0].sql.contains("ORDER BY j.created_at DESC"));
+        assert_eq!(parse_list(&SYNCED, &Query::from_url("x?updated_since=yesterday")).unwrap_err().status(), 400);
+        assert_eq!(parse_list(&SPEC, &Query::from_url("x?updated_since=2026-01-15")).unwrap_err().status(), 400, "no updated_at on this list");
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub const LIST: ListSpec = ListSpec {
         Filter { param: "event_type", clause: "EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = #)", kind: FilterKind::OneOf(EVENT_TYPES, &[]) },
         Filter { param: "active", clause: "w.active = #", kind: FilterKind::Boolean },
     ],
-    sorts: &[("created_at", "w.created_at"), ("url", "w.url")],
+    sorts: &[("created_at", "w.created_at"), ("url", "w.url"), ("updated_at", "w.updated_at")],
     default_desc: false,
 };
 

@@ -8,10 +8,11 @@ use eryxon_domain::plans::{self, Standing};
 use eryxon_domain::session::{self, Admin};
 use eryxon_domain::tenant::{self, Caller, Found};
 use eryxon_domain::time::Now;
+use eryxon_domain::idempotency::{self, Previous};
 use eryxon_domain::{api_key, envelope, ApiError};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
-use worker::{console_error, Date, Env, Request, Response};
+use worker::{console_error, Context, Date, Env, Request, Response};
 
 pub struct Call {
     pub method: Method,
@@ -36,6 +37,14 @@ pub struct Call {
     tenant: RefCell<Option<String>>,
     /// Test stack only: leave the queue out, as if the send had been lost.
     skip_queue: bool,
+    /// A POST's `Idempotency-Key` with the request's fingerprint.
+    idempotency: Option<(String, String)>,
+    /// What the key's record says, once authentication read it.
+    replay: RefCell<Option<(u16, String)>>,
+    /// Whether this request's write claimed the key (its answer is then stored).
+    claimed: std::cell::Cell<bool>,
+    /// For work after the response (storing an idempotent answer).
+    ctx: Option<Context>,
 }
 
 impl Call {
@@ -66,6 +75,15 @@ impl Call {
         // crate, which costs more wasm than this whole layer.
         let url = req.inner().url();
         let path = req.path();
+        let idempotency_key = idempotency::key(headers.iter().find(|(k, _)| k == idempotency::HEADER).map(|(_, v)| v.as_str()));
+        let idempotency = match (method == Method::Post).then_some(idempotency_key) {
+            Some(Err(e)) => return Err(reply::error_response(&e, &request_id)),
+            Some(Ok(Some(key))) => {
+                let path_and_query = url.find("/functions/").map_or(url.as_str(), |i| &url[i..]);
+                Some((key, idempotency::fingerprint(method.as_str(), path_and_query, &body)))
+            }
+            _ => None,
+        };
         Ok(Call {
             method,
             action: http::action(&path, function).map(str::to_string),
@@ -80,9 +98,19 @@ impl Call {
             standing: RefCell::new(None),
             tenant: RefCell::new(None),
             skip_queue,
+            idempotency,
+            replay: RefCell::new(None),
+            claimed: std::cell::Cell::new(false),
+            ctx: None,
             env,
             started,
         })
+    }
+
+    /// Lets the call schedule work after its response (the function's `Context`).
+    pub fn with_context(mut self, ctx: Context) -> Call {
+        self.ctx = Some(ctx);
+        self
     }
 
     /// 404 for a path this function does not serve.
@@ -121,10 +149,19 @@ impl Call {
         let key = api_key::from_authorization(self.authorization.as_deref()).map_err(ApiError::unauthorized)?;
         let mut stmts = vec![tenant::lookup(&key)];
         stmts.extend(plans::count_request(&key, self.now()));
+        let idempotent = self.idempotency.as_ref().map(|(k, _)| idempotency::lookup(Scope::KeyHash(&key.hash), k, self.now()));
+        let own = stmts.len() + usize::from(idempotent.is_some());
+        stmts.extend(idempotent);
         stmts.extend(reads(Scope::KeyHash(&key.hash)));
         let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
-        let found: Vec<Vec<Value>> = results.drain(..3).collect();
+        let found: Vec<Vec<Value>> = results.drain(..own).collect();
         let caller = tenant::authenticate(&key, Found { lookup: &found[0], requests_today: &found[1] }, self.limits_enforced, self.now())?;
+        if let (Some((_, fingerprint)), Some(record)) = (&self.idempotency, found.get(3)) {
+            if let Previous::Replay { status, body } = idempotency::previous(record, fingerprint)? {
+                self.replay.replace(Some((status, body)));
+                return Err(ApiError::conflict("replayed"));
+            }
+        }
         self.tenant.replace(Some(caller.tenant_id.clone()));
         if let Some(standing) = &caller.standing {
             self.standing.replace(Some(standing.clone()));
@@ -169,9 +206,26 @@ impl Call {
         Db::open(&self.env)
     }
 
-    /// One atomic write batch.
+    /// One atomic write batch. The first write of a request with an `Idempotency-Key` also
+    /// claims the key, in the same batch (see [`idempotency`]).
     pub async fn write(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Value>>, ApiError> {
-        self.db()?.batch(stmts, &self.request_id).await
+        let tenant = self.tenant.borrow().clone();
+        let claim = match (&self.idempotency, tenant) {
+            (Some((key, fingerprint)), Some(tenant)) if !self.claimed.get() => Some(idempotency::claim(&tenant, key, fingerprint, self.now())),
+            _ => None,
+        };
+        let Some(claim) = claim else {
+            return self.db()?.batch(stmts, &self.request_id).await;
+        };
+        let all: Vec<Stmt> = claim.into_iter().chain(stmts.iter().cloned()).collect();
+        match self.db()?.batch_or_text(&all, &self.request_id).await {
+            Ok(mut results) => {
+                self.claimed.set(true);
+                Ok(results.split_off(2))
+            }
+            Err((_, text)) if idempotency::is_taken(&text) => Err(idempotency::in_progress()),
+            Err((e, _)) => Err(e),
+        }
     }
 
     /// Tells the delivery worker that the caller's tenant has new events, when `stmts` (just
@@ -208,13 +262,31 @@ impl Call {
     /// The final response: the envelope and the headers every response carries.
     pub fn respond(&self, outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
         let h = self.headers_out()?;
-        match outcome {
+        if let Some((status, body)) = self.replay.borrow_mut().take() {
+            h.set(idempotency::REPLAYED_HEADER, "true")?;
+            return Ok(Response::ok(body)?.with_status(status).with_headers(h));
+        }
+        let outcome = outcome.map(|r| (r.status, r)).map_err(|e| (e.status(), e));
+        if self.claimed.get() {
+            self.store_answer(&outcome);
+        }
+        match outcome.map(|(_, r)| r).map_err(|(_, e)| e) {
             Ok(mut r) => {
                 if let Some(body) = r.stream.take() {
                     return reply::streamed(r.status, body, h);
                 }
                 let status = r.status;
-                reply::json(status, &reply::success_body(r), h)
+                let body = reply::success_body(r).to_string();
+                if self.method == Method::Get && status == 200 {
+                    // Conditional GET: the tag is the body's hash, so it changes exactly when
+                    // what a client would read changes (nested parts included).
+                    let tag = http::etag(&body);
+                    h.set("ETag", &tag)?;
+                    if self.header("if-none-match").is_some_and(|v| http::etag_listed(v, &tag, true)) {
+                        return Ok(Response::empty()?.with_status(304).with_headers(h));
+                    }
+                }
+                Ok(Response::ok(body)?.with_status(status).with_headers(h))
             }
             Err(e) => {
                 if e.status() >= 500 {
@@ -226,6 +298,38 @@ impl Call {
                 reply::json(e.status(), &envelope::error(&e), h)
             }
         }
+    }
+
+    /// `If-Match` on a change: 412 unless `current` (the record's `data` as its GET answers
+    /// it, read in the authentication round trip) still has the tag the client holds.
+    pub fn check_if_match(&self, current: Option<Value>) -> Result<(), ApiError> {
+        let body = current.map(|data| envelope::success(data, Map::new()).to_string());
+        http::check_if_match(self.header("if-match"), body.as_deref())
+    }
+
+    /// Whether the request is conditional on the record (`If-Match`), so that its reads must
+    /// include the record as a GET shows it.
+    pub fn is_conditional(&self) -> bool {
+        self.header("if-match").is_some()
+    }
+
+    /// Stores the answer of a request that claimed an `Idempotency-Key`, after the response.
+    fn store_answer(&self, outcome: &Result<(u16, Reply), (u16, ApiError)>) {
+        let (status, body) = match outcome {
+            Ok((status, r)) if r.stream.is_none() => (*status, envelope::success(r.data.clone(), r.meta.clone()).to_string()),
+            Ok(_) => return,
+            Err((status, e)) => (*status, envelope::error(e).to_string()),
+        };
+        let (Some((key, _)), Some(tenant), Some(ctx), Ok(db)) = (&self.idempotency, self.tenant.borrow().clone(), &self.ctx, self.open_db()) else {
+            return;
+        };
+        let stmt = idempotency::store(&tenant, key, status, &body);
+        let request_id = self.request_id.clone();
+        ctx.wait_until(async move {
+            if let Err(e) = db.batch(&[stmt], &request_id).await {
+                console_error!("[{request_id}] storing the idempotent answer failed: {}", e.message);
+            }
+        });
     }
 
     /// A response of any JSON body (another protocol's, such as JSON-RPC), with the headers

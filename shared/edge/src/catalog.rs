@@ -116,13 +116,21 @@ async fn create(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
 async fn patch(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let draft = call.json_body().map(|body| e.parse_patch(&body));
-    let (caller, found) = call
+    let (caller, mut found) = call
         .authenticate(|scope| match (&id, &draft) {
-            (Ok(id), Ok(d)) => e.preloads(d, scope, Some(id)),
+            (Ok(id), Ok(d)) => {
+                let mut reads = e.preloads(d, scope, Some(id));
+                reads.extend(call.is_conditional().then(|| e.get(scope, id)));
+                reads
+            }
             _ => vec![],
         })
         .await?;
     let (id, draft) = (id?, draft?);
+    if call.is_conditional() {
+        let current = found.pop().unwrap_or_default();
+        call.check_if_match(e.found(&current, &id).ok())?;
+    }
     let ignored = draft.ignored.clone();
     let values = e.check(draft, &found, Some(&id))?;
     let stmts = e.plan_update(values, &caller.tenant_id, &call.now().rfc3339(), &id, new_id());

@@ -23,6 +23,11 @@ impl Db {
 
     /// Runs the statements as one atomic batch: one round trip, all or nothing.
     pub async fn batch(&self, stmts: &[Stmt], request_id: &str) -> Result<Vec<Vec<Value>>, ApiError> {
+        self.batch_or_text(stmts, request_id).await.map_err(|(e, _)| e)
+    }
+
+    /// [`Db::batch`], with the database's own words for a failure (to tell which constraint).
+    pub async fn batch_or_text(&self, stmts: &[Stmt], request_id: &str) -> Result<Vec<Vec<Value>>, (ApiError, String)> {
         let prepared = stmts
             .iter()
             .map(|s| self.inner.prepare(&s.sql).bind(&s.params.iter().map(to_js).collect::<Vec<_>>()))
@@ -66,13 +71,13 @@ fn to_js(p: &Param) -> JsValue {
     }
 }
 
-fn failure(e: &worker::Error, request_id: &str) -> ApiError {
+fn failure(e: &worker::Error, request_id: &str) -> (ApiError, String) {
     let text = error_text(e);
     let err = classify_failure(&text);
     if err.status() >= 500 {
         console_error!("[{request_id}] D1 failure: {text}");
     }
-    err
+    (err, text)
 }
 
 /// Never formats a `D1Error` with Display: in worker 0.8.7 that throws inside wasm and the

@@ -23,9 +23,9 @@ pub use reply::{error_response, ok_response, Reply, Streamed};
 macro_rules! function {
     ($function:literal, $route:path) => {
         #[::worker::event(fetch)]
-        async fn fetch(req: ::worker::Request, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
+        async fn fetch(req: ::worker::Request, env: ::worker::Env, ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
             let call = match $crate::Call::read(req, env, $function).await {
-                Ok(call) => call,
+                Ok(call) => call.with_context(ctx),
                 Err(early) => return early,
             };
             let outcome = $route(&call).await;

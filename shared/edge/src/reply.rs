@@ -59,7 +59,7 @@ impl Reply {
 }
 
 const EXPOSED: &str = "Request-Id, X-Request-Id, Server-Timing, Allow, Retry-After, RateLimit-Policy, RateLimit, \
-    X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset";
+    X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, ETag, Idempotent-Replayed, Content-Disposition";
 
 /// Headers every response carries.
 pub(crate) fn base_headers(request_id: &str) -> Headers {
@@ -78,7 +78,7 @@ pub(crate) fn base_headers(request_id: &str) -> Headers {
 pub(crate) fn preflight(request_id: &str) -> worker::Result<Response> {
     let h = base_headers(request_id);
     h.set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")?;
-    h.set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-Id")?;
+    h.set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id")?;
     h.set("Access-Control-Max-Age", "86400")?;
     Ok(Response::empty()?.with_status(204).with_headers(h))
 }

@@ -1,0 +1,19 @@
+//! `api-deletions`: `GET ?since=<RFC 3339>&entity=job` lists the tenant's deleted records
+//! (`entity`, `id`, `deleted_at`) in the order they were deleted, kept 90 days. With every
+//! list's `updated_since`, it is all a syncing ERP needs to mirror the tenant. One round trip.
+
+use eryxon_domain::http::Method;
+use eryxon_domain::{sync, ApiError};
+use eryxon_edge::{catalog, Call, Reply};
+
+eryxon_edge::function!("api-deletions", route);
+
+async fn route(call: &Call) -> Result<Reply, ApiError> {
+    if call.action.as_deref() != Some("") {
+        return Err(call.no_route());
+    }
+    if call.method != Method::Get {
+        return Err(ApiError::method_not_allowed(call.method.as_str(), &["GET", "OPTIONS"]));
+    }
+    catalog::list_of(call, &sync::DELETIONS, "deletions", Clone::clone).await
+}
