@@ -26,7 +26,7 @@ migrate(persistDir);
 const tenants = {
   main: admin(['tenant', 'create', '--name', 'Bench', '--plan', 'enterprise']),
   small: admin(['tenant', 'create', '--name', 'Bench 1k', '--plan', 'enterprise']),
-  big: admin(['tenant', 'create', '--name', 'Bench big', '--plan', 'enterprise']),
+  big: admin(['tenant', 'create', '--name', 'Bench big', '--plan', 'enterprise', '--admin-email', 'bench@big.example', '--admin-password', 'bench password 1']),
   hooks: admin(['tenant', 'create', '--name', 'Bench webhooks', '--plan', 'enterprise']),
 };
 const others = Array.from({ length: 10 }, (_, i) => admin(['tenant', 'create', '--name', `Other ${i}`, '--plan', 'enterprise']));
@@ -39,7 +39,8 @@ execute(persistDir, [
   seedJobs(tenants.small, 1000, 'small'), seedJobs(tenants.big, BIG, 'big'), ...others.map((t, i) => seedJobs(t, 100, `o${i}`)),
 ].join('\n'));
 
-const cluster = await start({ port: 0, persistDir, localWebhooks: true, bench: true });
+const sessionSecret = 'bench session secret, local only';
+const cluster = await start({ port: 0, persistDir, localWebhooks: true, bench: true, sessionSecret });
 const receiver = await startReceiver();
 const base = `${cluster.url}/functions/v1/`;
 const auth = (t) => ({ authorization: `Bearer ${t.api_key}`, 'content-type': 'application/json' });
@@ -117,6 +118,30 @@ for (const parts of [1, 10, 100]) {
   creates.push({ parts, p50: times[5], trips });
 }
 
+// Bulk paths at their maximum size: a bulk-sync of 1,000 nested jobs (first run creates,
+// a rerun changes nothing, then 10 changed), a batch start of 1,000 operations (below, with
+// the webhooks), and an export of the big tenant's jobs, streamed.
+const syncJob = (i, customer = 'ERP') => ({
+  external_id: `J${i}`, job_number: `SYNC-${i}`, customer,
+  parts: [1, 2].map((p) => ({ external_id: `J${i}-P${p}`, part_number: `P${p}`, quantity: p,
+    operations: [10, 20].map((q) => ({ external_id: `J${i}-P${p}-O${q}`, operation_name: `Op ${q}`, sequence: q, cell_name: 'Sync cell' })) })),
+});
+const items = Array.from({ length: 1000 }, (_, i) => syncJob(i));
+const bulk = [];
+for (const [label, body] of [
+  ['bulk-sync 1,000 jobs x 2 parts x 2 operations: create', { items }],
+  ['the same again: all unchanged', { items }],
+  ['10 of them changed', { items: items.map((it, i) => (i % 100 === 0 ? syncJob(i, 'Changed') : it)) }],
+]) {
+  const r = await call('POST', 'api-jobs/bulk-sync', body);
+  bulk.push({ label, ms: r.ms, trips: r.trips, rows: r.rows, summary: JSON.stringify(r.json.data.summary) });
+}
+const signIn = await call('POST', 'api-auth/sign-in', { email: 'bench@big.example', password: 'bench password 1' }, { 'content-type': 'application/json' });
+const t1 = performance.now();
+const exported = await fetch(`${base}api-export?entities=jobs`, { headers: { authorization: `Bearer ${signIn.json.data.access_token}` } });
+const exportBytes = (await exported.arrayBuffer()).byteLength;
+const exportMs = performance.now() - t1;
+
 // Round trips and rows read of every endpoint, from Server-Timing.
 const part = (await call('GET', `api-jobs?id=${ids[0]}`)).json.data.job.parts[0];
 const opId = part.operations[0].id;
@@ -125,7 +150,8 @@ const probes = [
   ['GET', 'api-parts?limit=100'], ['GET', `api-parts?id=${part.id}`], ['GET', 'api-operations?limit=100'], ['GET', `api-operations?id=${opId}`],
   ['POST', `api-job-lifecycle/start?id=${ids[2]}`], ['POST', `api-operation-lifecycle/start?id=${opId}&user_id=${user}`],
   ['GET', 'api-time-entries?limit=100'], ['GET', 'api-cells'], ['GET', 'api-issues'], ['GET', 'api-batches'], ['GET', 'api-webhooks'], ['GET', 'api-usage'],
-  ['DELETE', `api-jobs?id=${ids[3]}`],
+  ['DELETE', `api-jobs?id=${ids[3]}`], ['PUT', 'api-jobs/sync', syncJob(5000)], ['POST', 'api-jobs/bulk-sync', { items: items.slice(0, 100) }],
+  ['GET', 'api-jobs?limit=100&updated_since=2026-01-01'], ['GET', 'api-deletions'],
 ];
 const perEndpoint = [];
 for (const [method, path, body] of probes) {
@@ -135,7 +161,7 @@ for (const [method, path, body] of probes) {
 
 // Cold start: the first request to each worker after the stack starts, against the next.
 await cluster.stop();
-const fresh = await start({ port: 0, persistDir, localWebhooks: true, bench: true });
+const fresh = await start({ port: 0, persistDir, localWebhooks: true, bench: true, sessionSecret });
 const cold = [];
 for (const fn of ['noop', 'api-jobs', 'api-parts', 'api-operations', 'api-issues', 'api-batches', 'api-webhooks', 'mcp']) {
   const once = async () => {
@@ -195,6 +221,14 @@ const lines = [
   `| nested create, parts x 5 operations | p50 ms | D1 round trips |`,
   `|---|---:|---:|`,
   ...creates.map((x) => `| ${x.parts} | ${f(x.p50)} | ${x.trips} |`),
+  ``,
+  `## Bulk paths at their maximum size`,
+  ``,
+  `| request | ms | D1 round trips | rows read | summary |`,
+  `|---|---:|---:|---:|---|`,
+  ...bulk.map((b) => `| ${b.label} | ${f(b.ms, 0)} | ${b.trips} | ${b.rows} | ${b.summary} |`),
+  ``,
+  `Export of the big tenant's ${BIG.toLocaleString('en')} jobs as JSON, streamed: ${f(exportBytes / 1048576)} MiB in ${f(exportMs / 1000, 2)} s (${f(exportBytes / 1048576 / (exportMs / 1000))} MiB/s; one D1 read per 500 rows). The batch start of ${WEBHOOK_EVENTS} operations is the webhook figure below.`,
   ``,
   `## D1 round trips and rows read, per endpoint (from Server-Timing)`,
   ``,

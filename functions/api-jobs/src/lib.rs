@@ -1,4 +1,5 @@
 //! `api-jobs`: list, read, nested create, update and delete of jobs.
+//! ERP sync: `PUT /sync` and `POST /bulk-sync` (by external id, nested).
 
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::jobs::{self, create, read, update};
@@ -9,6 +10,9 @@ use serde_json::json;
 eryxon_edge::function!("api-jobs", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
+    if let Some(answer) = eryxon_edge::erp::route(call, eryxon_domain::erp_sync::Root::Jobs).await {
+        return answer;
+    }
     if call.action.as_deref() != Some("") {
         return Err(call.no_route());
     }

@@ -21,7 +21,7 @@ pub const CELLS: Entity = Entity {
         from: "cells c",
         tenant: "c.tenant_id",
         id: "c.id",
-        columns: "c.id, c.name, c.description, c.active, c.created_at, c.updated_at",
+        columns: "c.id, c.name, c.description, c.active, c.created_at, c.updated_at, c.external_source, c.external_id",
         filters: &[
             Filter { param: "name", clause: "c.name LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
             Filter { param: "active", clause: "c.active = #", kind: FilterKind::Boolean },
@@ -29,7 +29,7 @@ pub const CELLS: Entity = Entity {
         sorts: &[("name", "c.name"), ("created_at", "c.created_at"), ("updated_at", "c.updated_at")],
         default_desc: false,
     },
-    returning: "id, name, description, active, created_at, updated_at",
+    returning: "id, name, description, active, created_at, updated_at, external_source, external_id",
     bool_cols: &["active"],
     unique: Some(("name", None)),
     uses: &[

@@ -94,6 +94,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A field's raw value, for nested arrays read by their own readers.
+    pub fn raw(&self, name: &str) -> Option<&'a Value> {
+        self.obj.get(name)
+    }
+
     /// Keys of this object that none of `known` names; they are ignored and reported back.
     pub fn unknown_keys(&self, known: &[&str]) -> Vec<String> {
         self.obj.keys().filter(|k| !known.contains(&k.as_str())).map(|k| self.path_of(k)).collect()

@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod envelope;
 pub mod dispatch;
 pub mod entity;
+pub mod erp_sync;
 pub mod error;
 pub mod events;
 pub mod export;

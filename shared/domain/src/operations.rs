@@ -28,7 +28,7 @@ const COLUMNS: &[Column] = &[
 
 pub(crate) const RETURNING: &str = "id, part_id, cell_id, assigned_operator_id, operation_name, sequence, status, estimated_time, \
     setup_time_minutes, actual_time, completion_percentage, instructions, notes, started_at, paused_at, resumed_at, \
-    completed_at, created_at, updated_at";
+    completed_at, created_at, updated_at, external_source, external_id";
 
 pub const LIST: ListSpec = ListSpec {
     from: "operations o JOIN parts p ON p.id = o.part_id LEFT JOIN cells c ON c.id = o.cell_id",
@@ -37,7 +37,7 @@ pub const LIST: ListSpec = ListSpec {
     columns: "o.id, o.part_id, p.part_number, p.job_id, o.cell_id, c.name AS cell_name, o.assigned_operator_id, \
         o.operation_name, o.sequence, o.status, o.estimated_time, o.setup_time_minutes, o.actual_time, \
         o.completion_percentage, o.instructions, o.notes, o.started_at, o.paused_at, o.resumed_at, o.completed_at, \
-        o.created_at, o.updated_at",
+        o.created_at, o.updated_at, o.external_source, o.external_id",
     filters: &[
         Filter { param: "part_id", clause: "o.part_id = #", kind: FilterKind::Exact },
         Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Exact },

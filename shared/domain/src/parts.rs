@@ -31,7 +31,7 @@ const COLUMNS: &[Column] = &[
 ];
 
 const RETURNING: &str = "id, job_id, parent_part_id, part_number, material, material_id, quantity, status, current_cell_id, \
-    description, notes, drawing_url, step_file_url, file_paths, metadata, started_at, completed_at, created_at, updated_at";
+    description, notes, drawing_url, step_file_url, file_paths, metadata, started_at, completed_at, created_at, updated_at, external_source, external_id";
 const JSON_COLUMNS: &[&str] = &["file_paths", "metadata"];
 
 pub const LIST: ListSpec = ListSpec {
@@ -40,7 +40,7 @@ pub const LIST: ListSpec = ListSpec {
     id: "p.id",
     columns: "p.id, p.job_id, p.parent_part_id, p.part_number, p.material, p.material_id, p.quantity, p.status, \
         p.current_cell_id, p.description, p.notes, p.drawing_url, p.step_file_url, p.file_paths, p.metadata, \
-        p.started_at, p.completed_at, p.created_at, p.updated_at",
+        p.started_at, p.completed_at, p.created_at, p.updated_at, p.external_source, p.external_id",
     filters: &[
         Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Exact },
         Filter { param: "part_number", clause: "p.part_number LIKE # ESCAPE '\\'", kind: FilterKind::Contains },

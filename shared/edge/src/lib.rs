@@ -8,6 +8,7 @@
 pub mod catalog;
 mod call;
 mod crypto;
+pub mod erp;
 pub use crypto::pbkdf2_sha256;
 mod db;
 pub use db::Db;

@@ -9,7 +9,7 @@ pub mod update;
 /// Job columns as listed and returned, in the order of the reference's examples.
 pub(crate) const JOB_COLUMNS: &str = "j.id, j.job_number, j.customer, j.status, j.priority, j.due_date, \
     j.due_date_override, j.description, j.notes, j.metadata, j.current_cell_id, j.started_at, j.paused_at, \
-    j.resumed_at, j.completed_at, j.actual_duration, j.created_at, j.updated_at";
+    j.resumed_at, j.completed_at, j.actual_duration, j.created_at, j.updated_at, j.external_source, j.external_id";
 
 /// The job columns without their `j.` (for `RETURNING`, which takes no alias).
 pub(crate) fn bare_job_columns() -> String {

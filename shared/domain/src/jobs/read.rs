@@ -8,10 +8,10 @@ use serde_json::Value;
 
 const PART_COLUMNS: &str = "p.id, p.job_id, p.parent_part_id, p.part_number, p.material, p.quantity, p.status, \
     p.current_cell_id, p.description, p.notes, p.drawing_url, p.step_file_url, p.file_paths, p.metadata, \
-    p.started_at, p.completed_at, p.created_at, p.updated_at";
+    p.started_at, p.completed_at, p.created_at, p.updated_at, p.external_source, p.external_id";
 const OPERATION_COLUMNS: &str = "o.id, o.part_id, o.cell_id, c.name AS cell_name, o.operation_name, o.sequence, o.status, \
     o.estimated_time, o.setup_time_minutes, o.actual_time, o.completion_percentage, o.instructions, o.notes, \
-    o.started_at, o.paused_at, o.resumed_at, o.completed_at, o.created_at, o.updated_at";
+    o.started_at, o.paused_at, o.resumed_at, o.completed_at, o.created_at, o.updated_at, o.external_source, o.external_id";
 
 /// The three reads behind `GET ?id=`: the job, its parts, their operations.
 pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {

@@ -1,0 +1,107 @@
+use super::*;
+use serde_json::json;
+
+fn body(v: Value) -> serde_json::Map<String, Value> {
+    v.as_object().cloned().unwrap()
+}
+
+fn minted() -> impl FnMut() -> String {
+    let mut n = 0;
+    move || {
+        n += 1;
+        format!("new-{n}")
+    }
+}
+
+fn job_item(ext: &str, number: &str) -> Value {
+    json!({"external_id": ext, "job_number": number, "customer": "ACME",
+           "parts": [{"external_id": format!("{ext}-P1"), "part_number": "P1", "quantity": 2,
+                      "operations": [{"external_id": format!("{ext}-O1"), "operation_name": "Cut", "sequence": 10, "cell_name": "Laser"}]}]})
+}
+
+#[test]
+fn a_bulk_body_flattens_items_parents_first() {
+    let req = parse(Root::Jobs, false, &body(json!({"items": [job_item("J1", "A"), job_item("J2", "B")], "extra": 1}))).unwrap();
+    assert_eq!((req.items.len(), req.recs.len()), (2, 6));
+    assert_eq!(req.recs.iter().map(|r| r.level).collect::<Vec<_>>()[..3], [Level::Job, Level::Part, Level::Operation]);
+    assert_eq!(req.keys(Level::Part), vec![["default".to_string(), "J1-P1".to_string()], ["default".into(), "J2-P1".into()]]);
+    assert_eq!(req.naturals(Level::Cell), vec!["Laser", "Laser"]);
+    assert_eq!(req.ignored, vec!["extra"]);
+    for read in reads(Scope::Tenant("t"), &req) {
+        let highest = (1..=12).rev().find(|n| read.sql.contains(&format!("?{n})")) || read.sql.contains(&format!("?{n} "))).unwrap();
+        assert_eq!(read.params.len(), highest, "{}", read.sql);
+    }
+    for bad in [json!({}), json!({"items": []}), json!({"items": vec![json!({}); MAX_ITEMS + 1]})] {
+        assert_eq!(parse(Root::Jobs, false, &body(bad)).err().map(|e| e.status()), Some(422));
+    }
+}
+
+#[test]
+fn new_records_are_created_with_their_events_and_a_resync_is_unchanged() {
+    let req = parse(Root::Jobs, true, &body(job_item("J1", "A"))).unwrap();
+    let out = classify(&req, &[vec![], vec![], vec![], vec![]], "t", "now", &mut minted());
+    assert_eq!(out.results[0]["status"], "created");
+    assert_eq!((out.created_jobs, out.created_parts, out.new_cells.len(), out.events.len()), (1, 1, 1, 2));
+    let stmts = plan(&out, "t", "now");
+    assert_eq!(stmts.len(), 5, "cells, jobs, parts, operations, events");
+    assert!(stmts[3].sql.contains("COALESCE(value ->> '$.cell_id', (SELECT c.id FROM cells c"));
+
+    let held = |r: &Value| {
+        let mut r = r.clone();
+        r["external_source"] = json!("default");
+        r
+    };
+    let (jobs, _) = out.rows(Level::Job);
+    let (parts, _) = out.rows(Level::Part);
+    let (ops, _) = out.rows(Level::Operation);
+    let cell = json!({"id": "c1", "name": "laser", "external_source": null, "external_id": null});
+    let mut op = held(&ops[0]);
+    op["cell_id"] = json!("c1");
+    let found = vec![vec![cell], vec![held(&jobs[0])], vec![held(&parts[0])], vec![op]];
+    let again = classify(&req, &found, "t", "later", &mut minted());
+    assert_eq!(again.results[0]["status"], "unchanged", "{}", again.results[0]);
+    assert!(!again.writes() && again.events.is_empty());
+
+    let mut changed = job_item("J1", "A");
+    changed["parts"][0]["quantity"] = json!(3);
+    let req = parse(Root::Jobs, true, &body(changed)).unwrap();
+    let third = classify(&req, &found, "t", "later", &mut minted());
+    assert_eq!(third.results[0]["status"], "updated");
+    assert_eq!((third.rows(Level::Part).1.len(), third.rows(Level::Job).1.len(), third.events.len()), (1, 0, 1));
+}
+
+#[test]
+fn errors_are_per_item_and_write_nothing_of_that_item() {
+    let mut bad = job_item("J2", "B");
+    bad["parts"][0]["quantity"] = json!(0);
+    let req = parse(Root::Jobs, false, &body(json!({"items": [job_item("J1", "A"), bad, job_item("J1", "C")]}))).unwrap();
+    let out = classify(&req, &[vec![], vec![], vec![], vec![]], "t", "now", &mut minted());
+    let statuses: Vec<&str> = out.results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["created", "error", "error"]);
+    assert_eq!(out.results[1]["errors"][0]["field"], "items[1].parts[0].quantity");
+    assert_eq!(out.results[2]["errors"][0]["constraint"], "UNIQUE_CONSTRAINT");
+    assert_eq!(out.rows(Level::Job).0.len(), 1);
+}
+
+#[test]
+fn a_natural_key_without_external_id_is_adopted_and_one_with_another_is_a_clash() {
+    let req = parse(Root::Cells, false, &body(json!({"items": [{"external_id": "W1", "name": "Weld"}, {"external_id": "L1", "name": "Laser"}]}))).unwrap();
+    let found = vec![
+        vec![json!({"id": "c1", "name": "weld", "external_source": null, "external_id": null, "description": null, "active": 1}),
+             json!({"id": "c2", "name": "Laser", "external_source": "default", "external_id": "OTHER", "description": null, "active": 1})],
+        vec![], vec![], vec![],
+    ];
+    let out = classify(&req, &found, "t", "now", &mut minted());
+    assert_eq!(out.results[0]["status"], "updated");
+    assert_eq!(out.results[0]["id"], "c1");
+    assert_eq!(out.results[1]["status"], "error");
+}
+
+#[test]
+fn root_parts_need_an_existing_job() {
+    let req = parse(Root::Parts, true, &body(json!({"external_id": "P", "part_number": "P", "quantity": 1, "job_external_id": "NOPE"}))).unwrap();
+    let out = classify(&req, &[vec![], vec![], vec![], vec![]], "t", "now", &mut minted());
+    assert_eq!(out.results[0]["errors"][0]["constraint"], "FK_CONSTRAINT");
+    let req = parse(Root::Parts, true, &body(json!({"external_id": "P", "part_number": "P", "quantity": 1}))).unwrap();
+    assert_eq!(req.items[0].errors[0].constraint, Constraint::FkRequired);
+}

@@ -1,0 +1,50 @@
+//! The ERP sync requests every synced entity's function serves: `PUT /sync` (one record) and
+//! `POST /bulk-sync` (up to 1,000). Two round trips: the reads, then one atomic write of
+//! what changed (see `eryxon_domain::erp_sync`).
+
+use crate::{new_id, Call, Reply};
+use eryxon_domain::erp_sync::{self, specs::Spec, Root};
+use eryxon_domain::http::Method;
+use eryxon_domain::{ApiError, ErrorCode};
+use serde_json::json;
+
+/// Answers the request when its path is `/sync` or `/bulk-sync`; `None` otherwise.
+pub async fn route(call: &Call, root: Root) -> Option<Result<Reply, ApiError>> {
+    let single = match call.action.as_deref() {
+        Some("sync") => true,
+        Some("bulk-sync") => false,
+        _ => return None,
+    };
+    let expected = if single { Method::Put } else { Method::Post };
+    if call.method != expected {
+        return Some(Err(ApiError::method_not_allowed(call.method.as_str(), &[expected.as_str(), "OPTIONS"])));
+    }
+    Some(sync(call, root, single).await)
+}
+
+async fn sync(call: &Call, root: Root, single: bool) -> Result<Reply, ApiError> {
+    let req = call.json_body().and_then(|b| erp_sync::parse(root, single, &b));
+    let (caller, found) = call.authenticate(|scope| req.as_ref().map(|r| erp_sync::reads(scope, r)).unwrap_or_default()).await?;
+    let req = req?;
+    let now = call.now().rfc3339();
+    let outcome = erp_sync::classify(&req, &found, &caller.tenant_id, &now, &mut new_id);
+    outcome.within(&caller.quota)?;
+    if outcome.writes() {
+        let stmts = erp_sync::plan(&outcome, &caller.tenant_id, &now);
+        call.write(&stmts).await?;
+        call.publish_written(&stmts).await;
+    }
+    if !single {
+        return Ok(Reply::ok(json!({ "results": outcome.results, "summary": outcome.summary() })).ignoring(req.ignored));
+    }
+    let result = outcome.results.into_iter().next().unwrap_or_default();
+    let singular = Spec::of(root.level()).singular;
+    match result["status"].as_str() {
+        Some("error") => {
+            let n = result["errors"].as_array().map_or(0, Vec::len);
+            Err(ApiError::new(ErrorCode::ValidationError, format!("✗ {n} validation error(s) in {singular}")).with_details(&result["errors"]))
+        }
+        Some("created") => Ok(Reply::created(json!({ singular: result })).ignoring(req.ignored)),
+        _ => Ok(Reply::ok(json!({ singular: result })).ignoring(req.ignored)),
+    }
+}
