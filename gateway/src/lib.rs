@@ -1,5 +1,6 @@
 //! The gateway: local development and single-host self-hosting serve every function from one
-//! origin. `/functions/v1/api-jobs...` goes to the service binding `API_JOBS`, unchanged. In
+//! origin. `/functions/v1/api-jobs...` goes to the service binding `API_JOBS`, unchanged
+//! (an entity's `/sync` and `/bulk-sync` to `API_SYNC`, see `http::serving_function`). In
 //! our cloud each function has its own route instead, and this hop does not exist.
 
 use eryxon_domain::{http, ApiError};
@@ -14,7 +15,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     if path == "/health" {
         return Response::ok("ok");
     }
-    let function = path.strip_prefix(PREFIX).and_then(|rest| rest.split('/').next()).unwrap_or("");
+    let function = path.strip_prefix(PREFIX).map(http::serving_function).unwrap_or("");
     match http::binding_name(function).and_then(|b| env.service(&b).ok()) {
         Some(service) => service.fetch_request(req).await,
         None => {

@@ -1,5 +1,5 @@
 //! `api-jobs`: list, read, nested create, update and delete of jobs.
-//! ERP sync: `PUT /sync` and `POST /bulk-sync` (by external id, nested).
+//! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::jobs::{self, create, read, update};
@@ -10,9 +10,6 @@ use serde_json::json;
 eryxon_edge::function!("api-jobs", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if let Some(answer) = eryxon_edge::erp::route(call, eryxon_domain::erp_sync::Root::Jobs).await {
-        return answer;
-    }
     if call.action.as_deref() != Some("") {
         return Err(call.no_route());
     }

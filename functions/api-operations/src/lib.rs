@@ -1,6 +1,6 @@
 //! `api-operations`: list with the reference's filters and sorts, read with part and job
 //! numbers, create (cell by id or name), PATCH, DELETE. Status moves through the lifecycle.
-//! ERP sync: `PUT /sync` and `POST /bulk-sync` by external id.
+//! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::{operations, ApiError};
@@ -11,9 +11,6 @@ use serde_json::{json, Value};
 eryxon_edge::function!("api-operations", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if let Some(answer) = eryxon_edge::erp::route(call, eryxon_domain::erp_sync::Root::Operations).await {
-        return answer;
-    }
     if call.action.as_deref() != Some("") {
         return Err(call.no_route());
     }

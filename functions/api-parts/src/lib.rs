@@ -1,5 +1,5 @@
 //! `api-parts`: list, read with operations, create (with nested operations), PATCH, DELETE.
-//! ERP sync: `PUT /sync` and `POST /bulk-sync` by external id.
+//! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::{parts, ApiError};
@@ -9,9 +9,6 @@ use eryxon_edge::{new_id, rows, Call, Reply};
 eryxon_edge::function!("api-parts", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if let Some(answer) = eryxon_edge::erp::route(call, eryxon_domain::erp_sync::Root::Parts).await {
-        return answer;
-    }
     if call.action.as_deref() != Some("") {
         return Err(call.no_route());
     }

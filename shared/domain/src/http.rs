@@ -56,6 +56,21 @@ pub fn action<'a>(path: &'a str, function: &str) -> Option<&'a str> {
     }
 }
 
+/// The entity functions whose `/sync` and `/bulk-sync` paths the `api-sync` worker serves.
+pub const SYNCED: &[&str] = &["api-jobs", "api-parts", "api-operations", "api-cells"];
+
+/// The function that serves a path under `/functions/v1/`: the path's first segment, except
+/// an entity's `/sync` and `/bulk-sync`, which `api-sync` serves (the gateway routes by this;
+/// a deployment gives `api-sync` the same paths as routes).
+pub fn serving_function(rest: &str) -> &str {
+    let mut segments = rest.split('/');
+    let first = segments.next().unwrap_or("");
+    match segments.next() {
+        Some("sync" | "bulk-sync") if SYNCED.contains(&first) && segments.next().is_none_or(str::is_empty) => "api-sync",
+        _ => first,
+    }
+}
+
 /// The service binding a function is reached by: `api-jobs` -> `API_JOBS`; anything that is
 /// not a plain function name has none.
 pub fn binding_name(function: &str) -> Option<String> {
@@ -174,6 +189,15 @@ mod tests {
         assert!(check_if_match(None, Some("{}")).is_ok() && check_if_match(Some(&t), Some("{}")).is_ok());
         assert_eq!(check_if_match(Some(&t), Some("{\"a\":1}")).unwrap_err().status(), 412);
         assert!(check_if_match(Some(&t), None).is_ok());
+    }
+
+    #[test]
+    fn sync_paths_go_to_the_sync_worker() {
+        assert_eq!(serving_function("api-jobs/bulk-sync"), "api-sync");
+        assert_eq!(serving_function("api-cells/sync"), "api-sync");
+        assert_eq!(serving_function("api-jobs"), "api-jobs");
+        assert_eq!(serving_function("api-usage/sync"), "api-usage");
+        assert_eq!(serving_function("api-jobs/sync/x"), "api-jobs");
     }
 
     #[test]

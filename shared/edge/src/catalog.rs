@@ -160,14 +160,4 @@ macro_rules! catalog_worker {
         }
         $crate::function!($function, route);
     };
-    // An entity an ERP syncs by external id: also `PUT /sync` and `POST /bulk-sync`.
-    ($function:literal, $entity:path, $sync:expr) => {
-        async fn route(call: &$crate::Call) -> Result<$crate::Reply, eryxon_domain::ApiError> {
-            if let Some(answer) = $crate::erp::route(call, $sync).await {
-                return answer;
-            }
-            $crate::catalog::serve(call, &$entity).await
-        }
-        $crate::function!($function, route);
-    };
 }

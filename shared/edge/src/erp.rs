@@ -1,6 +1,7 @@
-//! The ERP sync requests every synced entity's function serves: `PUT /sync` (one record) and
-//! `POST /bulk-sync` (up to 1,000). Two round trips: the reads, then one atomic write of
-//! what changed (see `eryxon_domain::erp_sync`).
+//! The ERP sync requests of the synced entities: `PUT /api-<entity>/sync` (one record) and
+//! `POST /api-<entity>/bulk-sync` (up to 1,000), served by the `api-sync` worker ([`serve`]):
+//! two round trips, the reads, then one atomic write of what changed (see
+//! `eryxon_domain::erp_sync`).
 
 use crate::{new_id, Call, Reply};
 use eryxon_domain::erp_sync::{self, specs::Spec, Root};
@@ -8,11 +9,11 @@ use eryxon_domain::http::Method;
 use eryxon_domain::{ApiError, ErrorCode};
 use serde_json::json;
 
-/// Answers the request when its path is `/sync` or `/bulk-sync`; `None` otherwise.
-pub async fn route(call: &Call, root: Root) -> Option<Result<Reply, ApiError>> {
-    let single = match call.action.as_deref() {
-        Some("sync") => true,
-        Some("bulk-sync") => false,
+/// Runs a `sync` or `bulk-sync` (`mode`) of `root`; `None` for another mode.
+pub async fn serve(call: &Call, root: Root, mode: &str) -> Option<Result<Reply, ApiError>> {
+    let single = match mode {
+        "sync" => true,
+        "bulk-sync" => false,
         _ => return None,
     };
     let expected = if single { Method::Put } else { Method::Post };

@@ -35,7 +35,11 @@ pub fn reads(scope: Scope<'_>, req: &SyncRequest) -> Vec<Stmt> {
     let keys = |level: Level| json!(req.keys(level)).to_string();
     let list = |v: Vec<String>| json!(v).to_string();
     let by_key = |table: &str, n: usize| {
-        format!("SELECT id FROM {table} WHERE tenant_id = {{tenant}} AND (external_source, external_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?{n}))")
+        // `external_id IS NOT NULL` lets SQLite use the partial unique index.
+        format!(
+            "SELECT id FROM {table} WHERE tenant_id = {{tenant}} AND external_id IS NOT NULL AND \
+             (external_source, external_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?{n}))"
+        )
     };
     let involved_jobs = format!(
         "{} UNION SELECT id FROM jobs WHERE tenant_id = {{tenant}} AND job_number IN (SELECT value FROM json_each(?3)) \

@@ -1,0 +1,37 @@
+//! `api-sync`: the ERP sync engine, in a worker of its own so that the entity workers stay
+//! small. It serves `PUT /functions/v1/api-<jobs|parts|operations|cells>/sync` and
+//! `POST .../bulk-sync`: the gateway routes those paths here (`http::serving_function`), and a
+//! deployment gives this worker the same paths as routes (more specific than the entity
+//! workers' own).
+
+use eryxon_domain::erp_sync::Root;
+use eryxon_domain::http::{self, SYNCED};
+use eryxon_domain::ApiError;
+use eryxon_edge::{error_response, erp, new_id, Call};
+use worker::{event, Context, Env, Request, Response};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let path = req.path();
+    let entity = path.split('/').find(|s| SYNCED.contains(s)).unwrap_or("");
+    let root = match entity {
+        "api-jobs" => Root::Jobs,
+        "api-parts" => Root::Parts,
+        "api-operations" => Root::Operations,
+        "api-cells" => Root::Cells,
+        _ => {
+            let request_id = http::request_id(req.headers().get("x-request-id").ok().flatten().as_deref(), new_id);
+            return error_response(&ApiError::route_not_found(&path), &request_id);
+        }
+    };
+    let call = match Call::read(req, env, entity).await {
+        Ok(call) => call.with_context(ctx),
+        Err(early) => return early,
+    };
+    let mode = call.action.clone().unwrap_or_default();
+    let outcome = match erp::serve(&call, root, &mode).await {
+        Some(outcome) => outcome,
+        None => Err(call.no_route()),
+    };
+    call.respond(outcome)
+}
