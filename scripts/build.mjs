@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
+import { buildDocs } from './docs.mjs';
 import { buildEnv, ensureTools, root, run, workers } from './lib.mjs';
 
 export function build(names = [], { bench = false } = {}) {
@@ -26,6 +27,7 @@ export function build(names = [], { bench = false } = {}) {
     }
     sizes.push(measure(w));
   }
+  buildDocs();
   console.log(table(sizes));
   return sizes;
 }

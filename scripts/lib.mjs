@@ -60,6 +60,25 @@ export function ensureTools() {
   }
 }
 
+/** Debian's Chromium, for the docs page test (the machine's package manager, as root). */
+export function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+const SCHEMATHESIS = '4.32.5';
+
+/** Schemathesis (from PyPI) in the project's own virtualenv, `.venv`; returns its command. */
+export function ensureSchemathesis() {
+  const cmd = join(root, '.venv', 'bin', 'schemathesis');
+  if (!versionIs(output(cmd, ['--version']), SCHEMATHESIS)) {
+    run('python3', ['-m', 'venv', join(root, '.venv')]);
+    run(join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', `schemathesis==${SCHEMATHESIS}`]);
+  }
+  return cmd;
+}
+
 /** Whether a `--version` line names exactly this version ("x 1.2.3" or "1.2.3"). */
 function versionIs(line, version) {
   return line !== null && line.split(/\s+/).includes(version);

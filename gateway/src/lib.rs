@@ -8,12 +8,21 @@ use eryxon_edge::{error_response, new_id};
 use worker::{event, Context, Env, Request, Response};
 
 const PREFIX: &str = "/functions/v1/";
+const OPENAPI_PATH: &str = "/functions/v1/openapi.json";
+/// The API's OpenAPI document (written by `scripts/openapi.mjs`).
+const OPENAPI: &str = include_str!("../../openapi/openapi.json");
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let path = req.path();
     if path == "/health" {
         return Response::ok("ok");
+    }
+    if path == OPENAPI_PATH {
+        let h = worker::Headers::new();
+        h.set("Content-Type", "application/json; charset=utf-8")?;
+        h.set("Access-Control-Allow-Origin", "*")?;
+        return Ok(Response::ok(OPENAPI)?.with_headers(h));
     }
     let function = path.strip_prefix(PREFIX).map(http::serving_function).unwrap_or("");
     match http::binding_name(function).and_then(|b| env.service(&b).ok()) {

@@ -25,7 +25,9 @@ async fn route(call: &Call) -> Result<Response, ApiError> {
     let id = request.get("id").cloned();
     let method = request["method"].as_str().unwrap_or_default().to_string();
     let Some(id) = id else {
-        // A notification (or a client's response): accepted, nothing to answer.
+        // A notification (or a client's response): accepted, nothing to answer; but only from
+        // a caller with a valid key, like every other request.
+        call.authenticate(|_| vec![]).await?;
         return call.respond_json(202, None).map_err(|e| ApiError::internal(format!("{e:?}")));
     };
     let era = match mcp::era(&request, call.header("mcp-protocol-version")) {

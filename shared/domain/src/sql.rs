@@ -176,6 +176,8 @@ pub fn classify_failure(text: &str) -> crate::error::ApiError {
         ApiError::conflict("A referenced record changed while this request ran; retry the request")
     } else if text.contains("CHECK constraint failed") || text.contains("NOT NULL constraint failed") {
         ApiError::new(ErrorCode::ValidationError, "A value is not allowed for its field")
+    } else if text.contains("pattern too complex") {
+        ApiError::bad_request("A search term is too long")
     } else if text.contains("SQLITE_TOOBIG") || text.contains("too many SQL variables") {
         ApiError::new(ErrorCode::PayloadTooLarge, "The request is too large to store in one write")
     } else {
