@@ -28,8 +28,20 @@ const listParams = (sorts, filters = []) => [
 const success = (description, data = { type: 'object' }, status = '200') => ({
   [status]: { description, content: { 'application/json': { schema: { type: 'object', required: ['success', 'data'], properties: { success: { const: true }, data, meta: { type: 'object' } } } } } },
 });
+const errorOf = (description) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
 const ERRORS = {
-  default: { description: 'An error in the documented envelope (400, 401, 402, 403, 404, 405, 409, 412, 413, 422, 429)', content: { 'application/json': { schema: ref('Error') } } },
+  400: errorOf('Malformed request: JSON, query parameters (field details), Idempotency-Key'),
+  401: errorOf('Missing, malformed, unknown or revoked credential'),
+  402: errorOf('A plan quota would be exceeded (QUOTA_EXCEEDED)'),
+  403: errorOf('The credential may not do this (FORBIDDEN)'),
+  404: errorOf('No such record in the tenant, or no such route'),
+  405: errorOf('Method not allowed (the Allow header lists the allowed ones)'),
+  409: errorOf('Conflict: duplicate, state violation, concurrent change, Idempotency-Key in use'),
+  412: errorOf('If-Match did not match the current ETag (PRECONDITION_FAILED)'),
+  413: errorOf('Body over 1 MiB'),
+  422: errorOf('Validation failed: every field error in details'),
+  429: errorOf('Daily request limit reached (Retry-After)'),
+  default: errorOf('Any other error, in the same envelope'),
 };
 const notModified = { 304: { description: 'Not modified (If-None-Match matched the ETag)' } };
 const body = (schema) => ({ required: true, content: { 'application/json': { schema } } });
@@ -163,7 +175,7 @@ export function document() {
   add('api-deletions', { get: op('Deleted records, for incremental sync', { tags: ['Sync'], params: [param('since', date, 'Deleted at or after'), param('entity', { type: 'string', enum: ['job', 'part', 'operation', 'substep', 'cell', 'material', 'operator', 'issue', 'batch', 'webhook'] }, 'Entity'), ...listParams(['deleted_at'])], responses: { ...success('data.deletions'), ...notModified } }) });
   const mcp = op('Model Context Protocol (JSON-RPC over HTTP)', { tags: ['AI assistants'], requestBody: body({ type: 'object' }), responses: { 200: { description: 'A JSON-RPC answer', content: { 'application/json': { schema: { type: 'object' } } } }, 202: { description: 'A notification was accepted' } } });
   // Protocol errors are JSON-RPC error objects; authentication errors the usual envelope.
-  mcp.responses.default = { description: 'A JSON-RPC error, or the error envelope', content: { 'application/json': { schema: { type: 'object' } } } };
+  for (const status of Object.keys(ERRORS)) mcp.responses[status] = { description: 'A JSON-RPC error, or the error envelope', content: { 'application/json': { schema: { type: 'object' } } } };
   add('mcp', { post: mcp });
   add('api-auth/sign-in', { post: op('Sign in: email and password for a session token', { tags: ['Admin'], security: [], requestBody: body(obj({ email: text(320, 3), password: text(1024), tenant_id: uuid }, ['email', 'password'])), responses: success('access_token, token_type, expires_in, expires_at, user') }) });
   add('api-keys', {
