@@ -84,16 +84,19 @@ const jobIn = {
   parts: { type: 'array', minItems: 1, items: obj(partIn, ['part_number', 'quantity']) },
 };
 
-/** ERP sync paths of a synced entity. */
+/** ERP sync paths of a synced entity. Fields other than the keys may be null (null clears). */
 function sync(tag, singular, item) {
-  const keyed = { external_id: text(), external_source: text(64), ...item.properties };
+  const fields = Object.fromEntries(Object.entries(item.properties).map(([k, v]) => [k, k.endsWith('external_id') || k === 'parts' || k === 'operations' ? v : nullable(v)]));
+  const keyed = { external_id: text(), external_source: text(64), ...fields };
   const one = obj(keyed, ['external_id']);
+  // A bulk item without its external id is answered as that item's error, not refused.
+  const item_ = obj(keyed);
   return {
     sync: { put: op(`Upsert one ${singular} by external id`, { tags: [tag], requestBody: body(one), responses: { ...success(`data.${singular}: {status, id, records}`), ...success('Created', { type: 'object' }, '201') } }) },
     bulk: {
       post: op(`Upsert up to 1,000 ${singular}s by external id, answering per item`, {
         tags: [tag], params: [idempotencyKey],
-        requestBody: body(obj({ items: { type: 'array', minItems: 1, maxItems: 1000, items: one } }, ['items'])),
+        requestBody: body(obj({ items: { type: 'array', minItems: 1, maxItems: 1000, items: item_ } }, ['items'])),
         responses: success('data.results (per item: created, updated, unchanged or error) and data.summary'),
       }),
     },
@@ -122,7 +125,13 @@ export function document() {
     filters: [param('status', { type: 'string', enum: STATUS }, 'Status'), param('customer', text(255, 0), 'Customer (partial)'), param('job_number', text(255, 0), 'Job number (partial)')],
   });
   add('api-jobs', jobs);
-  const jobSync = sync('Jobs', 'job', obj({ ...jobIn, parts: { type: 'array', items: obj({ external_id: text(), ...partIn }, ['external_id']) } }));
+  const syncOperation = { operation_name: text(), sequence: int(1, 1000000000), estimated_time: num, setup_time_minutes: num, instructions: text(10000, 0), notes: text(10000, 0), cell_id: uuid, cell_name: text() };
+  const syncPart = { part_number: text(), quantity: int(1, 1000000000), material: text(), description: text(10000, 0), notes: text(10000, 0), drawing_url: text(2048), step_file_url: text(2048), metadata: { type: 'object' } };
+  const nested = (props, children) => ({ ...props, ...children });
+  const clearable = (props) => Object.fromEntries(Object.entries(props).map(([k, v]) => [k, nullable(v)]));
+  const syncOps = { operations: { type: 'array', items: obj({ external_id: text(), external_source: text(64), ...clearable(syncOperation) }) } };
+  const syncJob = { job_number: text(), customer: text(), priority: int(0, 100), due_date: date, due_date_override: date, description: text(10000, 0), notes: text(10000, 0), metadata: { type: 'object' } };
+  const jobSync = sync('Jobs', 'job', obj(nested(syncJob, { parts: { type: 'array', items: obj({ external_id: text(), external_source: text(64), ...clearable(syncPart), ...syncOps }) } })));
   add('api-jobs/sync', jobSync.sync);
   add('api-jobs/bulk-sync', jobSync.bulk);
 
@@ -130,9 +139,9 @@ export function document() {
     singular: 'part', plural: 'parts', create: obj({ job_id: uuid, ...partIn, parent_part_id: uuid, status: { type: 'string', enum: STATUS }, current_cell_id: uuid }, ['job_id', 'part_number', 'quantity']),
     patch: obj({ part_number: text(), quantity: int(1, 1000000000), material: nullable(text()), notes: nullable(text(10000, 0)), description: nullable(text(10000, 0)), metadata: nullable({ type: 'object' }) }),
     sorts: ['created_at', 'part_number', 'updated_at', 'quantity', 'status'],
-    filters: [param('job_id', uuid, 'Job'), param('status', { type: 'string', enum: STATUS }, 'Status'), param('part_number', text(255, 0), 'Part number (partial)'), param('material', text(255, 0), 'Material (partial)')],
+    filters: [param('job_id', { type: 'string' }, 'Job'), param('status', { type: 'string', enum: STATUS }, 'Status'), param('part_number', text(255, 0), 'Part number (partial)'), param('material', text(255, 0), 'Material (partial)')],
   }));
-  const partSync = sync('Parts', 'part', obj({ ...partIn, job_id: uuid, job_external_id: text(), job_external_source: text(64) }));
+  const partSync = sync('Parts', 'part', obj({ ...syncPart, ...syncOps, job_id: uuid, job_external_id: text(), job_external_source: text(64) }));
   add('api-parts/sync', partSync.sync);
   add('api-parts/bulk-sync', partSync.bulk);
 
@@ -140,9 +149,9 @@ export function document() {
     singular: 'operation', plural: 'operations', create: obj({ part_id: uuid, ...operationIn }, ['part_id', 'operation_name', 'sequence']),
     patch: obj({ operation_name: text(), sequence: int(1, 1000000000), notes: nullable(text(10000, 0)), instructions: nullable(text(10000, 0)), estimated_time: nullable(num) }),
     sorts: ['created_at', 'sequence', 'estimated_time', 'actual_time', 'status', 'updated_at'],
-    filters: [param('part_id', uuid, 'Part'), param('job_id', uuid, 'Job'), param('cell_id', uuid, 'Cell'), param('status', { type: 'string', enum: STATUS }, 'Status')],
+    filters: [param('part_id', { type: 'string' }, 'Part'), param('job_id', { type: 'string' }, 'Job'), param('cell_id', { type: 'string' }, 'Cell'), param('status', { type: 'string', enum: STATUS }, 'Status')],
   }));
-  const opSync = sync('Operations', 'operation', obj({ ...operationIn, part_id: uuid, part_external_id: text(), part_external_source: text(64) }));
+  const opSync = sync('Operations', 'operation', obj({ ...syncOperation, part_id: uuid, part_external_id: text(), part_external_source: text(64) }));
   add('api-operations/sync', opSync.sync);
   add('api-operations/bulk-sync', opSync.bulk);
 

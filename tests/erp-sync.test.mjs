@@ -58,6 +58,10 @@ describe('PUT /sync', () => {
     assert.equal(moved.status, 422);
     assert.equal(moved.body.error.details[0].constraint, 'FK_CONSTRAINT');
 
+    const fresh = await api('PUT', 'api-cells/sync', { body: { external_id: 'NEW', external_source: src, name: unique('Fresh') } });
+    assert.equal(fresh.status, 201, JSON.stringify(fresh.body));
+    assert.equal((await api('GET', `api-cells?id=${fresh.body.data.cell.id}`)).body.data.cell.active, true, 'a new cell is active unless told');
+
     const name = unique('Adopted');
     const plain = (await api('POST', 'api-cells', { body: { name } })).body.data.cell;
     const adopted = await api('PUT', 'api-cells/sync', { body: { external_id: 'C', external_source: src, name: name.toLowerCase() } });

@@ -19,6 +19,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         return Response::ok("ok");
     }
     if path == OPENAPI_PATH {
+        if !matches!(req.method(), worker::Method::Get | worker::Method::Head) || req.inner().method() != req.method().to_string() {
+            let request_id = http::request_id(req.headers().get("x-request-id").ok().flatten().as_deref(), new_id);
+            return error_response(&ApiError::method_not_allowed(&req.inner().method(), &["GET", "HEAD"]), &request_id);
+        }
         let h = worker::Headers::new();
         h.set("Content-Type", "application/json; charset=utf-8")?;
         h.set("Access-Control-Allow-Origin", "*")?;

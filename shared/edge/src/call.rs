@@ -53,7 +53,9 @@ impl Call {
         let started = Date::now().as_millis();
         let header = |name: &str| req.headers().get(name).ok().flatten();
         let request_id = http::request_id(header("x-request-id").as_deref(), new_id);
-        let method = Method::parse(&req.method().to_string());
+        // The JS request's own method string: worker's `Method` turns methods it does not know
+        // (QUERY, PROPFIND, ...) into GET, which would answer them as reads.
+        let method = Method::parse(&req.inner().method());
         if method == Method::Options {
             return Err(reply::preflight(&request_id));
         }

@@ -26,6 +26,9 @@ pub struct Spec {
     pub events: Option<(&'static str, &'static str)>,
     /// Columns a new record gets that no item sets: (column, SQL value).
     pub defaults: &'static [(&'static str, &'static str)],
+    /// What a new record holds in a column an item may set but left out (the column's
+    /// NOT NULL default): (column, SQL value).
+    pub fallbacks: &'static [(&'static str, &'static str)],
 }
 
 pub const CELL: Spec = Spec {
@@ -42,6 +45,7 @@ pub const CELL: Spec = Spec {
     natural: "name",
     events: None,
     defaults: &[],
+    fallbacks: &[("active", "1")],
 };
 
 pub const JOB: Spec = Spec {
@@ -63,6 +67,7 @@ pub const JOB: Spec = Spec {
     natural: "job_number",
     events: Some(("job.created", "job.updated")),
     defaults: &[("status", "'not_started'")],
+    fallbacks: &[],
 };
 
 pub const PART: Spec = Spec {
@@ -84,6 +89,7 @@ pub const PART: Spec = Spec {
     natural: "part_number",
     events: Some(("part.created", "part.updated")),
     defaults: &[("status", "'not_started'")],
+    fallbacks: &[],
 };
 
 pub const OPERATION: Spec = Spec {
@@ -103,6 +109,7 @@ pub const OPERATION: Spec = Spec {
     natural: "sequence",
     events: None,
     defaults: &[("status", "'not_started'")],
+    fallbacks: &[],
 };
 
 impl Spec {

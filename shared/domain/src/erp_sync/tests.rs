@@ -98,6 +98,14 @@ fn a_natural_key_without_external_id_is_adopted_and_one_with_another_is_a_clash(
 }
 
 #[test]
+fn a_new_cell_without_active_is_active() {
+    let req = parse(Root::Cells, true, &body(json!({"external_id": "N", "name": "New"}))).unwrap();
+    let out = classify(&req, &[vec![], vec![], vec![], vec![]], "t", "now", &mut minted());
+    let stmts = plan(&out, "t", "now");
+    assert!(stmts[0].sql.contains("COALESCE(value ->> '$.active', 1)"), "{}", stmts[0].sql);
+}
+
+#[test]
 fn root_parts_need_an_existing_job() {
     let req = parse(Root::Parts, true, &body(json!({"external_id": "P", "part_number": "P", "quantity": 1, "job_external_id": "NOPE"}))).unwrap();
     let out = classify(&req, &[vec![], vec![], vec![], vec![]], "t", "now", &mut minted());
