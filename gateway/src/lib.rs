@@ -18,6 +18,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     if path == "/health" {
         return Response::ok("ok");
     }
+    if path == "/docs" || path.starts_with("/docs/") {
+        return env.assets("ASSETS")?.fetch_request(req).await;
+    }
     if path == OPENAPI_PATH {
         if !matches!(req.method(), worker::Method::Get | worker::Method::Head) || req.inner().method() != req.method().to_string() {
             let request_id = http::request_id(req.headers().get("x-request-id").ok().flatten().as_deref(), new_id);

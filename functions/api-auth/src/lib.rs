@@ -8,12 +8,7 @@ use eryxon_edge::{pbkdf2_sha256, rows, Call, Reply};
 eryxon_edge::function!("api-auth", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("sign-in") {
-        return Err(call.no_route());
-    }
-    if call.method != Method::Post {
-        return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
-    }
+    call.serves_only(Method::Post, "sign-in")?;
     let attempt = sign_in::parse(&call.json_body()?)?;
     let secret = call.session_secret()?;
     let found = call.read_unauthenticated(&[sign_in::candidates(&attempt)]).await?;

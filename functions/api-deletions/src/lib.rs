@@ -9,11 +9,6 @@ use eryxon_edge::{catalog, Call, Reply};
 eryxon_edge::function!("api-deletions", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    if call.method != Method::Get {
-        return Err(ApiError::method_not_allowed(call.method.as_str(), &["GET", "OPTIONS"]));
-    }
+    call.serves_only(Method::Get, "")?;
     catalog::list_of(call, &sync::DELETIONS, "deletions", Clone::clone).await
 }

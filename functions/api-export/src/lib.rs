@@ -14,12 +14,7 @@ use serde_json::{Map, Value};
 eryxon_edge::function!("api-export", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    if call.method != Method::Get {
-        return Err(ApiError::method_not_allowed(call.method.as_str(), &["GET", "OPTIONS"]));
-    }
+    call.serves_only(Method::Get, "")?;
     let req = export::parse(&call.query);
     let (admin, found) = call.authenticate_admin(|scope| vec![export::tenant_read(scope)]).await?;
     let req = req?;

@@ -8,12 +8,7 @@ use eryxon_edge::{rows, Call, Reply};
 eryxon_edge::function!("api-usage", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    if call.method != Method::Get {
-        return Err(ApiError::method_not_allowed(call.method.as_str(), &["GET", "OPTIONS"]));
-    }
+    call.serves_only(Method::Get, "")?;
     let range = usage::range(&call.query, call.now());
     let (caller, found) = call.authenticate(|scope| range.as_ref().map(|(from, to)| usage::reads(scope, from, to)).unwrap_or_default()).await?;
     let (from, to) = range?;

@@ -120,6 +120,18 @@ impl Call {
         ApiError::route_not_found(&self.path)
     }
 
+    /// For a function that serves one method on one path: 404 for any other path, 405 for
+    /// any other method.
+    pub fn serves_only(&self, method: Method, action: &str) -> Result<(), ApiError> {
+        if self.action.as_deref() != Some(action) {
+            return Err(self.no_route());
+        }
+        if self.method != method {
+            return Err(ApiError::method_not_allowed(self.method.as_str(), &[method.as_str(), "OPTIONS"]));
+        }
+        Ok(())
+    }
+
     /// A request header (names are case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
