@@ -129,13 +129,18 @@ describe('POST /bulk-sync', () => {
       body: { items: [{ external_id: 'A-P9', external_source: src, job_external_id: 'A', part_number: 'P9', quantity: 1 }, { external_id: 'Z', job_id: '00000000-0000-4000-8000-000000000000', part_number: 'Z', quantity: 1 }] },
     });
     assert.deepEqual(parts.body.data.results.map((x) => x.status), ['created', 'error']);
+    const malformed = await api('POST', 'api-parts/bulk-sync', { body: { items: [{ external_id: 'A-P10', external_source: src, job_external_id: 'A', part_number: `${src}-P10`, quantity: 1 }, [null]] } });
+    assert.equal(malformed.status, 422, 'an item that is not an object refuses the whole request');
+    assert.equal(malformed.body.error.details[0].field, 'items[1]');
+    assert.equal((await api('GET', `api-parts?part_number=${src}-P10`)).body.data.pagination.total, 0);
   });
 
   test('a job number held by another ERP record is a clash; tenants never see each other\'s records', async () => {
     const src = source();
     await api('PUT', 'api-jobs/sync', { body: erpJob('ONE', src) });
     const clash = await api('PUT', 'api-jobs/sync', { body: erpJob('TWO', src, { job_number: `${src}-ONE` }) });
-    assert.equal(clash.status, 422);
+    assert.equal(clash.status, 409);
+    assert.equal(clash.body.error.code, 'CONFLICT');
     assert.match(clash.body.error.details[0].message, /already exists with external_id ONE/);
     const b = await api('PUT', 'api-jobs/sync', { key: SEED.b, body: erpJob('ONE', src) });
     assert.equal(b.status, 201, 'the same external id in tenant B is B\'s own record');

@@ -19,8 +19,8 @@ pub const MAX_OPERATIONS: usize = 1000;
 
 const COLUMNS: &[Column] = &[
     Column::new("batch_number", Kind::Text(1, 255)).required(),
-    Column::new("batch_type", Kind::OneOf(TYPES, &[])),
-    Column::new("status", Kind::OneOf(STATUSES, &[])),
+    Column::new("batch_type", Kind::OneOf(TYPES, &[])).not_null(),
+    Column::new("status", Kind::OneOf(STATUSES, &[])).not_null(),
     Column::new("cell_id", Kind::Ref("cells")),
     Column::new("material", Kind::Text(0, 255)),
     Column::new("thickness_mm", Kind::Number(0.0, 1.0e6)),
@@ -42,9 +42,9 @@ pub const LIST: ListSpec = ListSpec {
         Filter { param: "status", clause: "b.status = #", kind: FilterKind::OneOf(STATUSES, &[]) },
         Filter { param: "batch_type", clause: "b.batch_type = #", kind: FilterKind::OneOf(TYPES, &[]) },
         Filter { param: "cell_id", clause: "b.cell_id = #", kind: FilterKind::Exact },
-        Filter { param: "material", clause: "b.material LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+        Filter { param: "material", clause: "instr(lower(b.material), #) > 0", kind: FilterKind::Contains },
         Filter { param: "parent_batch_id", clause: "b.parent_batch_id = #", kind: FilterKind::Exact },
-        Filter { param: "search", clause: "(b.batch_number LIKE # ESCAPE '\\' OR b.material LIKE # ESCAPE '\\')", kind: FilterKind::Contains },
+        Filter { param: "search", clause: "(instr(lower(b.batch_number), #) > 0 OR instr(lower(b.material), #) > 0)", kind: FilterKind::Contains },
     ],
     sorts: &[("created_at", "b.created_at"), ("batch_number", "b.batch_number"), ("status", "b.status"), ("started_at", "b.started_at"), ("updated_at", "b.updated_at")],
     default_desc: true,

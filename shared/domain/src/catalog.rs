@@ -15,7 +15,7 @@ pub const CELLS: Entity = Entity {
     columns: &[
         Column::new("name", Kind::Text(1, 255)).required(),
         Column::new("description", Kind::Text(0, NOTES)),
-        Column::new("active", Kind::Boolean),
+        Column::new("active", Kind::Boolean).not_null(),
     ],
     list: ListSpec {
         from: "cells c",
@@ -23,7 +23,7 @@ pub const CELLS: Entity = Entity {
         id: "c.id",
         columns: "c.id, c.name, c.description, c.active, c.created_at, c.updated_at, c.external_source, c.external_id",
         filters: &[
-            Filter { param: "name", clause: "c.name LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+            Filter { param: "name", clause: "instr(lower(c.name), #) > 0", kind: FilterKind::Contains },
             Filter { param: "active", clause: "c.active = #", kind: FilterKind::Boolean },
         ],
         sorts: &[("name", "c.name"), ("created_at", "c.created_at"), ("updated_at", "c.updated_at")],
@@ -53,7 +53,7 @@ pub const MATERIALS: Entity = Entity {
         tenant: "m.tenant_id",
         id: "m.id",
         columns: "m.id, m.name, m.description, m.created_at, m.updated_at",
-        filters: &[Filter { param: "name", clause: "m.name LIKE # ESCAPE '\\'", kind: FilterKind::Contains }],
+        filters: &[Filter { param: "name", clause: "instr(lower(m.name), #) > 0", kind: FilterKind::Contains }],
         sorts: &[("name", "m.name"), ("created_at", "m.created_at"), ("updated_at", "m.updated_at")],
         default_desc: false,
     },
@@ -82,8 +82,8 @@ pub const OPERATORS: Entity = Entity {
         Column::new("full_name", Kind::Text(1, 255)).required(),
         Column::new("employee_id", Kind::Text(1, 64)),
         Column::new("email", Kind::Text(3, 320)),
-        Column::new("role", Kind::OneOf(KEY_ROLES, &[])),
-        Column::new("active", Kind::Boolean),
+        Column::new("role", Kind::OneOf(KEY_ROLES, &[])).not_null(),
+        Column::new("active", Kind::Boolean).not_null(),
     ],
     list: ListSpec {
         from: "users u",
@@ -91,7 +91,7 @@ pub const OPERATORS: Entity = Entity {
         id: "u.id",
         columns: "u.id, u.full_name, u.employee_id, u.email, u.role, u.active, u.created_at, u.updated_at",
         filters: &[
-            Filter { param: "search", clause: "(u.full_name LIKE # ESCAPE '\\' OR u.employee_id LIKE # ESCAPE '\\')", kind: FilterKind::Contains },
+            Filter { param: "search", clause: "(instr(lower(u.full_name), #) > 0 OR instr(lower(u.employee_id), #) > 0)", kind: FilterKind::Contains },
             Filter { param: "role", clause: "u.role = #", kind: FilterKind::OneOf(ROLES, &[]) },
             Filter { param: "active", clause: "u.active = #", kind: FilterKind::Boolean },
         ],
@@ -123,7 +123,7 @@ pub const SUBSTEPS: Entity = Entity {
         Column::new("operation_id", Kind::Ref("operations")).required().fixed(),
         Column::new("description", Kind::Text(1, NOTES)).required(),
         Column::new("sequence", Kind::Integer(1, 1_000_000)).required(),
-        Column::new("completed", Kind::Boolean),
+        Column::new("completed", Kind::Boolean).not_null(),
         Column::new("notes", Kind::Text(0, NOTES)),
     ],
     list: ListSpec {

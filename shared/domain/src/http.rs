@@ -90,12 +90,13 @@ pub fn etag_listed(header: &str, etag: &str, weak: bool) -> bool {
 }
 
 /// `If-Match` on a change: 412 unless the record, as a GET answers it now, has that tag.
+/// Without a record the change answers 404 itself, even to `If-Match: *`: RFC 9110 13.2.1
+/// has a server ignore preconditions when the answer without them would not be a 2xx.
 pub fn check_if_match(header: Option<&str>, current_body: Option<&str>) -> Result<(), ApiError> {
-    let Some(expected) = header else { return Ok(()) };
-    match current_body {
-        Some(body) if etag_listed(expected, &etag(body), false) => Ok(()),
-        None if expected.trim() != "*" => Ok(()), // no record: the change answers 404 itself
-        _ => Err(ApiError::new(
+    let (Some(expected), Some(body)) = (header, current_body) else { return Ok(()) };
+    match etag_listed(expected, &etag(body), false) {
+        true => Ok(()),
+        false => Err(ApiError::new(
             crate::error::ErrorCode::PreconditionFailed,
             "The record changed since the ETag in If-Match was read; GET it again and retry",
         )),
@@ -188,7 +189,7 @@ mod tests {
         assert!(etag_listed(&format!("W/{t}"), &t, true) && !etag_listed(&format!("W/{t}"), &t, false));
         assert!(check_if_match(None, Some("{}")).is_ok() && check_if_match(Some(&t), Some("{}")).is_ok());
         assert_eq!(check_if_match(Some(&t), Some("{\"a\":1}")).unwrap_err().status(), 412);
-        assert!(check_if_match(Some(&t), None).is_ok());
+        assert!(check_if_match(Some(&t), None).is_ok() && check_if_match(Some("*"), None).is_ok(), "no record: 404, not 412");
     }
 
     #[test]

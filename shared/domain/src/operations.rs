@@ -42,10 +42,10 @@ pub const LIST: ListSpec = ListSpec {
         Filter { param: "part_id", clause: "o.part_id = #", kind: FilterKind::Exact },
         Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Exact },
         Filter { param: "cell_id", clause: "o.cell_id = #", kind: FilterKind::Exact },
-        Filter { param: "cell_name", clause: "c.name LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+        Filter { param: "cell_name", clause: "instr(lower(c.name), #) > 0", kind: FilterKind::Contains },
         Filter { param: "status", clause: "o.status = #", kind: FilterKind::OneOf(STATUSES, OPERATION_STATUS_ALIASES) },
         Filter { param: "assigned_operator_id", clause: "o.assigned_operator_id = #", kind: FilterKind::Exact },
-        Filter { param: "search", clause: "o.operation_name LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+        Filter { param: "search", clause: "instr(lower(o.operation_name), #) > 0", kind: FilterKind::Contains },
     ],
     // The default order is an index's (tenant_id, created_at, id); sequence is an index's order
     // within a part (filter part_id), other sorts may sort the matching rows.

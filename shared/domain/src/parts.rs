@@ -43,8 +43,8 @@ pub const LIST: ListSpec = ListSpec {
         p.started_at, p.completed_at, p.created_at, p.updated_at, p.external_source, p.external_id",
     filters: &[
         Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Exact },
-        Filter { param: "part_number", clause: "p.part_number LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
-        Filter { param: "material", clause: "p.material LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+        Filter { param: "part_number", clause: "instr(lower(p.part_number), #) > 0", kind: FilterKind::Contains },
+        Filter { param: "material", clause: "instr(lower(p.material), #) > 0", kind: FilterKind::Contains },
         Filter { param: "material_id", clause: "p.material_id = #", kind: FilterKind::Exact },
         Filter { param: "parent_part_id", clause: "p.parent_part_id = #", kind: FilterKind::Exact },
         Filter { param: "status", clause: "p.status = #", kind: FilterKind::OneOf(STATUSES, &[]) },

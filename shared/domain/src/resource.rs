@@ -5,7 +5,7 @@
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::fields::{self, Patch, Problem, Reader};
 use crate::http::Query;
-use crate::sql::{like_contains, Param, Scope, Stmt};
+use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -53,14 +53,21 @@ pub struct Column {
     pub required: bool,
     /// Whether PATCH may change it.
     pub patch: bool,
+    /// Whether the database column is NOT NULL though a body may leave it out (it has a
+    /// default): `null` is refused rather than cleared.
+    pub not_null: bool,
 }
 
 impl Column {
     pub const fn new(name: &'static str, kind: Kind) -> Column {
-        Column { name, aliases: &[], kind, required: false, patch: true }
+        Column { name, aliases: &[], kind, required: false, patch: true, not_null: false }
     }
     pub const fn required(mut self) -> Column {
         self.required = true;
+        self
+    }
+    pub const fn not_null(mut self) -> Column {
+        self.not_null = true;
         self
     }
     pub const fn fixed(mut self) -> Column {
@@ -152,14 +159,14 @@ pub fn parse_create(r: &Reader<'_>, cols: &[Column], entity: &'static str, index
     out
 }
 
-/// Reads the columns of a PATCH body: only patchable ones, `null` clears (a required column
-/// cannot be cleared).
+/// Reads the columns of a PATCH body: only patchable ones, `null` clears (a required or NOT
+/// NULL column cannot be cleared).
 pub fn parse_patch(r: &Reader<'_>, cols: &[Column], entity: &'static str, errs: &mut Vec<FieldError>) -> Values {
     let mut out = Values::default();
     for c in cols.iter().filter(|c| c.patch) {
         match r.patch(errs, &c.names(), |v: &Value| c.kind.convert(v)) {
             Patch::Absent => {}
-            Patch::Null if c.required => errs.push(r.error(c.name, Constraint::NotNull, format!("{} cannot be null", c.name), Value::Null)),
+            Patch::Null if c.required || c.not_null => errs.push(r.error(c.name, Constraint::NotNull, format!("{} cannot be null", c.name), Value::Null)),
             Patch::Null => out.sets.push((c.name, Param::Null)),
             Patch::Set(p) => {
                 note_ref(r, c, &p, entity, 0, &mut out.refs);
@@ -285,7 +292,7 @@ pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
     for f in spec.filters {
         let value = match f.kind {
             FilterKind::Exact => r.optional(&mut errs, &[f.param], fields::text(1, 255)).map(Param::from),
-            FilterKind::Contains => r.optional(&mut errs, &[f.param], contains_pattern).filter(|s| s.len() > 2).map(Param::from),
+            FilterKind::Contains => r.optional(&mut errs, &[f.param], contains_needle).filter(|s| !s.is_empty()).map(Param::from),
             FilterKind::OneOf(allowed, aliases) => r.optional(&mut errs, &[f.param], fields::one_of(allowed, aliases)).map(Param::from),
             FilterKind::Boolean => r.optional(&mut errs, &[f.param], flag).map(Param::from),
             FilterKind::Date => r.optional(&mut errs, &[f.param], fields::date).map(Param::from),
@@ -311,7 +318,7 @@ pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
         }
     });
     let order = r.optional(&mut errs, &["sort_order"], fields::one_of(&["asc", "desc"], &[]));
-    let limit = r.optional(&mut errs, &["limit"], numeric(1, i64::MAX));
+    let limit = r.optional(&mut errs, &["limit"], numeric(1, u32::MAX as i64));
     let offset = r.optional(&mut errs, &["offset"], numeric(0, u32::MAX as i64));
     let count = r.optional(&mut errs, &["include_count"], flag);
     if !errs.is_empty() {
@@ -351,15 +358,11 @@ const UPDATED_SINCE_CLAUSES: &[(&str, &str)] = &[
     ("d.updated_at", "d.updated_at >= #"),
 ];
 
-/// The LIKE pattern of a partial-match filter. D1 refuses LIKE patterns over 50 bytes ("LIKE or
-/// GLOB pattern too complex"), so a longer search is a 400 here, not a database error.
-fn contains_pattern(v: &Value) -> Result<String, Problem> {
-    const MAX_PATTERN_BYTES: usize = 50;
-    let pattern = like_contains(&fields::text(0, 255)(v)?);
-    if pattern.len() > MAX_PATTERN_BYTES {
-        return Err((Constraint::MaxLength, format!("must be shorter: a partial match searches at most {} bytes", MAX_PATTERN_BYTES - 2)));
-    }
-    Ok(pattern)
+/// The needle of a partial-match filter, matched with `instr(lower(column), needle)`: no
+/// wildcards to escape, and no length limit (D1 refuses LIKE patterns over 50 bytes). SQLite's
+/// `lower()` folds ASCII only, so the needle is folded the same way.
+fn contains_needle(v: &Value) -> Result<String, Problem> {
+    Ok(fields::text(0, 255)(v)?.to_ascii_lowercase())
 }
 
 /// Query-string numbers and booleans arrive as text.
@@ -559,7 +562,7 @@ mod tests {
         id: "t.id",
         columns: "t.id, t.name",
         filters: &[
-            Filter { param: "name", clause: "t.name LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+            Filter { param: "name", clause: "instr(lower(t.name), #) > 0", kind: FilterKind::Contains },
             Filter { param: "status", clause: "t.status = #", kind: FilterKind::OneOf(&["a", "b"], &[]) },
             Filter { param: "done", clause: "t.done = #", kind: FilterKind::Boolean },
         ],
@@ -593,6 +596,16 @@ mod tests {
     }
 
     #[test]
+    fn patch_refuses_null_for_not_null_columns_with_field_details() {
+        const FLAGS: &[Column] = &[Column::new("active", Kind::Boolean).not_null()];
+        let b = obj(json!({"active": null}));
+        let mut errs = vec![];
+        let v = parse_patch(&Reader::root(&b, "thing"), FLAGS, "thing", &mut errs);
+        assert_eq!((errs[0].field.as_str(), errs[0].constraint), ("active", Constraint::NotNull));
+        assert!(v.sets.is_empty(), "nothing reaches the database's NOT NULL");
+    }
+
+    #[test]
     fn refs_are_checked_in_one_statement_and_missing_ones_named() {
         let refs = vec![
             Ref { path: "cell_id".into(), name: "cell_id", table: "cells", id: "c1".into(), entity: "op", index: 0 },
@@ -608,12 +621,12 @@ mod tests {
     }
 
     #[test]
-    fn partial_match_filters_stay_within_d1s_pattern_limit() {
+    fn partial_match_filters_take_any_text_up_to_the_column_length() {
         let q = |s: &str| parse_list(&SPEC, &Query::from_url(&format!("x?name={s}")));
-        assert!(q(&"a".repeat(48)).is_ok());
-        assert_eq!(q(&"a".repeat(49)).unwrap_err().status(), 400);
-        assert_eq!(q(&"%".repeat(30)).unwrap_err().status(), 400, "escaping counts");
-        assert!(q("").unwrap().stmts(&SPEC, Scope::Tenant("t"))[0].sql.contains("LIKE") == false);
+        let long = q(&"%_A".repeat(85)).unwrap();
+        assert_eq!(long.stmts(&SPEC, Scope::Tenant("t"))[0].params[1], Param::Text("%_a".repeat(85)), "literal, ASCII-folded");
+        assert_eq!(q(&"a".repeat(256)).unwrap_err().status(), 400);
+        assert!(!q("").unwrap().stmts(&SPEC, Scope::Tenant("t"))[0].sql.contains("instr"));
     }
 
     #[test]
@@ -636,9 +649,9 @@ mod tests {
         let s = lq.stmts(&SPEC, Scope::Tenant("t"));
         assert_eq!(
             s[0].sql,
-            "SELECT t.id, t.name FROM things t WHERE t.tenant_id = ?1 AND t.name LIKE ?2 ESCAPE '\\' AND t.status = ?3 AND t.done = ?4 ORDER BY t.name ASC, t.id ASC LIMIT ?5 OFFSET ?6"
+            "SELECT t.id, t.name FROM things t WHERE t.tenant_id = ?1 AND instr(lower(t.name), ?2) > 0 AND t.status = ?3 AND t.done = ?4 ORDER BY t.name ASC, t.id ASC LIMIT ?5 OFFSET ?6"
         );
-        assert_eq!(s[0].params[1], Param::Text("%a\\_b%".into()));
+        assert_eq!(s[0].params[1], Param::Text("a_b".into()));
         assert_eq!(s[1].params.len(), 4);
         let c = lq.children(&SPEC, Scope::Tenant("t"), "SELECT x FROM kids k WHERE k.thing_id IN ({page})");
         assert!(c.sql.contains("k.thing_id IN (SELECT t.id FROM things t WHERE"));

@@ -121,20 +121,6 @@ impl<T: Into<Param>> From<Option<T>> for Param {
     }
 }
 
-/// Escapes `%`, `_` and `\` so user text matches literally inside `LIKE ... ESCAPE '\'`.
-pub fn like_contains(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,11 +137,6 @@ mod tests {
         let s = Stmt::scoped(Scope::KeyHash("h"), "SELECT 1 FROM jobs WHERE tenant_id = {tenant}", vec![]);
         assert!(s.sql.contains("FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL"));
         assert_eq!(s.params, vec![Param::Text("h".into())]);
-    }
-
-    #[test]
-    fn like_contains_escapes_wildcards() {
-        assert_eq!(like_contains("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 
     #[test]

@@ -42,8 +42,11 @@ async fn sync(call: &Call, root: Root, single: bool) -> Result<Reply, ApiError> 
     let singular = Spec::of(root.level()).singular;
     match result["status"].as_str() {
         Some("error") => {
-            let n = result["errors"].as_array().map_or(0, Vec::len);
-            Err(ApiError::new(ErrorCode::ValidationError, format!("✗ {n} validation error(s) in {singular}")).with_details(&result["errors"]))
+            let errors = result["errors"].as_array().cloned().unwrap_or_default();
+            // A clash with another record's natural key is a conflict, as on create.
+            let clash = !errors.is_empty() && errors.iter().all(|e| e["constraint"] == "UNIQUE_CONSTRAINT");
+            let (code, what) = if clash { (ErrorCode::Conflict, "conflict") } else { (ErrorCode::ValidationError, "validation error") };
+            Err(ApiError::new(code, format!("✗ {} {what}(s) in {singular}", errors.len())).with_details(&result["errors"]))
         }
         Some("created") => Ok(Reply::created(json!({ singular: result })).ignoring(req.ignored)),
         _ => Ok(Reply::ok(json!({ singular: result })).ignoring(req.ignored)),

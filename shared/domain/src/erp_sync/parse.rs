@@ -90,18 +90,21 @@ pub fn parse(root: Root, single: bool, body: &Map<String, Value>) -> Result<Sync
             return Err(ApiError::validation("sync", vec![e]));
         }
     };
+    // An item that is not even an object means the client's serializer is broken: the whole
+    // request is refused. Objects are then checked and answered one by one.
+    let malformed: Vec<FieldError> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| !item.is_object())
+        .map(|(i, item)| FieldError::new(format!("items[{i}]"), Constraint::TypeMismatch, "An item must be an object", item.clone()))
+        .collect();
+    if !malformed.is_empty() {
+        return Err(ApiError::validation("sync", malformed));
+    }
     req.ignored = top.unknown_keys(&["items"]);
-    for (i, item) in items.iter().enumerate() {
-        match item.as_object() {
-            Some(obj) => {
-                let r = top.child(obj, "items", i, Spec::of(root.level()).singular);
-                req.item(&r, root.level());
-            }
-            None => {
-                let e = FieldError::new(format!("items[{i}]"), Constraint::TypeMismatch, "An item must be an object", item.clone());
-                req.items.push(Item { errors: vec![e], recs: vec![] });
-            }
-        }
+    for (i, obj) in items.iter().filter_map(Value::as_object).enumerate() {
+        let r = top.child(obj, "items", i, Spec::of(root.level()).singular);
+        req.item(&r, root.level());
     }
     Ok(req)
 }

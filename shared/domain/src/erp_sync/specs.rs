@@ -1,5 +1,6 @@
 //! What ERP sync writes at each level: the columns an item may set, the table, its natural
-//! key within its parent (a second record there is a clash) and its events.
+//! key within its parent (a second record there is a clash) and its events. Limits are those
+//! of the create endpoints, so whatever one path accepts the other does too.
 
 use crate::resource::{Column, Kind};
 
@@ -38,8 +39,8 @@ pub const CELL: Spec = Spec {
     table: "cells",
     columns: &[
         Column::new("name", Kind::Text(1, 255)).required(),
-        Column::new("description", Kind::Text(0, 10_000)),
-        Column::new("active", Kind::Boolean),
+        Column::new("description", Kind::Text(0, 100_000)),
+        Column::new("active", Kind::Boolean).not_null(),
     ],
     parent: None,
     natural: "name",
@@ -55,12 +56,12 @@ pub const JOB: Spec = Spec {
     table: "jobs",
     columns: &[
         Column::new("job_number", Kind::Text(1, 255)).required(),
-        Column::new("customer", Kind::Text(1, 255)),
+        Column::new("customer", Kind::Text(0, 255)),
         Column::new("priority", Kind::Integer(0, 100)),
         Column::new("due_date", Kind::Date),
         Column::new("due_date_override", Kind::Date),
-        Column::new("description", Kind::Text(0, 10_000)),
-        Column::new("notes", Kind::Text(0, 10_000)),
+        Column::new("description", Kind::Text(0, 100_000)),
+        Column::new("notes", Kind::Text(0, 100_000)),
         Column::new("metadata", Kind::Object),
     ],
     parent: None,
@@ -78,11 +79,11 @@ pub const PART: Spec = Spec {
     columns: &[
         Column::new("part_number", Kind::Text(1, 255)).required(),
         Column::new("quantity", Kind::Integer(1, 1_000_000_000)).required(),
-        Column::new("material", Kind::Text(1, 255)),
-        Column::new("description", Kind::Text(0, 10_000)),
-        Column::new("notes", Kind::Text(0, 10_000)),
-        Column::new("drawing_url", Kind::Text(1, 2048)),
-        Column::new("step_file_url", Kind::Text(1, 2048)),
+        Column::new("material", Kind::Text(0, 255)),
+        Column::new("description", Kind::Text(0, 100_000)),
+        Column::new("notes", Kind::Text(0, 100_000)),
+        Column::new("drawing_url", Kind::Text(0, 2048)),
+        Column::new("step_file_url", Kind::Text(0, 2048)),
         Column::new("metadata", Kind::Object),
     ],
     parent: Some("job_id"),
@@ -99,11 +100,11 @@ pub const OPERATION: Spec = Spec {
     table: "operations",
     columns: &[
         Column::new("operation_name", Kind::Text(1, 255)).required(),
-        Column::new("sequence", Kind::Integer(1, 1_000_000_000)).required(),
+        Column::new("sequence", Kind::Integer(1, 1_000_000)).required(),
         Column::new("estimated_time", Kind::Number(0.0, 1e9)),
         Column::new("setup_time_minutes", Kind::Number(0.0, 1e9)),
-        Column::new("instructions", Kind::Text(0, 10_000)),
-        Column::new("notes", Kind::Text(0, 10_000)),
+        Column::new("instructions", Kind::Text(0, 100_000)),
+        Column::new("notes", Kind::Text(0, 100_000)),
     ],
     parent: Some("part_id"),
     natural: "sequence",

@@ -58,8 +58,8 @@ pub const LIST: ListSpec = ListSpec {
     columns: JOB_COLUMNS,
     filters: &[
         Filter { param: "status", clause: "j.status = #", kind: FilterKind::OneOf(STATUSES, &[]) },
-        Filter { param: "customer", clause: "j.customer LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
-        Filter { param: "job_number", clause: "j.job_number LIKE # ESCAPE '\\'", kind: FilterKind::Contains },
+        Filter { param: "customer", clause: "instr(lower(j.customer), #) > 0", kind: FilterKind::Contains },
+        Filter { param: "job_number", clause: "instr(lower(j.job_number), #) > 0", kind: FilterKind::Contains },
     ],
     sorts: &[
         ("created_at", "j.created_at"),
@@ -129,8 +129,8 @@ mod tests {
     #[test]
     fn list_reads_the_page_total_and_parts_with_the_same_filters() {
         let s = list(Scope::Tenant("t"), &q("status=in_progress&customer=AC%25ME"));
-        assert!(s[0].sql.contains("j.status = ?2 AND j.customer LIKE ?3 ESCAPE '\\' ORDER BY j.created_at DESC, j.id DESC LIMIT ?4 OFFSET ?5"), "{}", s[0].sql);
-        assert_eq!(s[0].params[2], Param::Text("%AC\\%ME%".into()));
+        assert!(s[0].sql.contains("j.status = ?2 AND instr(lower(j.customer), ?3) > 0 ORDER BY j.created_at DESC, j.id DESC LIMIT ?4 OFFSET ?5"), "{}", s[0].sql);
+        assert_eq!(s[0].params[2], Param::Text("ac%me".into()));
         assert_eq!(s[1].params.len(), 3, "the count takes no limit/offset");
         assert_eq!(s[2].params, s[0].params);
         assert_eq!((q("").limit, q("limit=5000").limit), (100, 1000));
