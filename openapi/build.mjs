@@ -108,11 +108,14 @@ const UNCLEARABLE = ['job_number', 'part_number', 'quantity', 'operation_name', 
  * except the required ones; a null external_source is the default source.
  */
 function sync(tag, singular, item, parent) {
-  const fields = Object.fromEntries(Object.entries(item.properties).map(([k, v]) => [k, k.endsWith('external_id') || k === `${parent}_id` || k === 'parts' || k === 'operations' || UNCLEARABLE.includes(k) ? v : nullable(v)]));
+  const fields = Object.fromEntries(Object.entries(item.properties).map(([k, v]) => [k, k === 'parts' || k === 'operations' || UNCLEARABLE.includes(k) ? v : nullable(v)]));
   const item1 = obj({ external_id: text(), external_source: nullable(text(64)), ...fields }, ['external_id']);
   const synced = obj({ [singular]: obj({ id: uuid, status: { enum: ['created', 'updated', 'unchanged'] }, records: { type: 'array', items: obj({ entity: { type: 'string' }, id: uuid, status: { type: 'string' } }, ['entity', 'id', 'status']) } }, ['id', 'status', 'records']) }, [singular]);
   // A part names its job, an operation its part: by id or by external id.
-  if (parent) item1.anyOf = [{ required: [`${parent}_id`] }, { required: [`${parent}_external_id`] }];
+  if (parent) {
+    const [id, external] = [`${parent}_id`, `${parent}_external_id`];
+    item1.anyOf = [{ required: [id], properties: { [id]: item.properties[id] } }, { required: [external], properties: { [external]: item.properties[external] } }];
+  }
   // Each bulk item is validated on its own and answered in data.results (an invalid one is
   // that item's error, not the request's), so the request only requires objects.
   const item_ = { type: 'object', description: `A ${singular} as PUT /api-${singular === 'job' ? 'jobs' : `${singular}s`}/sync takes it; checked and answered per item` };

@@ -240,4 +240,30 @@ describe('conditional requests', () => {
     await api('PATCH', `api-cells?id=${cell.id}`, { body: { description: 'changed elsewhere' } });
     assert.equal((await api('PATCH', `api-cells?id=${cell.id}`, { body: { description: 'mine' }, headers: { 'if-match': cellTag } })).status, 412);
   });
+
+  test('If-Match holds on every PATCH: parts, operations, issues, batches, webhooks; a missing record is 404', async () => {
+    const j = await createJob();
+    const part = j.parts[0];
+    const operation = part.operations[0];
+    const issue = (await api('POST', 'api-issues', { body: { operation_id: operation.operation_id, title: 'Burr' } })).body.data.issue;
+    const batch = (await api('POST', 'api-batches', { body: { batch_number: unique('B') } })).body.data.batch;
+    const webhook = (await api('POST', 'api-webhooks', { body: { url: 'https://erp.example.com/hook', events: ['job.created'] } })).body.data.webhook;
+    const records = [
+      ['api-parts', part.part_id, { notes: 'a' }, { notes: 'b' }],
+      ['api-operations', operation.operation_id, { notes: 'a' }, { notes: 'b' }],
+      ['api-issues', issue.id, { resolution_notes: 'a' }, { resolution_notes: 'b' }],
+      ['api-batches', batch.id, { notes: 'a' }, { notes: 'b' }],
+      ['api-webhooks', webhook.id, { description: 'a' }, { description: 'b' }],
+    ];
+    for (const [path, id, first, second] of records) {
+      const tag = (await api('GET', `${path}?id=${id}`)).headers.get('etag');
+      assert.equal((await api('PATCH', `${path}?id=${id}`, { body: first, headers: { 'if-match': tag } })).status, 200, `${path} with the current tag`);
+      const stale = await api('PATCH', `${path}?id=${id}`, { body: second, headers: { 'if-match': tag } });
+      assert.equal(stale.status, 412, `${path} with a stale tag`);
+      const [field, value] = Object.entries(first)[0];
+      assert.equal(Object.values((await api('GET', `${path}?id=${id}`)).body.data)[0][field], value, `${path} unchanged by the stale PATCH`);
+      assert.equal((await api('PATCH', `${path}?id=${randomUUID()}`, { body: second, headers: { 'if-match': '*' } })).status, 404, `${path}: no record, 404`);
+    }
+    await api('DELETE', `api-webhooks?id=${webhook.id}`);
+  });
 });

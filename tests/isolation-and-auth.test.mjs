@@ -86,6 +86,17 @@ test('ids must be UUIDs: 400 UUID_FORMAT; a well-formed unknown id is 404', asyn
   assert.equal((await api('GET', 'api-jobs?id=00000000-0000-4000-8000-000000000000')).status, 404);
 });
 
+test('beside ?id=, the list parameters are known parameters: a bad value is 400', async () => {
+  const { job_id, parts } = await createJob();
+  for (const path of [`api-jobs?id=${job_id}`, `api-parts?id=${parts[0].part_id}`, `api-operations?id=${parts[0].operations[0].operation_id}`]) {
+    assert.equal((await api('GET', `${path}&limit=1`)).status, 200, path);
+    const bad = await api('GET', `${path}&sort_by=nope&limit=x`);
+    assert.equal(bad.status, 400, path);
+    assert.deepEqual(bad.body.error.details.map((d) => d.field).sort(), ['limit', 'sort_by']);
+  }
+  assert.equal((await api('GET', 'api-cells?id=00000000-0000-4000-8000-000000000000&sort_order=up')).status, 400);
+});
+
 test('405 names the allowed methods; unknown routes and functions are 404', async () => {
   const r = await api('PUT', 'api-jobs', { body: {} });
   assert.equal(r.status, 405);

@@ -1,11 +1,10 @@
 //! `api-issues`: quality issues and NCRs: list, read, create (NCR numbers generated in the
 //! same write), PATCH through the status machine, DELETE.
 
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::Method;
 use eryxon_domain::{issues, ApiError};
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::{new_id, rows, Call, Reply};
-use serde_json::json;
+use eryxon_edge::{new_id, Call, Reply};
 
 eryxon_edge::function!("api-issues", route);
 
@@ -14,19 +13,11 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
         return Err(call.no_route());
     }
     match call.method {
-        Method::Get if call.query.get("id").is_some() => get(call).await,
+        Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &issues::SHOWN).await,
         Method::Get => catalog::list_of(call, &issues::LIST, "issues", issues::decode).await,
         Method::Post => catalog::write(call, Writing::Create, |b| issues::parse(b, false), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
-        Method::Patch => catalog::write(call, Writing::Update, |b| issues::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
+        Method::Patch => catalog::write(call, Writing::Update(&issues::SHOWN), |b| issues::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
         Method::Delete => catalog::delete_by(call, "Issue", issues::delete).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }
-}
-
-async fn get(call: &Call) -> Result<Reply, ApiError> {
-    let id = id_param(&call.query);
-    let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![issues::get(scope, id)]).unwrap_or_default()).await?;
-    let id = id?;
-    let row = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Issue", &id))?;
-    Ok(Reply::ok(json!({ "issue": issues::decode(row) })))
 }

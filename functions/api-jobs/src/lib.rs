@@ -14,22 +14,13 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
         return Err(call.no_route());
     }
     match call.method {
-        Method::Get if call.query.get("id").is_some() => get(call).await,
+        Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &read::SHOWN).await,
         Method::Get => list(call).await,
         Method::Post => create(call).await,
         Method::Patch => patch(call).await,
         Method::Delete => delete(call).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }
-}
-
-/// One round trip: the key check and the job's three reads.
-async fn get(call: &Call) -> Result<Reply, ApiError> {
-    let id = id_param(&call.query);
-    let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| read::get(scope, id)).unwrap_or_default()).await?;
-    let id = id?;
-    let job = read::assemble(rows(&found, 0), rows(&found, 1), rows(&found, 2)).ok_or_else(|| ApiError::not_found("Job", &id))?;
-    Ok(Reply::ok(json!({ "job": job })))
 }
 
 /// One round trip: the key check, the page, its total and the page's parts.
@@ -68,13 +59,13 @@ async fn patch(call: &Call) -> Result<Reply, ApiError> {
         .authenticate(|scope| {
             let Ok(id) = id.as_ref() else { return vec![] };
             let mut reads = vec![update::preload(scope, id)];
-            reads.extend(if conditional { read::get(scope, id) } else { vec![] });
+            reads.extend(if conditional { (read::SHOWN.reads)(scope, id) } else { vec![] });
             reads
         })
         .await?;
     let (id, changes) = (id?, changes?);
     if conditional {
-        call.check_if_match(read::assemble(rows(&found, 1), rows(&found, 2), rows(&found, 3)).map(|job| json!({ "job": job })))?;
+        call.check_if_match((read::SHOWN.data)(found.get(1..).unwrap_or_default(), &id).ok())?;
     }
     let current = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
     let (stmts, _) = update::plan(&changes, current, &caller.tenant_id, &call.now().rfc3339(), new_id())?;

@@ -2,11 +2,11 @@
 //! numbers, create (cell by id or name), PATCH, DELETE. Status moves through the lifecycle.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::Method;
 use eryxon_domain::{operations, ApiError};
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::{new_id, rows, Call, Reply};
-use serde_json::{json, Value};
+use eryxon_edge::{new_id, Call, Reply};
+use serde_json::Value;
 
 eryxon_edge::function!("api-operations", route);
 
@@ -15,19 +15,11 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
         return Err(call.no_route());
     }
     match call.method {
-        Method::Get if call.query.get("id").is_some() => get(call).await,
+        Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &operations::SHOWN).await,
         Method::Get => catalog::list_of(call, &operations::LIST, "operations", Value::clone).await,
         Method::Post => catalog::write(call, Writing::Create, |b| operations::parse(b, false), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
-        Method::Patch => catalog::write(call, Writing::Update, |b| operations::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
+        Method::Patch => catalog::write(call, Writing::Update(&operations::SHOWN), |b| operations::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
         Method::Delete => catalog::delete_by(call, "Operation", operations::delete).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }
-}
-
-async fn get(call: &Call) -> Result<Reply, ApiError> {
-    let id = id_param(&call.query);
-    let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![operations::get(scope, id)]).unwrap_or_default()).await?;
-    let id = id?;
-    let row = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Operation", &id))?;
-    Ok(Reply::ok(json!({ "operation": operations::shape(row) })))
 }

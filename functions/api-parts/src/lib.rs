@@ -1,10 +1,10 @@
 //! `api-parts`: list, read with operations, create (with nested operations), PATCH, DELETE.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::Method;
 use eryxon_domain::{parts, ApiError};
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::{new_id, rows, Call, Reply};
+use eryxon_edge::{new_id, Call, Reply};
 
 eryxon_edge::function!("api-parts", route);
 
@@ -13,18 +13,11 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
         return Err(call.no_route());
     }
     match call.method {
-        Method::Get if call.query.get("id").is_some() => get(call).await,
+        Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &parts::SHOWN).await,
         Method::Get => catalog::list_of(call, &parts::LIST, "parts", parts::decode).await,
         Method::Post => catalog::write(call, Writing::Create, |b| parts::parse(b, false), |d, found, caller, now, id| d.plan(found, &caller.quota, &caller.tenant_id, now, id, new_id)).await,
-        Method::Patch => catalog::write(call, Writing::Update, |b| parts::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.quota, &caller.tenant_id, now, id, new_id)).await,
+        Method::Patch => catalog::write(call, Writing::Update(&parts::SHOWN), |b| parts::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.quota, &caller.tenant_id, now, id, new_id)).await,
         Method::Delete => catalog::delete_by(call, "Part", parts::delete).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }
-}
-
-async fn get(call: &Call) -> Result<Reply, ApiError> {
-    let id = id_param(&call.query);
-    let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| parts::get(scope, id)).unwrap_or_default()).await?;
-    let id = id?;
-    Ok(Reply::ok(parts::assemble(rows(&found, 0), rows(&found, 1), &id)?))
 }

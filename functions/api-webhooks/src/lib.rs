@@ -17,7 +17,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
         _ => return Err(call.no_route()),
     };
     match (action, call.method) {
-        ("", Method::Get) if call.query.get("id").is_some() => get(call).await,
+        ("", Method::Get) if call.query.get("id").is_some() => catalog::get_shown(call, &subscriptions::SHOWN).await,
         ("", Method::Get) => catalog::list_of(call, &subscriptions::LIST, "webhooks", subscriptions::decode).await,
         ("", Method::Post) => create(call).await,
         ("", Method::Patch) => patch(call).await,
@@ -33,14 +33,6 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 
 fn allow_local(call: &Call) -> bool {
     call.setting("ERYXON_WEBHOOK_ALLOW_LOCAL").as_deref() == Some("enabled")
-}
-
-async fn get(call: &Call) -> Result<Reply, ApiError> {
-    let id = id_param(&call.query);
-    let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![subscriptions::get(scope, id)]).unwrap_or_default()).await?;
-    let id = id?;
-    let row = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Webhook", &id))?;
-    Ok(Reply::ok(json!({ "webhook": subscriptions::decode(row) })))
 }
 
 /// The secret is answered here and at rotation only.
@@ -61,8 +53,13 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
 async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let draft = call.json_body().map(|body| subscriptions::parse(&body, true, allow_local(call)));
-    let (caller, _) = call.authenticate(|_| vec![]).await?;
+    let conditional = call.is_conditional();
+    let shown = subscriptions::SHOWN;
+    let (caller, found) = call.authenticate(|scope| id.as_ref().ok().filter(|_| conditional).map(|id| (shown.reads)(scope, id)).unwrap_or_default()).await?;
     let (id, draft) = (id?, draft?);
+    if conditional {
+        call.check_if_match((shown.data)(&found, &id).ok())?;
+    }
     let ignored = draft.ignored.clone();
     let stmt = draft.plan_update(&caller.tenant_id, &call.now().rfc3339(), &id)?;
     let written = call.write(&[stmt]).await?;

@@ -8,7 +8,7 @@
 
 use crate::error::{ApiError, Constraint, ErrorCode, FieldError};
 use crate::fields::{self, Reader};
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Ref, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Ref, Shown, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
@@ -75,6 +75,9 @@ pub fn assemble(batch: &[Value], operations: &[Value], id: &str) -> Result<Value
     b["operations"] = Value::Array(operations.to_vec());
     Ok(json!({ "batch": b }))
 }
+
+/// `data.batch` as GET answers it, for the GET and for If-Match.
+pub const SHOWN: Shown = Shown { list: &LIST, reads: get, data: |found, id| assemble(resource::at(found, 0), resource::at(found, 1), id) };
 
 /// A parsed create or PATCH body, or the body of add-operations.
 pub struct Draft {

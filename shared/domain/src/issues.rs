@@ -14,7 +14,7 @@
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::events::Event;
 use crate::fields::Reader;
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
@@ -81,6 +81,16 @@ pub fn decode(row: &Value) -> Value {
 pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
     Stmt::scoped(scope, &format!("SELECT {} FROM {} WHERE i.tenant_id = {{tenant}} AND i.id = ?2", LIST.columns, LIST.from), vec![id.into()])
 }
+
+/// `data.issue` as GET answers it, for the GET and for If-Match.
+pub const SHOWN: Shown = Shown {
+    list: &LIST,
+    reads: |scope, id| vec![get(scope, id)],
+    data: |found, id| {
+        let row = resource::at(found, 0).first().ok_or_else(|| ApiError::not_found("Issue", id))?;
+        Ok(json!({ "issue": decode(row) }))
+    },
+};
 
 /// Whether an issue may move from `from` to `to` (staying put is always allowed).
 pub fn can_move(from: &str, to: &str) -> bool {

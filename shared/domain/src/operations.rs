@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::fields::Reader;
 use crate::jobs::create::OPERATION_STATUS_ALIASES;
 use crate::jobs::status::STATUSES;
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
@@ -70,6 +70,16 @@ pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
         vec![id.into()],
     )
 }
+
+/// `data.operation` as GET answers it, for the GET and for If-Match.
+pub const SHOWN: Shown = Shown {
+    list: &LIST,
+    reads: |scope, id| vec![get(scope, id)],
+    data: |found, id| {
+        let row = resource::at(found, 0).first().ok_or_else(|| ApiError::not_found("Operation", id))?;
+        Ok(json!({ "operation": shape(row) }))
+    },
+};
 
 /// The operation as answered: the part and its job nested as `part.job` (the lifecycle's shape).
 pub fn shape(row: &Value) -> Value {

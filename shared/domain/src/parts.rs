@@ -9,7 +9,7 @@ use crate::fields::{self, Reader};
 use crate::jobs::create::{parse_operations, NestedOperations, OperationDraft};
 use crate::jobs::status::STATUSES;
 use crate::plans::Quota;
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
@@ -86,6 +86,9 @@ pub fn assemble(part: &[Value], operations: &[Value], id: &str) -> Result<Value,
     part["operations"] = Value::Array(operations.to_vec());
     Ok(json!({ "part": part }))
 }
+
+/// `data.part` as GET answers it, for the GET and for If-Match.
+pub const SHOWN: Shown = Shown { list: &LIST, reads: get, data: |found, id| assemble(resource::at(found, 0), resource::at(found, 1), id) };
 
 /// A parsed create or PATCH body.
 pub struct Draft {

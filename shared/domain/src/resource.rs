@@ -83,6 +83,20 @@ impl Column {
     }
 }
 
+/// A record as its GET answers it: the reads, and the `data` they make. The GET answers with
+/// it and a PATCH checks `If-Match` against it, so both see the same representation.
+pub struct Shown {
+    /// The endpoint's list: its parameters are checked beside `?id=` too.
+    pub list: &'static ListSpec,
+    pub reads: fn(Scope<'_>, &str) -> Vec<Stmt>,
+    pub data: fn(&[Vec<Value>], &str) -> Result<Value, ApiError>,
+}
+
+/// The rows of the `i`th read of a round trip (none when it is missing).
+pub fn at(found: &[Vec<Value>], i: usize) -> &[Value] {
+    found.get(i).map_or(&[], Vec::as_slice)
+}
+
 /// A reference a body makes, checked against its table within the tenant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ref {

@@ -4,7 +4,7 @@
 use crate::error::{ApiError, Constraint, ErrorCode, FieldError};
 use crate::events::API_VERSION;
 use crate::fields::{self, Patch, Reader};
-use crate::resource::{self, Filter, FilterKind, ListSpec, Values};
+use crate::resource::{self, Filter, FilterKind, ListSpec, Shown, Values};
 use crate::sql::{Param, Scope, Stmt};
 use crate::webhooks::{self, EVENT_TYPES, TEST_EVENT};
 use serde_json::{json, Map, Value};
@@ -64,6 +64,16 @@ pub fn decode(row: &Value) -> Value {
 pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
     Stmt::scoped(scope, &format!("SELECT {RETURNING} FROM webhooks WHERE tenant_id = {{tenant}} AND id = ?2"), vec![id.into()])
 }
+
+/// `data.webhook` as GET answers it, for the GET and for If-Match.
+pub const SHOWN: Shown = Shown {
+    list: &LIST,
+    reads: |scope, id| vec![get(scope, id)],
+    data: |found, id| {
+        let row = resource::at(found, 0).first().ok_or_else(|| ApiError::not_found("Webhook", id))?;
+        Ok(json!({ "webhook": decode(row) }))
+    },
+};
 
 /// A parsed create or PATCH body.
 pub struct Draft {

@@ -2,7 +2,8 @@
 //! open or closed, and a date range on the start (`from` inclusive, `to` exclusive; a date
 //! means its whole day). Entries are written only by the operation lifecycle.
 
-use crate::resource::{Filter, FilterKind, ListSpec};
+use crate::error::ApiError;
+use crate::resource::{self, Filter, FilterKind, ListSpec, Shown};
 use crate::sql::{Scope, Stmt};
 
 const FROM: &str = "time_entries t JOIN operations o ON o.id = t.operation_id JOIN parts p ON p.id = o.part_id \
@@ -30,6 +31,16 @@ pub const LIST: ListSpec = ListSpec {
 };
 
 /// One entry, read in the authentication round trip.
+/// `data.time_entry` as GET answers it.
+pub const SHOWN: Shown = Shown {
+    list: &LIST,
+    reads: |scope, id| vec![get(scope, id)],
+    data: |found, id| {
+        let entry = resource::at(found, 0).first().ok_or_else(|| ApiError::not_found("Time entry", id))?;
+        Ok(serde_json::json!({ "time_entry": entry }))
+    },
+};
+
 pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
     Stmt::scoped(scope, &format!("SELECT {COLUMNS} FROM {FROM} WHERE t.tenant_id = {{tenant}} AND t.id = ?2"), vec![id.into()])
 }

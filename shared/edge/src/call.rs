@@ -426,7 +426,3 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
-/// The rows of result set `i` (empty when there is none).
-pub fn rows(results: &[Vec<Value>], i: usize) -> &[Value] {
-    results.get(i).map(Vec::as_slice).unwrap_or(&[])
-}

@@ -4,7 +4,7 @@
 use crate::{new_id, rows, Call, Reply};
 use eryxon_domain::entity::Entity;
 use eryxon_domain::http::{id_param, Method};
-use eryxon_domain::resource::{Draft, ListSpec, Planned};
+use eryxon_domain::resource::{Draft, ListSpec, Planned, Shown};
 use eryxon_domain::tenant::Caller;
 use eryxon_domain::sql::Stmt;
 use eryxon_domain::{resource, ApiError};
@@ -29,7 +29,14 @@ async fn get(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![e.get(scope, id)]).unwrap_or_default()).await?;
     let id = id?;
+    known_list_params(call, &e.list)?;
     Ok(Reply::ok(e.found(rows(&found, 0), &id)?))
+}
+
+/// `?id=` answers one record, but the list's parameters are the endpoint's known ones too: a
+/// bad value of one is 400 beside `id` as on the list.
+fn known_list_params(call: &Call, list: &ListSpec) -> Result<(), ApiError> {
+    resource::parse_list(list, &call.query).map(|_| ())
 }
 
 async fn list(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
@@ -46,33 +53,58 @@ pub async fn list_of(call: &Call, spec: &ListSpec, plural: &str, decode: impl Fn
     Ok(Reply::ok(data).with_meta(meta))
 }
 
-/// Whether a write creates a record (201) or changes the one named by `?id=` (200).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Writing {
-    Create,
-    Update,
+/// `GET ?id=`: the record as [`Shown`], in the authentication round trip.
+pub async fn get_shown(call: &Call, shown: &Shown) -> Result<Reply, ApiError> {
+    let id = id_param(&call.query);
+    let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| (shown.reads)(scope, id)).unwrap_or_default()).await?;
+    let id = id?;
+    known_list_params(call, shown.list)?;
+    Ok(Reply::ok((shown.data)(&found, &id)?))
 }
 
-/// A POST or PATCH: the key check with every read the draft needs (round trip one), the plan,
-/// one atomic write (round trip two), its answer, and its events handed to the queue.
+/// Whether a write creates a record (201) or changes the one named by `?id=` (200).
+#[derive(Clone, Copy)]
+pub enum Writing<'a> {
+    Create,
+    /// A PATCH, conditional on `If-Match` against the record as shown.
+    Update(&'a Shown),
+}
+
+/// A POST or PATCH: the key check with every read the draft needs (round trip one; with
+/// `If-Match`, the record as shown too), the plan, one atomic write (round trip two), its
+/// answer, and its events handed to the queue.
 pub async fn write<D: Draft, P: Planned>(
     call: &Call,
-    writing: Writing,
+    writing: Writing<'_>,
     parse: impl FnOnce(&Map<String, Value>) -> D,
     plan: impl FnOnce(D, &[Vec<Value>], &Caller, &str, Option<&str>) -> Result<P, ApiError>,
 ) -> Result<Reply, ApiError> {
     let id = match writing {
         Writing::Create => Ok(None),
-        Writing::Update => id_param(&call.query).map(Some),
+        Writing::Update(_) => id_param(&call.query).map(Some),
+    };
+    let shown = match writing {
+        Writing::Update(shown) if call.is_conditional() => Some(shown),
+        _ => None,
     };
     let draft = call.json_body().map(|body| parse(&body));
-    let (caller, found) = call
+    let mut preloaded = 0;
+    let (caller, mut found) = call
         .authenticate(|scope| match (&id, &draft) {
-            (Ok(id), Ok(d)) => d.preloads(scope, id.as_deref()),
+            (Ok(id), Ok(d)) => {
+                let mut reads = d.preloads(scope, id.as_deref());
+                preloaded = reads.len();
+                reads.extend(shown.zip(id.as_deref()).map(|(s, id)| (s.reads)(scope, id)).unwrap_or_default());
+                reads
+            }
             _ => vec![],
         })
         .await?;
     let (id, draft) = (id?, draft?);
+    if let (Some(shown), Some(id)) = (shown, id.as_deref()) {
+        let current = found.split_off(preloaded.min(found.len()));
+        call.check_if_match((shown.data)(&current, id).ok())?;
+    }
     let ignored = draft.ignored();
     let planned = plan(draft, &found, &caller, &call.now().rfc3339(), id.as_deref())?;
     let written = call.write(planned.stmts()).await?;
@@ -80,7 +112,7 @@ pub async fn write<D: Draft, P: Planned>(
     call.publish_written(planned.stmts()).await;
     let reply = match writing {
         Writing::Create => Reply::created(answer),
-        Writing::Update => Reply::ok(answer),
+        Writing::Update(_) => Reply::ok(answer),
     };
     Ok(reply.ignoring(ignored))
 }

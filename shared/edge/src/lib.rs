@@ -14,7 +14,9 @@ mod db;
 pub use db::Db;
 mod reply;
 
-pub use call::{new_id, random_bytes, rows, Call};
+pub use call::{new_id, random_bytes, Call};
+/// The rows of result set `i` (empty when there is none).
+pub use eryxon_domain::resource::at as rows;
 pub use reply::{error_response, ok_response, Reply, Streamed};
 
 /// A function's entry point: reads the request as a [`Call`] (preflights and oversized bodies

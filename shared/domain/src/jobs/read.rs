@@ -2,9 +2,10 @@
 //! their parts. Every read is planned to run inside the authentication round trip.
 
 use super::{status::STATUSES, JOB_COLUMNS, JSON_COLUMNS};
-use crate::resource::{Filter, FilterKind, ListQuery, ListSpec};
+use crate::error::ApiError;
+use crate::resource::{self, Filter, FilterKind, ListQuery, ListSpec, Shown};
 use crate::sql::{Scope, Stmt};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const PART_COLUMNS: &str = "p.id, p.job_id, p.parent_part_id, p.part_number, p.material, p.quantity, p.status, \
     p.current_cell_id, p.description, p.notes, p.drawing_url, p.step_file_url, p.file_paths, p.metadata, \
@@ -34,6 +35,16 @@ pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
 }
 
 /// Assembles the job of [`get`] from its three result sets; `None` when there is no such job.
+/// `data.job` as GET answers it, for the GET and for If-Match.
+pub const SHOWN: Shown = Shown {
+    list: &LIST,
+    reads: get,
+    data: |found, id| {
+        let job = assemble(resource::at(found, 0), resource::at(found, 1), resource::at(found, 2)).ok_or_else(|| ApiError::not_found("Job", id))?;
+        Ok(json!({ "job": job }))
+    },
+};
+
 pub fn assemble(job: &[Value], parts: &[Value], operations: &[Value]) -> Option<Value> {
     let mut job = decode(job.first()?);
     let parts: Vec<Value> = parts
