@@ -49,7 +49,7 @@ const ERRORS = {
   412: errorOf('If-Match did not match the current ETag (PRECONDITION_FAILED)'),
   413: errorOf('Body over 1 MiB'),
   422: errorOf('Validation failed: every field error in details'),
-  429: errorOf('Daily request limit reached (Retry-After)'),
+  429: errorOf('Daily request limit reached, or too many failed sign-ins for an email (Retry-After)'),
   default: errorOf('Any other error, in the same envelope'),
 };
 /** A stored record as answers show it: its id, and whatever else it holds. */

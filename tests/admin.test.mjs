@@ -51,6 +51,20 @@ describe('sign-in', () => {
     assert.equal((await api('GET', 'api-auth/sign-in', { key: null })).status, 405);
     assert.equal((await signIn(SEED.adminA, SEED.password, { tenant_id: SEED.tenantB })).status, 401);
   });
+
+  test('ten failures for an email in 15 minutes refuse its next attempts, the right password too, until the window ends', async () => {
+    // A fixed instant at the start of a 15-minute window, far from the real clock.
+    const start = Date.parse('2031-03-03T10:00:00.000Z');
+    const at = (minutes) => new Date(start + minutes * 60_000).toISOString();
+    const attempt = (email, password, minutes) => api('POST', 'api-auth/sign-in', { key: null, at: at(minutes), body: { email, password } });
+    for (let i = 0; i < 10; i += 1) assert.equal((await attempt(SEED.operatorA, `guess ${i}`, 1)).status, 401);
+    const refused = await attempt(SEED.operatorA.toUpperCase(), SEED.password, 2);
+    assert.equal(refused.status, 429, 'case does not buy more attempts');
+    assert.equal(refused.body.error.code, 'RATE_LIMIT_EXCEEDED');
+    assert.equal(refused.headers.get('retry-after'), String(13 * 60));
+    assert.equal((await attempt(SEED.adminA, SEED.password, 2)).status, 200, 'other emails are not held');
+    assert.equal((await attempt(SEED.operatorA, SEED.password, 15)).status, 200, 'the next window starts afresh');
+  });
 });
 
 describe('session tokens', () => {

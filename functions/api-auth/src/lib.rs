@@ -1,5 +1,6 @@
 //! `api-auth`: `POST /sign-in` with email and password answers a session token (an HS256
-//! JWT) for the admin endpoints. One round trip; the password check runs in WebCrypto.
+//! JWT) for the admin endpoints. One round trip (two for a wrong password, which is counted:
+//! see [`sign_in::throttle`]); the password check runs in WebCrypto.
 
 use eryxon_domain::http::Method;
 use eryxon_domain::{session, sign_in, ApiError};
@@ -11,14 +12,23 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     call.serves_only(Method::Post, "sign-in")?;
     let attempt = sign_in::parse(&call.json_body()?)?;
     let secret = call.session_secret()?;
-    let found = call.read_unauthenticated(&[sign_in::candidates(&attempt)]).await?;
+    let now = call.now();
+    let found = call.read_unauthenticated(&[sign_in::candidates(&attempt), sign_in::failures(&attempt, now)]).await?;
+    // A throttled email is refused before any password is derived.
+    sign_in::throttle(rows(&found, 1), now)?;
     let candidates = rows(&found, 0);
     let mut matched = vec![];
     for stored in sign_in::hashes(candidates) {
         let derived = pbkdf2_sha256(attempt.password.as_bytes(), &stored.salt, stored.iterations).await?;
         matched.push(stored.matches(&derived));
     }
-    let user = sign_in::verdict(candidates, &matched)?;
-    let (token, expires_at) = session::issue(&user, secret.as_bytes(), call.now());
+    let user = match sign_in::verdict(candidates, &matched) {
+        Err(refused) if refused.status() == 401 => {
+            call.write(&[sign_in::record_failure(&attempt, now)]).await?;
+            return Err(refused);
+        }
+        verdict => verdict?,
+    };
+    let (token, expires_at) = session::issue(&user, secret.as_bytes(), now);
     Ok(Reply::ok(user.answer(token, expires_at)))
 }

@@ -8,7 +8,7 @@
 //! work a lost message left behind. See `eryxon_domain::dispatch`.
 
 use eryxon_domain::dispatch::{self, Attempt};
-use eryxon_domain::{idempotency, sync};
+use eryxon_domain::{idempotency, sign_in, sync};
 use eryxon_domain::time::Now;
 use eryxon_domain::webhooks::{self, Outcome};
 use eryxon_edge::{error_response, new_id, ok_response, Db};
@@ -119,7 +119,7 @@ fn request(a: &Attempt) -> worker::Result<Request> {
 }
 
 /// Re-queues every tenant whose work a lost message left behind, and drops expired
-/// idempotency records and deletion records.
+/// idempotency records, deletion records and sign-in throttle windows.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = sweep(&env).await {
@@ -131,7 +131,7 @@ async fn sweep(env: &Env) -> worker::Result<usize> {
     let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
     let now = Date::now().as_millis() as i64;
     // The same scheduled run forgets what has outlived its promise.
-    let stmts = [dispatch::stale_tenants(now), idempotency::expired(Now(now)), sync::expired_deletions(Now(now))];
+    let stmts = [dispatch::stale_tenants(now), idempotency::expired(Now(now)), sync::expired_deletions(Now(now)), sign_in::expired_failures(Now(now))];
     let found = db.batch(&stmts, "sweep").await.map_err(api)?;
     let tenants: Vec<String> = found.first().into_iter().flatten().filter_map(|r| r["tenant_id"].as_str().map(str::to_string)).collect();
     let queue = env.queue("EVENTS")?;

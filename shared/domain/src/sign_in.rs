@@ -8,10 +8,16 @@ use crate::fields::{self, Reader};
 use crate::password::Stored;
 use crate::session::SignedIn;
 use crate::sql::{Param, Stmt};
-use serde_json::{Map, Value};
+use crate::time::Now;
+use serde_json::{json, Map, Value};
 
 /// At most this many same-email users are tried (each costs one PBKDF2 derivation).
 const MAX_CANDIDATES: i64 = 5;
+
+/// Failed sign-ins an email may have in one window; the next attempt is refused (429).
+pub const MAX_FAILURES: i64 = 10;
+/// The throttle's fixed window: 15 minutes.
+const WINDOW_MS: i64 = 15 * 60 * 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
@@ -45,6 +51,50 @@ pub fn candidates(attempt: &Attempt) -> Stmt {
     )
 }
 
+/// The throttle's key: the email as typed, folded, so that case does not buy more attempts.
+fn throttle_key(attempt: &Attempt) -> String {
+    attempt.email.trim().to_lowercase()
+}
+
+fn window_start(now: Now) -> i64 {
+    now.0 - now.0.rem_euclid(WINDOW_MS)
+}
+
+/// The email's failures in the current window, read with the candidates.
+pub fn failures(attempt: &Attempt, now: Now) -> Stmt {
+    Stmt::new(
+        "SELECT failures FROM sign_in_failures WHERE email = ?1 AND window_start = ?2",
+        vec![throttle_key(attempt).into(), window_start(now).into()],
+    )
+}
+
+/// 429 with `Retry-After` (until the window ends) once the email has its window's failures.
+pub fn throttle(failures: &[Value], now: Now) -> Result<(), ApiError> {
+    let count = failures.first().and_then(|r| r["failures"].as_i64()).unwrap_or(0);
+    if count < MAX_FAILURES {
+        return Ok(());
+    }
+    let retry_after = (window_start(now) + WINDOW_MS - now.0 + 999) / 1000;
+    let mut e = ApiError::new(ErrorCode::RateLimitExceeded, format!("Too many failed sign-ins for this email; try again in {retry_after} seconds"))
+        .with_details(json!({ "limit": MAX_FAILURES, "retryAfter": retry_after }));
+    e.headers.push(("Retry-After", retry_after.to_string()));
+    Err(e)
+}
+
+/// Counts a failed attempt against the email's current window.
+pub fn record_failure(attempt: &Attempt, now: Now) -> Stmt {
+    Stmt::new(
+        "INSERT INTO sign_in_failures (email, window_start, failures) VALUES (?1, ?2, 1) \
+         ON CONFLICT (email, window_start) DO UPDATE SET failures = failures + 1",
+        vec![throttle_key(attempt).into(), window_start(now).into()],
+    )
+}
+
+/// Windows that have ended, for the scheduled sweep.
+pub fn expired_failures(now: Now) -> Stmt {
+    Stmt::new("DELETE FROM sign_in_failures WHERE window_start < ?1", vec![window_start(now).into()])
+}
+
 /// Each candidate's stored hash; a decoy when there is none, so that an unknown email takes
 /// as long to refuse as a wrong password.
 pub fn hashes(rows: &[Value]) -> Vec<Stored> {
@@ -73,6 +123,18 @@ mod tests {
 
     fn row(tenant: &str) -> Value {
         json!({"id": "u", "tenant_id": tenant, "email": "a@b.c", "full_name": "A", "role": "admin", "password_hash": "x"})
+    }
+
+    #[test]
+    fn ten_failures_in_a_window_refuse_until_it_ends() {
+        let now = Now(WINDOW_MS * 100 + 60_000);
+        assert!(throttle(&[json!({"failures": MAX_FAILURES - 1})], now).is_ok());
+        assert!(throttle(&[], now).is_ok());
+        let e = throttle(&[json!({"failures": MAX_FAILURES})], now).unwrap_err();
+        assert_eq!((e.status(), e.headers[0].clone()), (429, ("Retry-After", "840".to_string())));
+        let attempt = Attempt { email: " Admin@A.example ".into(), password: "x".into(), tenant_id: None };
+        assert_eq!(failures(&attempt, now).params, record_failure(&attempt, now).params);
+        assert_eq!(failures(&attempt, now).params[0], Param::Text("admin@a.example".into()));
     }
 
     #[test]
