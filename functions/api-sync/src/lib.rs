@@ -5,7 +5,7 @@
 //! workers' own).
 
 use eryxon_domain::erp_sync::Root;
-use eryxon_domain::http::{self, SYNCED};
+use eryxon_domain::http;
 use eryxon_domain::ApiError;
 use eryxon_edge::{error_response, erp, new_id, Call};
 use worker::{event, Context, Env, Request, Response};
@@ -13,16 +13,9 @@ use worker::{event, Context, Env, Request, Response};
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let path = req.path();
-    let entity = path.split('/').find(|s| SYNCED.contains(s)).unwrap_or("");
-    let root = match entity {
-        "api-jobs" => Root::Jobs,
-        "api-parts" => Root::Parts,
-        "api-operations" => Root::Operations,
-        "api-cells" => Root::Cells,
-        _ => {
-            let request_id = http::request_id(req.headers().get("x-request-id").ok().flatten().as_deref(), new_id);
-            return error_response(&ApiError::route_not_found(&path), &request_id);
-        }
+    let Some((entity, root)) = path.split('/').find_map(|s| Root::for_function(s).map(|root| (s, root))) else {
+        let request_id = http::request_id(req.headers().get("x-request-id").ok().flatten().as_deref(), new_id);
+        return error_response(&ApiError::route_not_found(&path), &request_id);
     };
     let call = match Call::read(req, env, entity).await {
         Ok(call) => call.with_context(ctx),

@@ -1,5 +1,6 @@
 //! Reading the raw parts of a request: method, path, query string, request id and body.
 
+use crate::erp_sync::Root;
 use crate::error::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
@@ -57,8 +58,6 @@ pub fn action<'a>(path: &'a str, function: &str) -> Option<&'a str> {
 }
 
 /// The entity functions whose `/sync` and `/bulk-sync` paths the `api-sync` worker serves.
-pub const SYNCED: &[&str] = &["api-jobs", "api-parts", "api-operations", "api-cells"];
-
 /// The function that serves a path under `/functions/v1/`: the path's first segment, except
 /// an entity's `/sync` and `/bulk-sync`, which `api-sync` serves (the gateway routes by this;
 /// a deployment gives `api-sync` the same paths as routes).
@@ -66,7 +65,7 @@ pub fn serving_function(rest: &str) -> &str {
     let mut segments = rest.split('/');
     let first = segments.next().unwrap_or("");
     match segments.next() {
-        Some("sync" | "bulk-sync") if SYNCED.contains(&first) && segments.next().is_none_or(str::is_empty) => "api-sync",
+        Some("sync" | "bulk-sync") if Root::for_function(first).is_some() && segments.next().is_none_or(str::is_empty) => "api-sync",
         _ => first,
     }
 }

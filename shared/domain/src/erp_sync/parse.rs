@@ -18,6 +18,17 @@ pub enum Root {
 }
 
 impl Root {
+    /// The root whose `/sync` and `/bulk-sync` a function's paths hold: `api-jobs` -> Jobs.
+    pub fn for_function(function: &str) -> Option<Root> {
+        match function {
+            "api-jobs" => Some(Root::Jobs),
+            "api-parts" => Some(Root::Parts),
+            "api-operations" => Some(Root::Operations),
+            "api-cells" => Some(Root::Cells),
+            _ => None,
+        }
+    }
+
     pub fn level(self) -> Level {
         match self {
             Root::Cells => Level::Cell,
