@@ -86,10 +86,7 @@ pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
 pub const SHOWN: Shown = Shown {
     list: &LIST,
     reads: |scope, id| vec![get(scope, id)],
-    data: |found, id| {
-        let row = resource::at(found, 0).first().ok_or_else(|| ApiError::not_found("Issue", id))?;
-        Ok(json!({ "issue": decode(row) }))
-    },
+    data: |found, id| resource::one_row(found, id, "Issue", "issue", decode),
 };
 
 /// Whether an issue may move from `from` to `to` (staying put is always allowed).

@@ -75,10 +75,7 @@ pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
 pub const SHOWN: Shown = Shown {
     list: &LIST,
     reads: |scope, id| vec![get(scope, id)],
-    data: |found, id| {
-        let row = resource::at(found, 0).first().ok_or_else(|| ApiError::not_found("Operation", id))?;
-        Ok(json!({ "operation": shape(row) }))
-    },
+    data: |found, id| resource::one_row(found, id, "Operation", "operation", shape),
 };
 
 /// The operation as answered: the part and its job nested as `part.job` (the lifecycle's shape).

@@ -92,6 +92,13 @@ pub struct Shown {
     pub data: fn(&[Vec<Value>], &str) -> Result<Value, ApiError>,
 }
 
+/// `{key: shape(row)}` of the one row the first read found, or 404 naming `label`: the `data`
+/// of a [`Shown`] whose GET reads one row.
+pub fn one_row(found: &[Vec<Value>], id: &str, label: &str, key: &str, shape: fn(&Value) -> Value) -> Result<Value, ApiError> {
+    let row = at(found, 0).first().ok_or_else(|| ApiError::not_found(label, id))?;
+    Ok(json!({ key: shape(row) }))
+}
+
 /// The rows of the `i`th read of a round trip (none when it is missing).
 pub fn at(found: &[Vec<Value>], i: usize) -> &[Value] {
     found.get(i).map_or(&[], Vec::as_slice)

@@ -69,10 +69,7 @@ pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
 pub const SHOWN: Shown = Shown {
     list: &LIST,
     reads: |scope, id| vec![get(scope, id)],
-    data: |found, id| {
-        let row = resource::at(found, 0).first().ok_or_else(|| ApiError::not_found("Webhook", id))?;
-        Ok(json!({ "webhook": decode(row) }))
-    },
+    data: |found, id| resource::one_row(found, id, "Webhook", "webhook", decode),
 };
 
 /// A parsed create or PATCH body.

@@ -2,9 +2,9 @@
 //! open or closed, and a date range on the start (`from` inclusive, `to` exclusive; a date
 //! means its whole day). Entries are written only by the operation lifecycle.
 
-use crate::error::ApiError;
 use crate::resource::{self, Filter, FilterKind, ListSpec, Shown};
 use crate::sql::{Scope, Stmt};
+use serde_json::Value;
 
 const FROM: &str = "time_entries t JOIN operations o ON o.id = t.operation_id JOIN parts p ON p.id = o.part_id \
     JOIN jobs j ON j.id = p.job_id LEFT JOIN users u ON u.id = t.operator_id";
@@ -35,10 +35,7 @@ pub const LIST: ListSpec = ListSpec {
 pub const SHOWN: Shown = Shown {
     list: &LIST,
     reads: |scope, id| vec![get(scope, id)],
-    data: |found, id| {
-        let entry = resource::at(found, 0).first().ok_or_else(|| ApiError::not_found("Time entry", id))?;
-        Ok(serde_json::json!({ "time_entry": entry }))
-    },
+    data: |found, id| resource::one_row(found, id, "Time entry", "time_entry", Value::clone),
 };
 
 pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
