@@ -22,13 +22,11 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
         let derived = pbkdf2_sha256(attempt.password.as_bytes(), &stored.salt, stored.iterations).await?;
         matched.push(stored.matches(&derived));
     }
-    let user = match sign_in::verdict(candidates, &matched) {
-        Err(refused) if refused.status() == 401 => {
-            call.write(&[sign_in::record_failure(&attempt, now)]).await?;
-            return Err(refused);
-        }
-        verdict => verdict?,
-    };
+    let verdict = sign_in::verdict(candidates, &matched);
+    if let Some(count) = verdict.as_ref().err().and_then(|refusal| sign_in::counted(&attempt, now, refusal)) {
+        call.write(&[count]).await?;
+    }
+    let user = verdict?;
     let (token, expires_at) = session::issue(&user, secret.as_bytes(), now);
     Ok(Reply::ok(user.answer(token, expires_at)))
 }

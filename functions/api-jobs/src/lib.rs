@@ -54,19 +54,16 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
 async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let changes = call.json_body().and_then(|body| update::parse(&body));
-    let conditional = call.is_conditional();
     let (caller, found) = call
         .authenticate(|scope| {
             let Ok(id) = id.as_ref() else { return vec![] };
             let mut reads = vec![update::preload(scope, id)];
-            reads.extend(if conditional { (read::SHOWN.reads)(scope, id) } else { vec![] });
+            reads.extend(catalog::if_match_reads(call, &read::SHOWN, scope, id));
             reads
         })
         .await?;
     let (id, changes) = (id?, changes?);
-    if conditional {
-        call.check_if_match((read::SHOWN.data)(found.get(1..).unwrap_or_default(), &id).ok())?;
-    }
+    catalog::check_if_match(call, &read::SHOWN, found.get(1..).unwrap_or_default(), &id)?;
     let current = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
     let (stmts, _) = update::plan(&changes, current, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
     let written = call.write(&stmts).await?;

@@ -53,13 +53,10 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
 async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let draft = call.json_body().map(|body| subscriptions::parse(&body, true, allow_local(call)));
-    let conditional = call.is_conditional();
-    let shown = subscriptions::SHOWN;
-    let (caller, found) = call.authenticate(|scope| id.as_ref().ok().filter(|_| conditional).map(|id| (shown.reads)(scope, id)).unwrap_or_default()).await?;
+    let shown = &subscriptions::SHOWN;
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| catalog::if_match_reads(call, shown, scope, id)).unwrap_or_default()).await?;
     let (id, draft) = (id?, draft?);
-    if conditional {
-        call.check_if_match((shown.data)(&found, &id).ok())?;
-    }
+    catalog::check_if_match(call, shown, &found, &id)?;
     let ignored = draft.ignored.clone();
     let stmt = draft.plan_update(&caller.tenant_id, &call.now().rfc3339(), &id)?;
     let written = call.write(&[stmt]).await?;

@@ -81,8 +81,14 @@ pub fn throttle(failures: &[Value], now: Now) -> Result<(), ApiError> {
     Err(e)
 }
 
+/// The write that counts a refused attempt, when the refusal was a wrong password or an
+/// unknown email (401); a sign-in that is only ambiguous (409) is not a guess.
+pub fn counted(attempt: &Attempt, now: Now, refusal: &ApiError) -> Option<Stmt> {
+    (refusal.status() == 401).then(|| record_failure(attempt, now))
+}
+
 /// Counts a failed attempt against the email's current window.
-pub fn record_failure(attempt: &Attempt, now: Now) -> Stmt {
+fn record_failure(attempt: &Attempt, now: Now) -> Stmt {
     Stmt::new(
         "INSERT INTO sign_in_failures (email, window_start, failures) VALUES (?1, ?2, 1) \
          ON CONFLICT (email, window_start) DO UPDATE SET failures = failures + 1",
@@ -135,6 +141,9 @@ mod tests {
         let attempt = Attempt { email: " Admin@A.example ".into(), password: "x".into(), tenant_id: None };
         assert_eq!(failures(&attempt, now).params, record_failure(&attempt, now).params);
         assert_eq!(failures(&attempt, now).params[0], Param::Text("admin@a.example".into()));
+        assert!(counted(&attempt, now, &verdict(&[], &[]).unwrap_err()).is_some(), "a wrong password counts");
+        let ambiguous = verdict(&[row("t1"), row("t2")], &[true, true]).unwrap_err();
+        assert!(counted(&attempt, now, &ambiguous).is_none(), "an ambiguous sign-in does not");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use eryxon_domain::entity::Entity;
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::resource::{Draft, ListSpec, Planned, Shown};
 use eryxon_domain::tenant::Caller;
-use eryxon_domain::sql::Stmt;
+use eryxon_domain::sql::{Scope, Stmt};
 use eryxon_domain::{resource, ApiError};
 use serde_json::{Map, Value};
 
@@ -62,6 +62,24 @@ pub async fn get_shown(call: &Call, shown: &Shown) -> Result<Reply, ApiError> {
     Ok(Reply::ok((shown.data)(&found, &id)?))
 }
 
+/// `If-Match` on a change, part one: when the request carries it, the reads of the record as
+/// shown, to add to the change's own reads in the authentication round trip.
+pub fn if_match_reads(call: &Call, shown: &Shown, scope: Scope<'_>, id: &str) -> Vec<Stmt> {
+    if call.is_conditional() {
+        (shown.reads)(scope, id)
+    } else {
+        vec![]
+    }
+}
+
+/// Part two: 412 unless the record those reads found still has the tag the client holds.
+pub fn check_if_match(call: &Call, shown: &Shown, current: &[Vec<Value>], id: &str) -> Result<(), ApiError> {
+    if !call.is_conditional() {
+        return Ok(());
+    }
+    call.check_if_match((shown.data)(current, id).ok())
+}
+
 /// Whether a write creates a record (201) or changes the one named by `?id=` (200).
 #[derive(Clone, Copy)]
 pub enum Writing<'a> {
@@ -84,8 +102,8 @@ pub async fn write<D: Draft, P: Planned>(
         Writing::Update(_) => id_param(&call.query).map(Some),
     };
     let shown = match writing {
-        Writing::Update(shown) if call.is_conditional() => Some(shown),
-        _ => None,
+        Writing::Update(shown) => Some(shown),
+        Writing::Create => None,
     };
     let draft = call.json_body().map(|body| parse(&body));
     let mut preloaded = 0;
@@ -94,7 +112,7 @@ pub async fn write<D: Draft, P: Planned>(
             (Ok(id), Ok(d)) => {
                 let mut reads = d.preloads(scope, id.as_deref());
                 preloaded = reads.len();
-                reads.extend(shown.zip(id.as_deref()).map(|(s, id)| (s.reads)(scope, id)).unwrap_or_default());
+                reads.extend(shown.zip(id.as_deref()).map(|(s, id)| if_match_reads(call, s, scope, id)).unwrap_or_default());
                 reads
             }
             _ => vec![],
@@ -103,7 +121,7 @@ pub async fn write<D: Draft, P: Planned>(
     let (id, draft) = (id?, draft?);
     if let (Some(shown), Some(id)) = (shown, id.as_deref()) {
         let current = found.split_off(preloaded.min(found.len()));
-        call.check_if_match((shown.data)(&current, id).ok())?;
+        check_if_match(call, shown, &current, id)?;
     }
     let ignored = draft.ignored();
     let planned = plan(draft, &found, &caller, &call.now().rfc3339(), id.as_deref())?;

@@ -4,10 +4,9 @@
 //! `eryxon_domain::erp_sync`).
 
 use crate::{new_id, Call, Reply};
-use eryxon_domain::erp_sync::{self, specs::Spec, Root};
+use eryxon_domain::erp_sync::{self, Root};
 use eryxon_domain::http::Method;
-use eryxon_domain::{ApiError, ErrorCode};
-use serde_json::json;
+use eryxon_domain::ApiError;
 
 /// Runs a `sync` or `bulk-sync` (`mode`) of `root`; `None` for another mode.
 pub async fn serve(call: &Call, root: Root, mode: &str) -> Option<Result<Reply, ApiError>> {
@@ -35,20 +34,7 @@ async fn sync(call: &Call, root: Root, single: bool) -> Result<Reply, ApiError> 
         call.write(&stmts).await?;
         call.publish_written(&stmts).await;
     }
-    if !single {
-        return Ok(Reply::ok(json!({ "results": outcome.results, "summary": outcome.summary() })).ignoring(req.ignored));
-    }
-    let result = outcome.results.into_iter().next().unwrap_or_default();
-    let singular = Spec::of(root.level()).singular;
-    match result["status"].as_str() {
-        Some("error") => {
-            let errors = result["errors"].as_array().cloned().unwrap_or_default();
-            // A clash with another record's natural key is a conflict, as on create.
-            let clash = !errors.is_empty() && errors.iter().all(|e| e["constraint"] == "UNIQUE_CONSTRAINT");
-            let (code, what) = if clash { (ErrorCode::Conflict, "conflict") } else { (ErrorCode::ValidationError, "validation error") };
-            Err(ApiError::new(code, format!("✗ {} {what}(s) in {singular}", errors.len())).with_details(&result["errors"]))
-        }
-        Some("created") => Ok(Reply::created(json!({ singular: result })).ignoring(req.ignored)),
-        _ => Ok(Reply::ok(json!({ singular: result })).ignoring(req.ignored)),
-    }
+    let answer = erp_sync::answer(root, single, &outcome)?;
+    let reply = if answer.created { Reply::created(answer.data) } else { Reply::ok(answer.data) };
+    Ok(reply.ignoring(req.ignored))
 }

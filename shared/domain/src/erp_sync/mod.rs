@@ -21,6 +21,7 @@ pub mod specs;
 pub use matching::{classify, Outcome};
 pub use parse::{parse, Root, SyncRequest};
 
+use crate::error::{ApiError, ErrorCode};
 use crate::sql::{Scope, Stmt};
 #[cfg(test)]
 use crate::error::Constraint;
@@ -124,6 +125,31 @@ fn writes(spec: &Spec, tenant_id: &str, now: &str, inserts: &[Value], updates: &
         ));
     }
     stmts
+}
+
+/// What a sync answers, and whether it created its record (201).
+#[derive(Debug, PartialEq)]
+pub struct Answer {
+    pub data: Value,
+    pub created: bool,
+}
+
+/// A bulk sync answers every item's result and the summary. A single sync answers its one
+/// result, or its errors as the request's: 409 CONFLICT when every one is a clash with
+/// another record's natural key (as a create would), 422 otherwise.
+pub fn answer(root: Root, single: bool, outcome: &Outcome) -> Result<Answer, ApiError> {
+    if !single {
+        return Ok(Answer { data: json!({ "results": outcome.results, "summary": outcome.summary() }), created: false });
+    }
+    let result = outcome.results.first().cloned().unwrap_or_default();
+    let singular = Spec::of(root.level()).singular;
+    if result["status"] != "error" {
+        return Ok(Answer { created: result["status"] == "created", data: json!({ singular: result }) });
+    }
+    let errors = result["errors"].as_array().map_or(&[][..], Vec::as_slice);
+    let clash = !errors.is_empty() && errors.iter().all(|e| e["constraint"] == "UNIQUE_CONSTRAINT");
+    let (code, what) = if clash { (ErrorCode::Conflict, "conflict") } else { (ErrorCode::ValidationError, "validation error") };
+    Err(ApiError::new(code, format!("✗ {} {what}(s) in {singular}", errors.len())).with_details(&result["errors"]))
 }
 
 /// The atomic write of everything the classification decided.

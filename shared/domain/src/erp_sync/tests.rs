@@ -113,3 +113,22 @@ fn root_parts_need_an_existing_job() {
     let req = parse(Root::Parts, true, &body(json!({"external_id": "P", "part_number": "P", "quantity": 1}))).unwrap();
     assert_eq!(req.items[0].errors[0].constraint, Constraint::FkRequired);
 }
+
+#[test]
+fn a_single_sync_answers_its_result_a_clash_as_409_other_errors_as_422() {
+    let with = |result: Value| {
+        let mut outcome = Outcome::default();
+        outcome.results.push(result);
+        outcome
+    };
+    let created = answer(Root::Jobs, true, &with(json!({"status": "created", "id": "j"}))).unwrap();
+    assert_eq!((created.created, created.data["job"]["id"].as_str()), (true, Some("j")));
+    assert!(!answer(Root::Jobs, true, &with(json!({"status": "unchanged"}))).unwrap().created);
+    let clash = json!({"status": "error", "errors": [{"constraint": "UNIQUE_CONSTRAINT"}]});
+    assert_eq!(answer(Root::Cells, true, &with(clash)).unwrap_err().status(), 409);
+    let mixed = json!({"status": "error", "errors": [{"constraint": "UNIQUE_CONSTRAINT"}, {"constraint": "NOT_NULL"}]});
+    let e = answer(Root::Cells, true, &with(mixed)).unwrap_err();
+    assert_eq!((e.status(), e.message.as_str()), (422, "✗ 2 validation error(s) in cell"));
+    let bulk = answer(Root::Cells, false, &with(json!({"status": "error", "errors": []}))).unwrap();
+    assert_eq!((bulk.created, bulk.data["summary"]["error"].as_u64()), (false, Some(1)), "a bulk sync answers 200 with per-item results");
+}
