@@ -135,7 +135,7 @@ const lifecycle = (tag, what, actions, extraParams = []) =>
   Object.fromEntries(actions.map((a) => [a, { post: op(`${a[0].toUpperCase()}${a.slice(1)} the ${what}`, { tags: [tag], params: [idParam(what), idempotencyKey, ...extraParams], responses: success('The transition: previous_status, new_status and the record', obj({ [what]: record }, [what])) }) }]));
 
 /** What api-export can export (eryxon_domain::export::ENTITIES). */
-const EXPORTED_NAMES = ['jobs', 'parts', 'operations', 'substeps', 'time_entries', 'batches', 'batch_operations', 'issues', 'cells', 'materials', 'operators', 'webhooks'];
+const EXPORTED_NAMES = ['jobs', 'parts', 'operations', 'substeps', 'time_entries', 'batches', 'batch_operations', 'issues', 'cells', 'materials', 'operators', 'webhooks', 'ncr_sequences'];
 const EXPORTED = `(${EXPORTED_NAMES.join('|')})`;
 
 /** The event types a webhook may subscribe to (eryxon_domain::webhooks::EVENT_TYPES). */
@@ -175,7 +175,7 @@ export function document() {
     singular: 'part', plural: 'parts', create: createOf({ job_id: uuid, ...partIn, parent_part_id: uuid, status: { type: 'string', enum: STATUS }, current_cell_id: uuid }, ['job_id', 'part_number', 'quantity']),
     patch: patchOf({ part_number: text(), quantity: int(1, 1000000000), material: nullable(text(255, 0)), notes: nullable(text(100000, 0)), description: nullable(text(100000, 0)), metadata: nullable({ type: 'object' }) }),
     sorts: ['created_at', 'part_number', 'updated_at', 'quantity', 'status'],
-    filters: [param('job_id', text(), 'Job'), param('status', { type: 'string', enum: STATUS }, 'Status'), param('part_number', text(255, 0), 'Part number (partial)'), param('material', text(255, 0), 'Material (partial)')],
+    filters: [param('job_id', uuid, 'Job'), param('status', { type: 'string', enum: STATUS }, 'Status'), param('part_number', text(255, 0), 'Part number (partial)'), param('material', text(255, 0), 'Material (partial)')],
   }));
   const partSync = sync('Parts', 'part', obj({ ...syncPart, ...syncOps, job_id: uuid, job_external_id: text(), job_external_source: text(64) }), 'job');
   add('api-parts/sync', partSync.sync);
@@ -185,7 +185,7 @@ export function document() {
     singular: 'operation', plural: 'operations', create: createOf({ part_id: uuid, ...operationIn }, ['part_id', 'operation_name', 'sequence']),
     patch: patchOf({ operation_name: text(), sequence: int(1, 1000000), notes: nullable(text(100000, 0)), instructions: nullable(text(100000, 0)), estimated_time: nullable(num) }),
     sorts: ['created_at', 'sequence', 'estimated_time', 'actual_time', 'status', 'updated_at'],
-    filters: [param('part_id', text(), 'Part'), param('job_id', text(), 'Job'), param('cell_id', text(), 'Cell'), param('status', { type: 'string', enum: STATUS }, 'Status')],
+    filters: [param('part_id', uuid, 'Part'), param('job_id', uuid, 'Job'), param('cell_id', uuid, 'Cell'), param('status', { type: 'string', enum: STATUS }, 'Status')],
   }));
   const opSync = sync('Operations', 'operation', obj({ ...syncOperation, part_id: uuid, part_external_id: text(), part_external_source: text(64) }), 'part');
   add('api-operations/sync', opSync.sync);
@@ -217,7 +217,7 @@ export function document() {
   add('api-webhooks/logs', { get: op('List delivery attempts', { tags: ['Webhooks'], params: listParams(['created_at']), responses: { ...success('data.attempts', page('attempts')), ...notModified } }) });
 
   add('api-usage', { get: op('Requests per day and quota use', { tags: ['Account'], params: [param('from', day, 'First day (default: 29 days before to)'), param('to', day, 'Last day (default: today)')], responses: { ...success('Usage'), ...notModified } }) });
-  add('api-deletions', { get: op('Deleted records, for incremental sync', { tags: ['Sync'], params: [param('since', date, 'Deleted at or after'), param('entity', { type: 'string', enum: ['job', 'part', 'operation', 'substep', 'cell', 'material', 'operator', 'issue', 'batch', 'webhook'] }, 'Entity'), ...listParams(['deleted_at'])], responses: { ...success('data.deletions', page('deletions', obj({ entity: { type: 'string' }, id: { type: 'string' }, deleted_at: { type: 'string' } }, ['entity', 'id', 'deleted_at']))), ...notModified } }) });
+  add('api-deletions', { get: op('Deleted records, for incremental sync', { tags: ['Sync'], params: [param('since', date, 'Deleted at or after'), param('entity', { type: 'string', enum: ['job', 'part', 'operation', 'substep', 'time_entry', 'cell', 'material', 'operator', 'issue', 'batch', 'webhook'] }, 'Entity'), ...listParams(['deleted_at'])], responses: { ...success('data.deletions', page('deletions', obj({ entity: { type: 'string' }, id: { type: 'string' }, deleted_at: { type: 'string' } }, ['entity', 'id', 'deleted_at']))), ...notModified } }) });
   const mcp = op('Model Context Protocol (JSON-RPC over HTTP)', { tags: ['AI assistants'], requestBody: body({ type: 'object' }), responses: { 200: { description: 'A JSON-RPC answer', content: { 'application/json': { schema: { type: 'object' } } } }, 202: { description: 'A notification was accepted' } } });
   // Protocol errors are JSON-RPC error objects; authentication errors the usual envelope.
   for (const status of Object.keys(ERRORS)) mcp.responses[status] = { description: 'A JSON-RPC error, or the error envelope', content: { 'application/json': { schema: { type: 'object' } } } };

@@ -39,8 +39,9 @@ execute(persistDir, [
   seedJobs(tenants.small, 1000, 'small'), seedJobs(tenants.big, BIG, 'big'), ...others.map((t, i) => seedJobs(t, 100, `o${i}`)),
 ].join('\n'));
 
-const sessionSecret = 'bench session secret, local only';
-const cluster = await start({ port: 0, persistDir, localWebhooks: true, bench: true, sessionSecret });
+const sessionSecret = 'bench session secret, local only, at least 32 bytes';
+const secretsKey = '00'.repeat(32); // ERYXON_SECRETS_KEY, local only
+const cluster = await start({ port: 0, persistDir, localWebhooks: true, bench: true, sessionSecret, secretsKey });
 const receiver = await startReceiver();
 const base = `${cluster.url}/functions/v1/`;
 const auth = (t) => ({ authorization: `Bearer ${t.api_key}`, 'content-type': 'application/json' });
@@ -161,7 +162,7 @@ for (const [method, path, body] of probes) {
 
 // Cold start: the first request to each worker after the stack starts, against the next.
 await cluster.stop();
-const fresh = await start({ port: 0, persistDir, localWebhooks: true, bench: true, sessionSecret });
+const fresh = await start({ port: 0, persistDir, localWebhooks: true, bench: true, sessionSecret, secretsKey });
 const cold = [];
 for (const fn of ['noop', 'api-jobs', 'api-parts', 'api-operations', 'api-issues', 'api-batches', 'api-webhooks', 'mcp']) {
   const once = async () => {
@@ -176,7 +177,7 @@ for (const fn of ['noop', 'api-jobs', 'api-parts', 'api-operations', 'api-issues
 await fresh.stop();
 
 // Webhook throughput: one batch start of WEBHOOK_EVENTS operations emits one event each.
-const again = await start({ port: 0, persistDir, localWebhooks: true, bench: true });
+const again = await start({ port: 0, persistDir, localWebhooks: true, bench: true, secretsKey });
 const url2 = `${again.url}/functions/v1/`;
 // Its own tenant: no backlog of the phases above is delivered along.
 const call2 = async (method, path, body) => (await fetch(url2 + path, { method, headers: auth(tenants.hooks), body: body && JSON.stringify(body) })).json();

@@ -49,9 +49,10 @@ export function admin(args) {
  * `localWebhooks` lets webhooks deliver to http://127.0.0.1 (development, tests), and
  * `webhookSchedule` replaces the retry delays ("1,1,1" seconds in tests); `bench` adds the
  * no-op worker at /functions/v1/noop. `sessionSecret` is what `wrangler secret put
- * ERYXON_JWT_SECRET` sets in a deployment: the key that signs and checks session tokens.
+ * ERYXON_JWT_SECRET` sets in a deployment: the key that signs and checks session tokens;
+ * `secretsKey` is `ERYXON_SECRETS_KEY`, the key that seals secrets at rest.
  */
-export async function start({ port = 8787, persistDir, verbose = false, testClock = false, planLimits = true, localWebhooks = false, webhookSchedule, bench = false, sessionSecret }) {
+export async function start({ port = 8787, persistDir, verbose = false, testClock = false, planLimits = true, localWebhooks = false, webhookSchedule, bench = false, sessionSecret, secretsKey }) {
   const { Miniflare, Log, LogLevel } = await import('miniflare');
   const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
   const options = workers({ bench }).map((w) => {
@@ -63,6 +64,7 @@ export async function start({ port = 8787, persistDir, verbose = false, testCloc
       ...(localWebhooks ? { ERYXON_WEBHOOK_ALLOW_LOCAL: 'enabled' } : {}),
       ...(webhookSchedule ? { ERYXON_WEBHOOK_SCHEDULE: webhookSchedule } : {}),
       ...(sessionSecret ? { ERYXON_JWT_SECRET: sessionSecret } : {}),
+      ...(secretsKey ? { ERYXON_SECRETS_KEY: secretsKey } : {}),
     };
     return { ...workerOptions, bindings, name: w.name, modules: true, scriptPath: main };
   });

@@ -26,9 +26,13 @@ if (!existsSync(demoFile)) {
   writeFileSync(demoFile, JSON.stringify(kept, null, 2));
 }
 const demo = JSON.parse(readFileSync(demoFile, 'utf8'));
-if (!demo.session_secret) writeFileSync(demoFile, JSON.stringify({ ...demo, session_secret: randomBytes(32).toString('hex') }, null, 2));
-Object.assign(demo, JSON.parse(readFileSync(demoFile, 'utf8')));
-const cluster = await start({ port, persistDir, verbose: true, localWebhooks: true, sessionSecret: process.env.ERYXON_JWT_SECRET ?? demo.session_secret });
+// Stand in for `wrangler secret put`; kept so sessions and sealed secrets survive restarts.
+for (const name of ['session_secret', 'secrets_key']) demo[name] ??= randomBytes(32).toString('hex');
+writeFileSync(demoFile, JSON.stringify(demo, null, 2));
+const cluster = await start({
+  port, persistDir, verbose: true, localWebhooks: true,
+  sessionSecret: process.env.ERYXON_JWT_SECRET ?? demo.session_secret, secretsKey: process.env.ERYXON_SECRETS_KEY ?? demo.secrets_key,
+});
 console.log(`
 Eryxon Flow is serving at ${cluster.url}/functions/v1/
   demo tenant: ${demo.tenant_id}

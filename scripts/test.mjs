@@ -23,6 +23,8 @@ step('local stacks: hosted (plan limits on) and self-hosted (off)');
 const seed = seedTenants();
 // The tests sign their own tokens with it (expired, forged, of other tenants).
 const sessionSecret = randomBytes(32).toString('hex');
+// What `wrangler secret put ERYXON_SECRETS_KEY` sets in a deployment: seals secrets at rest.
+const secretsKey = randomBytes(32).toString('hex');
 const stacks = [];
 for (const planLimits of [true, false]) {
   const persistDir = mkdtempSync(join(tmpdir(), 'eryxon-test-'));
@@ -31,7 +33,7 @@ for (const planLimits of [true, false]) {
   // Only the hosted stack accepts local webhook receivers; the self-hosted one keeps the
   // production URL rules, which the tests check there.
   const cluster = await start({
-    port: 0, persistDir, verbose: Boolean(process.env.VERBOSE), testClock: true, planLimits, localWebhooks: planLimits, webhookSchedule: '1,1,1', sessionSecret,
+    port: 0, persistDir, verbose: Boolean(process.env.VERBOSE), testClock: true, planLimits, localWebhooks: planLimits, webhookSchedule: '1,1,1', sessionSecret, secretsKey,
   });
   stacks.push({ ...cluster, persistDir });
 }
@@ -48,7 +50,11 @@ const code = await new Promise((resolve) => {
   const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, ERYXON_URL: hosted.url, ERYXON_SELF_HOSTED_URL: selfHosted.url, ERYXON_SEED: JSON.stringify(seed.keys), ERYXON_JWT_SECRET: sessionSecret },
+    env: {
+      ...process.env, ERYXON_URL: hosted.url, ERYXON_SELF_HOSTED_URL: selfHosted.url, ERYXON_SEED: JSON.stringify(seed.keys), ERYXON_JWT_SECRET: sessionSecret,
+      // The tests look for secrets in the hosted stack's database files: none may be there in clear.
+      ERYXON_DB_DIR: hosted.persistDir,
+    },
   });
   child.on('exit', (c) => resolve(c ?? 1));
 });
@@ -125,12 +131,14 @@ function seedTenants() {
   const free = admin(['tenant', 'create', '--name', 'Free Tenant', '--plan', 'free']);
   const second = admin(['key', 'create', '--tenant', free.tenant_id, '--key-name', 'second']);
   const small = admin(['tenant', 'create', '--name', 'Small Tenant', '--plan', 'pro', '--max-parts', '10']);
+  // Its job quota is raced by parallel ERP syncs (tests/erp-sync.test.mjs).
+  const syncQuota = admin(['tenant', 'create', '--name', 'Sync Quota Tenant', '--plan', 'pro', '--max-jobs', '6']);
   return {
-    sql: [a.sql, b.sql, c.sql, operator.sql, old.sql, revoke.sql, free.sql, second.sql, small.sql].join('\n'),
+    sql: [a.sql, b.sql, c.sql, operator.sql, old.sql, revoke.sql, free.sql, second.sql, small.sql, syncQuota.sql].join('\n'),
     keys: {
       a: a.api_key, b: b.api_key, revoked: old.api_key, tenantA: a.tenant_id, tenantB: b.tenant_id,
       password, adminA: 'admin@a.example', adminB: 'admin@b.example', adminC: 'admin@c.example', operatorA: 'operator@a.example',
-      free: free.api_key, freeSecond: second.api_key, small: small.api_key,
+      free: free.api_key, freeSecond: second.api_key, small: small.api_key, syncQuota: syncQuota.api_key,
     },
   };
 }

@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { BASE, SEED, api, createJob, unique } from './client.mjs';
+import { BASE, SEED, api, createJob, storedInClear, unique } from './client.mjs';
 
 const SECRET = process.env.ERYXON_JWT_SECRET;
 const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
-/** An HS256 JWT as any identity provider sharing the secret would sign it. */
+/** An HS256 JWT as any identity provider sharing the secret would sign it (issued now). */
 function sign(claims, secret = SECRET, header = { alg: 'HS256', typ: 'JWT' }) {
-  const input = `${b64(header)}.${b64(claims)}`;
+  const input = `${b64(header)}.${b64({ iat: seconds(), ...claims })}`;
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 const seconds = () => Math.floor(Date.now() / 1000);
@@ -65,6 +65,22 @@ describe('sign-in', () => {
     assert.equal((await attempt(SEED.adminA, SEED.password, 2)).status, 200, 'other emails are not held');
     assert.equal((await attempt(SEED.operatorA, SEED.password, 15)).status, 200, 'the next window starts afresh');
   });
+
+  test('of 30 parallel wrong guesses for one email, at most ten are evaluated', async () => {
+    const at = new Date(Date.parse('2031-04-04T10:00:00.000Z')).toISOString();
+    const guesses = await Promise.all(Array.from({ length: 30 }, (_, i) => api('POST', 'api-auth/sign-in', { key: null, at, body: { email: SEED.operatorA, password: `parallel ${i}` } })));
+    const statuses = guesses.map((g) => g.status);
+    assert.equal(statuses.filter((s) => s === 401).length, 10, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 429).length, 20, statuses.join(','));
+  });
+
+  test('a successful sign-in does not use up the window', async () => {
+    const at = new Date(Date.parse('2031-05-05T10:00:00.000Z')).toISOString();
+    for (let i = 0; i < 12; i += 1) {
+      const r = await api('POST', 'api-auth/sign-in', { key: null, at, body: { email: SEED.operatorA, password: SEED.password } });
+      assert.equal(r.status, 200, `sign-in ${i + 1}`);
+    }
+  });
 });
 
 describe('session tokens', () => {
@@ -92,6 +108,9 @@ describe('session tokens', () => {
       'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`,
       'wrong audience': sign({ ...claims, aud: 'service_role' }),
       'no expiry': sign({ sub: adminA.user.id }),
+      'no issue time': sign({ ...claims, iat: undefined }),
+      'issued in the future': sign({ ...claims, iat: seconds() + 600, exp: seconds() + 900 }),
+      'longer-lived than ours': sign({ ...claims, iat: seconds() - 10, exp: seconds() + 3600 }),
       'unknown user': sign({ ...claims, sub: '00000000-0000-4000-8000-000000000000' }),
       garbage: 'eyJ.not.a-token',
     };
@@ -162,6 +181,25 @@ describe('api-keys', () => {
     assert.ok(!JSON.stringify(list.body).includes(key.api_key));
     const listB = await api('GET', 'api-keys', bearer(adminB.token));
     assert.ok(!listB.body.data.api_keys.some((k) => k.id === key.id), 'B never sees A\'s keys');
+  });
+
+  test('an admin write retried with its Idempotency-Key answers the first answer again; the key is never stored in clear', async () => {
+    const options = { ...bearer(adminA.token), headers: { 'idempotency-key': unique('admin-retry') }, body: { name: 'retried', mode: 'live' } };
+    const first = await api('POST', 'api-keys', options);
+    assert.equal(first.status, 201);
+    let again;
+    for (let i = 0; i < 50; i += 1) {
+      again = await api('POST', 'api-keys', options);
+      if (again.status !== 409) break; // the first answer is stored just after it is sent
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, first.body, 'the same key, shown again to the one who asked for it');
+    const listed = (await api('GET', 'api-keys', bearer(adminA.token))).body.data.api_keys.filter((k) => k.name === 'retried');
+    assert.equal(listed.length, 1, 'one key made');
+    assert.equal(storedInClear(first.body.data.api_key.api_key), false, 'neither the key nor the stored answer holds it in clear');
+    assert.equal(storedInClear(first.body.data.api_key.key_prefix), true, 'the check itself finds what is stored (the prefix is)');
   });
 
   test('a revoked key is 401 on the next request; revoking is tenant-scoped and repeatable', async () => {

@@ -120,7 +120,6 @@ test('PATCH machine, cancel releases operations, delete only before start, opera
   assert.equal((await api('PATCH', `api-batches?id=${b.id}`, { body: { status: 'cancelled' } })).status, 200);
   assert.equal((await api('PATCH', `api-batches?id=${b.id}`, { body: { status: 'ready' } })).status, 409, 'cancelled is final');
   const next = await batchOf(ops);
-  assert.equal((await life('start', next.id, minute(0))).body.error.details[0].constraint, 'FK_REQUIRED');
   assert.equal((await life('start', next.id, minute(0), '00000000-0000-4000-8000-000000000000')).body.error.details[0].constraint, 'FK_CONSTRAINT');
   await life('start', next.id, minute(0), await operator());
   assert.equal((await api('DELETE', `api-batches?id=${next.id}`)).status, 409);
@@ -139,4 +138,40 @@ test("batches of another tenant are 404; another tenant's operations are FK_CONS
   assert.equal((await api('DELETE', `api-batches?id=${b.id}`, asB)).status, 404);
   const r = await api('POST', 'api-batches', { ...asB, body: { batch_number: unique('N'), operation_ids: ops } });
   assert.deepEqual(r.body.error.details.map((d) => [d.field, d.constraint]), [['operation_ids[0]', 'FK_CONSTRAINT']]);
+});
+
+test('a batch started and deleted at once: never an operation in progress without its batch', async () => {
+  const user = await operator();
+  for (let round = 0; round < 5; round += 1) {
+    const { ops } = await opsOf([10]);
+    const b = await batchOf(ops);
+    const [started, deleted] = await Promise.all([life('start', b.id, undefined, user), api('DELETE', `api-batches?id=${b.id}`)]);
+    const op = (await api('GET', `api-operations?id=${ops[0]}`)).body.data.operation;
+    const open = (await api('GET', `api-time-entries?operation_id=${ops[0]}`)).body.data.time_entries.filter((t) => !t.end_time);
+    if (deleted.status === 200) {
+      assert.notEqual(started.status, 200, `round ${round}: a deleted batch was not started too`);
+      assert.equal(op.status, 'not_started', `round ${round}`);
+      assert.equal(open.length, 0, `round ${round}: no open time entry`);
+    } else {
+      assert.deepEqual([started.status, deleted.status], [200, 409], `round ${round}`);
+      assert.equal((await api('GET', `api-batches?id=${b.id}`)).status, 200, `round ${round}: the started batch is still there`);
+      assert.equal(op.status, 'in_progress');
+      assert.equal((await life('stop', b.id)).status, 200);
+    }
+  }
+});
+
+test('the reference start example verbatim: a nest starts without an operator, and its time is shared out as machine time', async () => {
+  const { ops } = await opsOf([30, 10]);
+  const b = await batchOf(ops);
+  const started = await api('POST', `api-batch-lifecycle/start?id=${b.id}`, { at: minute(0) });
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  const open = (await api('GET', `api-time-entries?operation_id=${ops[0]}`)).body.data.time_entries;
+  assert.deepEqual(open.map((t) => [t.operator_id, t.time_type, t.end_time]), [[null, 'machine', null]]);
+  const stopped = await api('POST', `api-batch-lifecycle/stop?id=${b.id}`, { at: minute(20) });
+  assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+  const entries = [];
+  for (const op of ops) entries.push(...(await api('GET', `api-time-entries?operation_id=${op}`)).body.data.time_entries);
+  assert.ok(entries.every((t) => t.operator_id === null && t.time_type === 'machine'), JSON.stringify(entries));
+  assert.deepEqual(entries.map((t) => t.duration).sort((x, y) => y - x), [15, 5], '20 minutes shared 3:1 by estimate');
 });

@@ -2,6 +2,8 @@
 // a Request-Id, no 5xx, the envelope, and at most 2 D1 round trips (Server-Timing d1-rt).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const BASE = process.env.ERYXON_URL;
 export const SEED = JSON.parse(process.env.ERYXON_SEED ?? '{}');
@@ -43,6 +45,18 @@ export async function api(method, path, { key = SEED.a, body, raw, headers = {},
     if (!json.success) assert.equal(json.error.statusCode, res.status);
   }
   return { status: res.status, body: json, headers: res.headers, res };
+}
+
+/**
+ * Whether `text` is stored anywhere in the hosted stack's local D1 files (SQLite keeps text as
+ * UTF-8, so a secret stored in clear would appear verbatim, in the database or its WAL).
+ */
+export function storedInClear(text) {
+  const dir = process.env.ERYXON_DB_DIR;
+  if (!dir) throw new Error('ERYXON_DB_DIR is not set: run the tests with `npm test`');
+  const needle = Buffer.from(text);
+  const walk = (d) => readdirSync(d, { withFileTypes: true }).some((e) => (e.isDirectory() ? walk(join(d, e.name)) : readFileSync(join(d, e.name)).includes(needle)));
+  return walk(dir);
 }
 
 /** An instant `minutes` after 2026-01-15T10:00Z, for the test clock (`at`). */

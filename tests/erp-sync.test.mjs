@@ -111,7 +111,8 @@ describe('POST /bulk-sync', () => {
     await eventually(() => receiver.at(path).length >= 10, 30, '10 job.updated deliveries');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const delivered = receiver.at(path).map((r) => JSON.parse(r.body));
-    assert.equal(delivered.length, 10, 'the unchanged resync emitted nothing, the change 10 events');
+    const seen = JSON.stringify(receiver.at(path).map((r) => [r.headers['webhook-id'], JSON.parse(r.body).event_type, JSON.parse(r.body).data.external_id]));
+    assert.equal(delivered.length, 10, `the unchanged resync emitted nothing, the change 10 events; received ${seen}`);
     assert.ok(delivered.every((e) => e.event_type === 'job.updated' && e.data.customer === 'Changed Corp'));
     await api('DELETE', `api-webhooks?id=${wh.body.data.webhook.id}`);
   });
@@ -144,5 +145,39 @@ describe('POST /bulk-sync', () => {
     assert.match(clash.body.error.details[0].message, /already exists with external_id ONE/);
     const b = await api('PUT', 'api-jobs/sync', { key: SEED.b, body: erpJob('ONE', src) });
     assert.equal(b.status, 201, 'the same external id in tenant B is B\'s own record');
+  });
+});
+
+describe('sync beside other writers', () => {
+  test('a sync writes only the fields its item names: a PATCH racing it is never reverted', async () => {
+    const src = source();
+    const made = await api('PUT', 'api-jobs/sync', { body: { external_id: 'RACE', external_source: src, job_number: `${src}-RACE`, customer: 'c0' } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = made.body.data.job.id;
+    for (let round = 1; round <= 8; round += 1) {
+      const [patched, synced] = await Promise.all([
+        api('PATCH', `api-jobs?id=${id}`, { body: { notes: `patched ${round}` } }),
+        api('PUT', 'api-jobs/sync', { body: { external_id: 'RACE', external_source: src, customer: `c${round}` } }),
+      ]);
+      assert.equal(patched.status, 200, `round ${round}`);
+      assert.ok([200, 409].includes(synced.status), `round ${round}: ${JSON.stringify(synced.body)}`);
+      const job = (await api('GET', `api-jobs?id=${id}`)).body.data.job;
+      assert.equal(job.notes, `patched ${round}`, `round ${round}: the sync left notes as the PATCH wrote them`);
+      if (synced.status === 200) assert.equal(job.customer, `c${round}`, `round ${round}`);
+    }
+  });
+
+  test('parallel syncs cannot together overshoot the job quota', async () => {
+    const key = SEED.syncQuota;
+    const usage = async () => (await api('GET', 'api-usage', { key })).body.data.usage.quota.jobs;
+    const before = await usage();
+    assert.deepEqual(before, { used: 0, limit: 6 });
+    const src = source();
+    const item = (i) => ({ external_id: `Q${i}`, external_source: src, job_number: `${src}-Q${i}` });
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => api('PUT', 'api-jobs/sync', { key, body: item(i) })));
+    const statuses = answers.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 201).length, 6, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 402).length, 4, statuses.join(','));
+    assert.deepEqual(await usage(), { used: 6, limit: 6 }, 'exactly full, never over');
   });
 });

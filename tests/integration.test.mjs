@@ -241,6 +241,26 @@ describe('conditional requests', () => {
     assert.equal((await api('PATCH', `api-cells?id=${cell.id}`, { body: { description: 'mine' }, headers: { 'if-match': cellTag } })).status, 412);
   });
 
+  test('If-Match under concurrency: of parallel PATCHes holding one tag, exactly one commits', async () => {
+    const j = await createJob();
+    const cell = (await api('POST', 'api-cells', { body: { name: unique('Race') } })).body.data.cell;
+    const webhook = (await api('POST', 'api-webhooks', { body: { url: 'https://erp.example.com/race', events: ['job.created'] } })).body.data.webhook;
+    const records = [
+      ['api-jobs', j.job_id, 'notes'], ['api-parts', j.parts[0].part_id, 'notes'], ['api-operations', j.parts[0].operations[0].operation_id, 'notes'],
+      ['api-cells', cell.id, 'description'], ['api-webhooks', webhook.id, 'description'],
+    ];
+    for (const [path, id, field] of records) {
+      const tag = (await api('GET', `${path}?id=${id}`)).headers.get('etag');
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => api('PATCH', `${path}?id=${id}`, { body: { [field]: `writer ${i}` }, headers: { 'if-match': tag } })));
+      const statuses = answers.map((r) => r.status);
+      assert.equal(statuses.filter((st) => st === 200).length, 1, `${path}: ${statuses}`);
+      assert.equal(statuses.filter((st) => st === 412).length, 7, `${path}: ${statuses}`);
+      const winner = answers.findIndex((r) => r.status === 200);
+      assert.equal(Object.values((await api('GET', `${path}?id=${id}`)).body.data)[0][field], `writer ${winner}`, `${path}: the one that answered 200 is what is stored`);
+    }
+    await api('DELETE', `api-webhooks?id=${webhook.id}`);
+  });
+
   test('If-Match holds on every PATCH: parts, operations, issues, batches, webhooks; a missing record is 404', async () => {
     const j = await createJob();
     const part = j.parts[0];

@@ -60,6 +60,19 @@ test('bad bodies: invalid JSON and non-objects are 400, over 1 MiB is 413, nothi
   assert.equal(r.body.error.code, 'PAYLOAD_TOO_LARGE');
 });
 
+test('the 1 MiB limit holds on the bytes read: chunked bodies without Content-Length, on REST and MCP alike', async () => {
+  const big = JSON.stringify(job({ notes: 'x'.repeat(1024 * 1024 + 100) }));
+  for (const path of ['api-jobs', 'mcp']) {
+    const r = await postAlone(path, big, { chunked: true });
+    assert.equal(r.status, 413, path);
+    assert.equal(r.body.error.code, 'PAYLOAD_TOO_LARGE', path);
+  }
+  const small = job({ notes: 'y'.repeat(90 * 1024) });
+  const ok = await postAlone('api-jobs', JSON.stringify(small), { chunked: true });
+  assert.equal(ok.status, 201, 'a chunked body within the limit is read whole');
+  assert.equal(ok.body.data.job_number, small.job_number);
+});
+
 test('hostile values never produce a 500', async () => {
   const values = [null, true, -1, 0, 1e308, -1e308, 2 ** 63, 1.5, '', ' ', 'x'.repeat(300), '\u0000', "'; DROP TABLE jobs; --", '😀', [], {}, [null], { a: { b: [1] } }];
   for (const v of values) {
@@ -84,6 +97,23 @@ test('ids must be UUIDs: 400 UUID_FORMAT; a well-formed unknown id is 404', asyn
   assert.equal(bad.body.error.details[0].constraint, 'UUID_FORMAT');
   assert.equal((await api('PATCH', 'api-jobs', { body: { notes: 'x' } })).status, 400, 'PATCH without id');
   assert.equal((await api('GET', 'api-jobs?id=00000000-0000-4000-8000-000000000000')).status, 404);
+});
+
+test('a list filter naming a record by id must be a UUID: 400 naming the parameter, not an empty page', async () => {
+  const filters = {
+    'api-parts': ['job_id', 'material_id', 'parent_part_id'], 'api-operations': ['part_id', 'job_id', 'cell_id', 'assigned_operator_id'],
+    'api-batches': ['cell_id', 'parent_batch_id'], 'api-time-entries': ['operation_id', 'operator_id', 'user_id', 'part_id', 'job_id'],
+    'api-issues': ['operation_id', 'job_id'], 'api-substeps': ['operation_id'], 'api-webhooks/deliveries': ['webhook_id', 'event_id'],
+    'api-webhooks/logs': ['webhook_id', 'event_id', 'delivery_id'],
+  };
+  for (const [path, params] of Object.entries(filters)) {
+    for (const param of params) {
+      const r = await api('GET', `${path}?${param}=not-a-uuid`);
+      assert.equal(r.status, 400, `${path}?${param}`);
+      assert.deepEqual([r.body.error.details[0].field, r.body.error.details[0].constraint], [param, 'UUID_FORMAT'], `${path}?${param}`);
+      assert.equal((await api('GET', `${path}?${param}=00000000-0000-4000-8000-000000000000`)).status, 200, `${path}?${param} with a UUID`);
+    }
+  }
 });
 
 test('beside ?id=, the list parameters are known parameters: a bad value is 400', async () => {
@@ -129,9 +159,11 @@ test('CORS preflight answers without a key; responses expose the timing and id h
  * A POST on a connection of its own. The server answers an oversized body before reading it
  * and drops the connection; on fetch's shared pool that could fail the next test's request.
  */
-function postAlone(path, body) {
+function postAlone(path, body, { chunked = false } = {}) {
   return new Promise((resolve, reject) => {
-    const headers = { authorization: `Bearer ${SEED.a}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers = { authorization: `Bearer ${SEED.a}`, 'content-type': 'application/json' };
+    // Without Content-Length, Node sends the body chunked: the server learns its size only by reading it.
+    if (!chunked) headers['content-length'] = Buffer.byteLength(body);
     const req = request(`${BASE}/functions/v1/${path}`, { method: 'POST', agent: false, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -141,6 +173,8 @@ function postAlone(path, body) {
     let answered = false;
     req.on('response', () => (answered = true));
     req.on('error', (e) => answered || reject(e));
-    req.end(body);
+    if (!chunked) return req.end(body);
+    for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.slice(at, at + 64 * 1024));
+    req.end();
   });
 }

@@ -98,3 +98,27 @@ test('without a key the MCP endpoint is 401; protocol errors are JSON-RPC errors
   assert.equal((await parse.json()).error.code, -32700);
   assert.equal((await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }))).status, 202);
 });
+
+test('a request without a valid key is 401 before anything else is looked at', async () => {
+  const modern = { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } };
+  const bodies = {
+    'invalid JSON': '{oops',
+    'a batch': '[]',
+    'an unsupported version': JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '1999-01-01' } } }),
+    'an unknown method': JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'nope/nope', params: modern }),
+    'an unknown tool': JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { ...modern, name: 'drop_tables', arguments: {} } }),
+    'bad arguments': JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { ...modern, name: 'fetch_jobs', arguments: 7 } }),
+    'the dashboard': JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { ...modern, name: 'get_dashboard_stats', arguments: {} } }),
+    'a REST tool': JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { ...modern, name: 'fetch_jobs', arguments: {} } }),
+    'tools/list': JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: modern }),
+    'a notification': JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  };
+  for (const authorization of [undefined, `Bearer ery_live_${'0'.repeat(48)}`, `Bearer ${SEED.revoked}`]) {
+    for (const [name, body] of Object.entries(bodies)) {
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(authorization ? { authorization } : {}) };
+      const r = await fetch(`${BASE}/functions/v1/mcp`, { method: 'POST', headers, body });
+      assert.equal(r.status, 401, `${name} with ${authorization ?? 'no key'}`);
+      assert.equal((await r.json()).error.code, 'UNAUTHORIZED', name);
+    }
+  }
+});

@@ -1,6 +1,6 @@
 // A real HTTP receiver for webhook deliveries, on 127.0.0.1. Paths choose its behaviour:
 // /ok/... answers 200; /flaky/... 503 twice per webhook-id, then 200; /down/... 503 until
-// `recover()`; /gone/... 410.
+// `recover()`; /gone/... 410; /redirect/... 302 to /ok/redirect/... on the same receiver.
 import { createServer } from 'node:http';
 
 export async function startReceiver() {
@@ -16,6 +16,7 @@ export async function startReceiver() {
       const id = req.headers['webhook-id'];
       const n = (tries.get(id) ?? 0) + 1;
       tries.set(id, n);
+      if (req.url.startsWith('/redirect')) return res.writeHead(302, { location: `/ok${req.url}` }).end();
       const status = req.url.startsWith('/flaky') ? (n <= 2 ? 503 : 200) : req.url.startsWith('/down') ? (down ? 503 : 200) : req.url.startsWith('/gone') ? 410 : 200;
       res.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
     });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { api, createJob, minute, SEED, SELF_HOSTED, unique } from './client.mjs';
+import { api, createJob, job, minute, SEED, SELF_HOSTED, storedInClear, unique } from './client.mjs';
 import { eventually, startReceiver } from './receiver.mjs';
 
 const ALL = [
@@ -31,8 +31,8 @@ let receiver;
 before(async () => (receiver = await startReceiver()));
 after(async () => receiver.close());
 
-const hook = async (path, events, key = SEED.a) => {
-  const r = await api('POST', 'api-webhooks', { key, body: { url: `${receiver.url}${path}`, events, active: true } });
+const hook = async (path, events, key = SEED.a, at = undefined) => {
+  const r = await api('POST', 'api-webhooks', { key, at, body: { url: `${receiver.url}${path}`, events, active: true } });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.data.webhook;
 };
@@ -40,7 +40,8 @@ const operator = async () => (await api('POST', 'api-operators', { body: { full_
 
 test('every event type reaches a real receiver, verified with the reference and Standard Webhooks algorithms', async () => {
   const path = `/ok/${unique('all')}`;
-  const wh = await hook(path, ALL);
+  // Registered before the back-dated lifecycle below: a webhook receives what happens after it is.
+  const wh = await hook(path, ALL, SEED.a, minute(-1));
   assert.match(wh.secret, /^whsec_/);
   const user = await operator();
   const job = await createJob({ parts: [{ part_number: 'P', quantity: 1, operations: [{ operation_name: 'A' }, { operation_name: 'B' }] }] });
@@ -180,6 +181,23 @@ test('production URL rules: http and private addresses are 422; events must be k
     assert.equal(r.status, 422, url);
     assert.equal(r.body.error.details[0].field, 'url');
   }
+  // The forms the runtime's WHATWG parser turns into private addresses, refused on create and PATCH.
+  const spelled = [
+    'https://10.1/', 'https://167772161/', 'https://0x7f.1/', 'https://0177.0.0.1/', 'https://0x0a.0.0.1/', 'https://127.0.0.1./',
+    'https://10%2e0%2e0%2e1/', 'https://%31%30.0.0.1/', 'https://\uff11\uff10.\uff10.\uff10.\uff11/', 'https:\\\\10.0.0.1\\hook', 'https:127.0.0.1/',
+    'https://[::ffff:10.0.0.1]/', 'https://[::ffff:7f00:1]/', 'https://[64:ff9b::a00:1]/', 'https://[fec0::1]/', 'https://[2002:a00:1::]/',
+    'https://100.64.0.1/', 'https://198.18.0.1/', 'https://localhost./', 'https://db.internal/',
+  ];
+  const existing = (await api('POST', 'api-webhooks', { ...self, body: { url: 'https://erp.example.com/ok', events: ['job.created'] } })).body.data.webhook;
+  for (const url of spelled) {
+    const created = await api('POST', 'api-webhooks', { ...self, body: { url, events: ['job.created'] } });
+    assert.equal(created.status, 422, `create ${url}`);
+    assert.equal(created.body.error.details[0].field, 'url', url);
+    const patched = await api('PATCH', `api-webhooks?id=${existing.id}`, { ...self, body: { url } });
+    assert.equal(patched.status, 422, `PATCH ${url}`);
+  }
+  assert.equal((await api('GET', `api-webhooks?id=${existing.id}`, self)).body.data.webhook.url, 'https://erp.example.com/ok', 'no PATCH got through');
+  await api('DELETE', `api-webhooks?id=${existing.id}`, self);
   const ok = await api('POST', 'api-webhooks', { ...self, body: { url: 'https://your-erp.com/webhooks/eryxon', events: ['job.created', 'job.completed', 'ncr.created'], active: true } });
   assert.equal(ok.status, 201, 'the reference example');
   const bad = await api('POST', 'api-webhooks', { ...self, body: { url: 'https://erp.example.com', events: ['job.deleted'] } });
@@ -187,6 +205,58 @@ test('production URL rules: http and private addresses are 422; events must be k
   const patched = await api('PATCH', `api-webhooks?id=${ok.body.data.webhook.id}`, { ...self, body: { active: false } });
   assert.equal(patched.body.data.webhook.active, false, 'the reference PATCH example');
   assert.equal((await api('GET', `api-webhooks?id=${ok.body.data.webhook.id}`, { key: SEED.b, base: SELF_HOSTED })).status, 404, 'another tenant');
+});
+
+test('a redirect is never followed: it is a failed attempt, logged as such', async () => {
+  const path = `/redirect/${unique('r')}`;
+  const wh = await hook(path, ['job.created']);
+  await createJob();
+  const failed = await eventually(async () => {
+    const d = (await api('GET', `api-webhooks/deliveries?webhook_id=${wh.id}`)).body.data.deliveries[0];
+    return d?.status === 'failed' ? d : null;
+  }, 20, 'the redirected delivery to fail');
+  assert.equal(failed.last_status_code, 302);
+  assert.match(failed.last_error, /redirect/);
+  assert.equal(receiver.at(`/ok${path}`).length, 0, 'the Location was never requested');
+  assert.equal(receiver.at(path).length, 1, 'one attempt, not retried');
+  await api('DELETE', `api-webhooks?id=${wh.id}`);
+});
+
+test('a webhook receives only the events that happen after it is registered, however far behind the queue is', async () => {
+  const path = `/ok/${unique('after')}`;
+  const earlier = await api('POST', 'api-jobs', { at: new Date(Date.now() - 5 * 60_000).toISOString(), headers: { 'x-eryxon-test-skip-queue': '1' }, body: job() });
+  assert.equal(earlier.status, 201);
+  const wh = await hook(path, ['job.created']);
+  const later = await createJob();
+  const got = await eventually(() => receiver.at(path).find((r) => JSON.parse(r.body).data.job_id === later.job_id), 20, 'the later event');
+  assert.ok(got);
+  await new Promise((r) => setTimeout(r, 1500));
+  const ids = receiver.at(path).map((r) => JSON.parse(r.body).data.job_id);
+  assert.ok(!ids.includes(earlier.body.data.job_id), 'the event from before the webhook existed is not delivered to it');
+  await api('DELETE', `api-webhooks?id=${wh.id}`);
+});
+
+test('signing secrets are sealed at rest: never in the database in clear, idempotent answers included', async () => {
+  const path = `/ok/${unique('sealed')}`;
+  const given = `whsec_${crypto.randomBytes(24).toString('base64')}`;
+  const options = { headers: { 'idempotency-key': unique('wh') }, body: { url: `${receiver.url}${path}`, events: ['job.created'], secret: given } };
+  const made = await api('POST', 'api-webhooks', options);
+  assert.equal(made.status, 201);
+  let replayed;
+  for (let i = 0; i < 50; i += 1) {
+    replayed = await api('POST', 'api-webhooks', options);
+    if (replayed.status !== 409) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.deepEqual([replayed.status, replayed.body.data.webhook.secret], [201, given], 'the replay shows the secret again');
+  const rotated = (await api('POST', `api-webhooks/rotate-secret?id=${made.body.data.webhook.id}`, { body: { grace_period_hours: 1 } })).body.data.webhook.secret;
+  await createJob();
+  const r = await eventually(() => receiver.at(path)[0], 20, 'a delivery signed with the sealed secrets');
+  assert.ok(verifyWebhook(r.body, r.headers['x-eryxon-signature'], rotated), 'signed with the new secret');
+  assert.ok(verifyWebhook(r.body, r.headers['x-eryxon-signature-previous'], given), 'and the previous one, both opened from their sealed form');
+  for (const secret of [given, rotated]) assert.equal(storedInClear(secret), false, 'no secret in clear in D1');
+  assert.equal(storedInClear(made.body.data.webhook.id), true, 'the check finds what is stored in clear (the id)');
+  await api('DELETE', `api-webhooks?id=${made.body.data.webhook.id}`);
 });
 
 test('nothing is lost: an event whose queue message never went out is delivered by the sweep', async () => {

@@ -1,6 +1,7 @@
 //! `api-auth`: `POST /sign-in` with email and password answers a session token (an HS256
-//! JWT) for the admin endpoints. One round trip (two for a wrong password, which is counted:
-//! see [`sign_in::throttle`]); the password check runs in WebCrypto.
+//! JWT) for the admin endpoints. One round trip counts the attempt and reads the candidates
+//! (see [`sign_in::count_attempt`]); a success takes its count back in a second. The password
+//! check runs in WebCrypto.
 
 use eryxon_domain::http::Method;
 use eryxon_domain::{session, sign_in, ApiError};
@@ -13,8 +14,8 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     let attempt = sign_in::parse(&call.json_body()?)?;
     let secret = call.session_secret()?;
     let now = call.now();
-    let found = call.read_unauthenticated(&[sign_in::candidates(&attempt), sign_in::failures(&attempt, now)]).await?;
-    // A throttled email is refused before any password is derived.
+    let found = call.read_unauthenticated(&[sign_in::candidates(&attempt), sign_in::count_attempt(&attempt, now)]).await?;
+    // An attempt beyond the limit is refused before any password is derived.
     sign_in::throttle(rows(&found, 1), now)?;
     let candidates = rows(&found, 0);
     let mut matched = vec![];
@@ -23,8 +24,8 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
         matched.push(stored.matches(&derived));
     }
     let verdict = sign_in::verdict(candidates, &matched);
-    if let Some(count) = verdict.as_ref().err().and_then(|refusal| sign_in::counted(&attempt, now, refusal)) {
-        call.write(&[count]).await?;
+    if let Some(uncount) = sign_in::uncount(&attempt, now, &verdict) {
+        call.write(&[uncount]).await?;
     }
     let user = verdict?;
     let (token, expires_at) = session::issue(&user, secret.as_bytes(), now);

@@ -24,11 +24,12 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 
 async fn delete(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
-    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| batches::get(scope, id)).unwrap_or_default()).await?;
+    let (caller, found) = call
+        .authenticate(|scope| id.as_ref().map(|id| batches::get(scope, id).into_iter().chain([batches::children(scope, id)]).collect()).unwrap_or_default())
+        .await?;
     let id = id?;
-    let stmt = batches::plan_delete(rows(&found, 0), &caller.tenant_id, &id)?;
-    if rows(&call.write(&[stmt]).await?, 0).is_empty() {
-        return Err(ApiError::not_found("Batch", &id));
-    }
+    // `get` reads the batch and its operations; the children come last.
+    let stmts = batches::plan_delete(rows(&found, 0), rows(&found, found.len().saturating_sub(1)), &caller.tenant_id, &id)?;
+    batches::deleted(&call.write(&stmts).await?, &id)?;
     Ok(Reply::ok(serde_json::json!({ "id": id, "deleted": true })))
 }

@@ -63,10 +63,12 @@ async fn patch(call: &Call) -> Result<Reply, ApiError> {
         })
         .await?;
     let (id, changes) = (id?, changes?);
-    catalog::check_if_match(call, &read::SHOWN, found.get(1..).unwrap_or_default(), &id)?;
+    let shown = found.get(1..).unwrap_or_default();
+    catalog::check_if_match(call, &read::SHOWN, shown, &id)?;
+    let condition = catalog::if_match_condition(call, read::SHOWN.table, rows(shown, 0).first(), &caller.tenant_id, &id);
     let current = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
     let (stmts, _) = update::plan(&changes, current, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
-    let written = call.write(&stmts).await?;
+    let written = call.write_when(condition, &stmts).await?;
     let job = rows(&written, 0).first().ok_or_else(|| ApiError::conflict("The job changed while this request ran; read it again and retry"))?;
     call.publish_written(&stmts).await;
     Ok(Reply::ok(json!({ "job": read::decode(job) })).ignoring(changes.ignored))

@@ -3,7 +3,7 @@
 
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::{subscriptions, webhooks, ApiError};
-use eryxon_edge::{catalog, new_id, random_bytes, rows, Call, Reply};
+use eryxon_edge::{catalog, new_id, random_bytes, rows, runtime_url, Call, Reply};
 use serde_json::json;
 
 eryxon_edge::function!("api-webhooks", route);
@@ -37,12 +37,12 @@ fn allow_local(call: &Call) -> bool {
 
 /// The secret is answered here and at rotation only.
 async fn create(call: &Call) -> Result<Reply, ApiError> {
-    let draft = call.json_body().map(|body| subscriptions::parse(&body, false, allow_local(call)));
+    let draft = call.json_body().map(|body| subscriptions::parse(&body, false, runtime_url::parse, allow_local(call)));
     let (caller, _) = call.authenticate(|_| vec![]).await?;
     let draft = draft?;
     let ignored = draft.ignored.clone();
     let generated = webhooks::new_secret(&random_bytes()?);
-    let (stmt, secret) = draft.plan_create(&caller.tenant_id, &call.now().rfc3339(), new_id(), generated)?;
+    let (stmt, secret) = draft.plan_create(&caller.tenant_id, &call.now().rfc3339(), new_id(), generated, |s| call.seal(s))?;
     let written = call.write(&[stmt]).await?;
     let row = rows(&written, 0).first().ok_or_else(|| ApiError::conflict("The webhook could not be stored; retry"))?;
     let mut webhook = subscriptions::decode(row);
@@ -52,14 +52,15 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
 
 async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
-    let draft = call.json_body().map(|body| subscriptions::parse(&body, true, allow_local(call)));
+    let draft = call.json_body().map(|body| subscriptions::parse(&body, true, runtime_url::parse, allow_local(call)));
     let shown = &subscriptions::SHOWN;
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| catalog::if_match_reads(call, shown, scope, id)).unwrap_or_default()).await?;
     let (id, draft) = (id?, draft?);
     catalog::check_if_match(call, shown, &found, &id)?;
+    let condition = catalog::if_match_condition(call, shown.table, rows(&found, 0).first(), &caller.tenant_id, &id);
     let ignored = draft.ignored.clone();
     let stmt = draft.plan_update(&caller.tenant_id, &call.now().rfc3339(), &id)?;
-    let written = call.write(&[stmt]).await?;
+    let written = call.write_when(condition, &[stmt]).await?;
     let row = rows(&written, 0).first().ok_or_else(|| ApiError::not_found("Webhook", &id))?;
     Ok(Reply::ok(json!({ "webhook": subscriptions::decode(row) })).ignoring(ignored))
 }
@@ -71,7 +72,7 @@ async fn rotate(call: &Call) -> Result<Reply, ApiError> {
     let (caller, _) = call.authenticate(|_| vec![]).await?;
     let (id, body) = (id?, body?);
     let secret = webhooks::new_secret(&random_bytes()?);
-    let stmt = subscriptions::rotate(&body, &caller.tenant_id, &id, call.now().0, &secret)?;
+    let stmt = subscriptions::rotate(&body, &caller.tenant_id, &id, call.now().0, &call.seal(&secret)?)?;
     let written = call.write(&[stmt]).await?;
     let row = rows(&written, 0).first().ok_or_else(|| ApiError::not_found("Webhook", &id))?;
     let mut webhook = subscriptions::decode(row);

@@ -17,62 +17,64 @@ async fn route(call: &Call) -> Result<Response, ApiError> {
     if call.method != Method::Post {
         return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
     }
-    let request: Value = match serde_json::from_slice(call.body()) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => return rpc(call, 400, &Value::Null, Err(mcp::error(mcp::INVALID_REQUEST, "Send one JSON-RPC message per request (batches are not supported)"))),
-        Err(e) => return rpc(call, 400, &Value::Null, Err(mcp::error(mcp::PARSE_ERROR, format!("Invalid JSON: {e}")))),
+    let request: Result<Value, Value> = match serde_json::from_slice(call.body()) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(mcp::error(mcp::INVALID_REQUEST, "Send one JSON-RPC message per request (batches are not supported)")),
+        Err(e) => Err(mcp::error(mcp::PARSE_ERROR, format!("Invalid JSON: {e}"))),
     };
-    let id = request.get("id").cloned();
-    let method = request["method"].as_str().unwrap_or_default().to_string();
-    let Some(id) = id else {
-        // A notification (or a client's response): accepted, nothing to answer; but only from
-        // a caller with a valid key, like every other request.
-        call.authenticate(|_| vec![]).await?;
+    let era = |r: &Value| mcp::era(r, call.header("mcp-protocol-version"));
+    let tool = match &request {
+        Ok(r) if r.get("id").is_some() && r["method"] == "tools/call" && era(r).is_ok() => {
+            Some(mcp::plan_call(r["params"]["name"].as_str().unwrap_or_default(), &r["params"]["arguments"]))
+        }
+        _ => None,
+    };
+    // A tool that stands for a REST request is answered by that function, which authenticates
+    // the caller first. Everything else is authenticated here before anything is answered, so
+    // a caller without a valid key learns nothing but 401 (not even whether its JSON parses).
+    if let Some(Ok(ToolCall::Rest(r))) = &tool {
+        let (status, envelope) = call.forward(r.function, r.method, &r.path, r.body.as_ref()).await?;
+        if status == 401 {
+            return Err(ApiError::unauthorized(envelope["error"]["message"].as_str().unwrap_or("Invalid API key")));
+        }
+        let request = request.as_ref().map_err(|_| ApiError::internal("a planned tool call has a request"))?;
+        let era = era(request).map_err(|_| ApiError::internal("a planned tool call has an era"))?;
+        return rpc(call, 200, &request["id"], Ok(mcp::finish(mcp::tool_result(status, &envelope), &era)));
+    }
+    let dashboard = matches!(tool, Some(Ok(ToolCall::Dashboard)));
+    let (_, found) = call.authenticate(|scope| if dashboard { mcp::dashboard(scope) } else { vec![] }).await?;
+    let request = match request {
+        Ok(r) => r,
+        Err(error) => return rpc(call, 400, &Value::Null, Err(error)),
+    };
+    let Some(id) = request.get("id").cloned() else {
+        // A notification (or a client's response): accepted, nothing to answer.
         return call.respond_json(202, None).map_err(|e| ApiError::internal(format!("{e:?}")));
     };
-    let era = match mcp::era(&request, call.header("mcp-protocol-version")) {
+    let era = match era(&request) {
         Ok(era) => era,
         Err(e) => return rpc(call, 400, &id, Err(e)),
     };
-    if method == "tools/call" {
-        let name = request["params"]["name"].as_str().unwrap_or_default();
-        let result = tool(call, name, &request["params"]["arguments"]).await?;
-        return match result {
-            Ok(result) => rpc(call, 200, &id, Ok(mcp::finish(result, &era))),
-            Err(error) => rpc(call, 200, &id, Err(error)),
-        };
-    }
-    call.authenticate(|_| vec![]).await?;
-    match mcp::answer(&method, &request, &era) {
-        Some(result) => rpc(call, 200, &id, Ok(result)),
-        None => {
-            let status = if era == Era::Modern { 404 } else { 200 };
-            rpc(call, status, &id, Err(mcp::error(mcp::METHOD_NOT_FOUND, format!("Method not found: {method}"))))
-        }
-    }
-}
-
-/// A tool call: the REST request it stands for, sent as the caller; its answer as a tool result.
-async fn tool(call: &Call, name: &str, args: &Value) -> Result<Result<Value, Value>, ApiError> {
-    match mcp::plan_call(name, args) {
-        Err(ToolError::UnknownTool(n)) => Ok(Err(mcp::error(mcp::INVALID_PARAMS, format!("Unknown tool: {n}")))),
-        Err(ToolError::Arguments(m)) => {
-            call.authenticate(|_| vec![]).await?;
-            Ok(Ok(mcp::argument_error(&m)))
-        }
-        Ok(ToolCall::Dashboard) => {
-            let (_, found) = call.authenticate(mcp::dashboard).await?;
+    let result = match tool {
+        Some(Err(ToolError::UnknownTool(n))) => Err(mcp::error(mcp::INVALID_PARAMS, format!("Unknown tool: {n}"))),
+        Some(Err(ToolError::Arguments(m))) => Ok(mcp::finish(mcp::argument_error(&m), &era)),
+        // The dashboard: a tool standing for a REST request was forwarded above.
+        Some(Ok(_)) => {
             let data = mcp::dashboard_data(rows(&found, 0), rows(&found, 1));
-            Ok(Ok(mcp::tool_result(200, &json!({ "success": true, "data": data }))))
+            Ok(mcp::finish(mcp::tool_result(200, &json!({ "success": true, "data": data })), &era))
         }
-        Ok(ToolCall::Rest(r)) => {
-            let (status, envelope) = call.forward(r.function, r.method, &r.path, r.body.as_ref()).await?;
-            if status == 401 {
-                return Err(ApiError::unauthorized(envelope["error"]["message"].as_str().unwrap_or("Invalid API key")));
+        None => {
+            let method = request["method"].as_str().unwrap_or_default();
+            match mcp::answer(method, &request, &era) {
+                Some(result) => Ok(result),
+                None => {
+                    let status = if era == Era::Modern { 404 } else { 200 };
+                    return rpc(call, status, &id, Err(mcp::error(mcp::METHOD_NOT_FOUND, format!("Method not found: {method}"))));
+                }
             }
-            Ok(Ok(mcp::tool_result(status, &envelope)))
         }
-    }
+    };
+    rpc(call, 200, &id, result)
 }
 
 fn rpc(call: &Call, status: u16, id: &Value, outcome: Result<Value, Value>) -> Result<Response, ApiError> {

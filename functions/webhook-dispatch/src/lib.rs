@@ -8,17 +8,17 @@
 //! work a lost message left behind. See `eryxon_domain::dispatch`.
 
 use eryxon_domain::dispatch::{self, Attempt};
-use eryxon_domain::{idempotency, sign_in, sync};
+use eryxon_domain::{idempotency, sign_in, subscriptions, sync};
 use eryxon_domain::time::Now;
 use eryxon_domain::webhooks::{self, Outcome};
-use eryxon_edge::{error_response, new_id, ok_response, Db};
+use eryxon_edge::{error_response, keyring, new_id, nonce, ok_response, runtime_url, Db};
 use futures_util::future::{join_all, select, Either};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use wasm_bindgen::JsValue;
 use worker::{
     console_error, event, Context, Date, Delay, Env, Fetch, Headers, MessageBatch, MessageBuilder, MessageExt, Method, Request,
-    RequestInit, Response, ScheduleContext, ScheduledEvent,
+    RequestInit, RequestRedirect, Response, ScheduleContext, ScheduledEvent,
 };
 
 /// How long a receiver may take to answer.
@@ -72,13 +72,16 @@ async fn round(env: &Env, tenant: &str) -> worker::Result<Option<i64>> {
     let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
     let now_ms = Date::now().as_millis() as i64;
     let (now, lease) = (Now(now_ms).rfc3339(), Now(now_ms + dispatch::LEASE_SECONDS * 1000).rfc3339());
-    let found = db.batch(&dispatch::claim(tenant, &now, &lease, &new_id(), &new_id()), "dispatch").await.map_err(api)?;
-    let attempts = dispatch::attempts(found.get(4).map(Vec::as_slice).unwrap_or(&[]), now_ms / 1000);
+    let claim_token = new_id();
+    let found = db.batch(&dispatch::claim(tenant, &now, &lease, &new_id(), &claim_token), "dispatch").await.map_err(api)?;
+    let keys = keyring(env).map_err(api)?;
+    let attempts = dispatch::attempts(found.get(4).map(Vec::as_slice).unwrap_or(&[]), now_ms / 1000, &keys);
     let claimed_all = (attempts.len() as i64) < dispatch::CLAIM_LIMIT;
-    let done: Vec<(Attempt, dispatch::Result)> = join_all(attempts.into_iter().map(send)).await;
+    let allow_local = env.var("ERYXON_WEBHOOK_ALLOW_LOCAL").map(|v| v.to_string() == "enabled").unwrap_or(false);
+    let done: Vec<(Attempt, dispatch::Result)> = join_all(attempts.into_iter().map(|a| send(a, allow_local))).await;
     let schedule = webhooks::schedule(env.var("ERYXON_WEBHOOK_SCHEDULE").ok().map(|v| v.to_string()).as_deref());
     if !done.is_empty() {
-        db.batch(&dispatch::record(tenant, Date::now().as_millis() as i64, &done, &schedule, new_id), "dispatch").await.map_err(api)?;
+        db.batch(&dispatch::record(tenant, &claim_token, Date::now().as_millis() as i64, &done, &schedule, new_id), "dispatch").await.map_err(api)?;
     }
     let retry = done
         .iter()
@@ -89,8 +92,12 @@ async fn round(env: &Env, tenant: &str) -> worker::Result<Option<i64>> {
     Ok([left, retry].into_iter().flatten().min())
 }
 
-/// POSTs one delivery, signed, giving up after [`TIMEOUT`].
-async fn send(a: Attempt) -> (Attempt, dispatch::Result) {
+/// POSTs one delivery, signed, giving up after [`TIMEOUT`]; but only to a URL the guard still
+/// allows, as the runtime parses it.
+async fn send(a: Attempt, allow_local: bool) -> (Attempt, dispatch::Result) {
+    if let Some(blocked) = dispatch::guard(&a, runtime_url::parse, allow_local) {
+        return (a, blocked);
+    }
     let started = Date::now().as_millis();
     let outcome = match request(&a) {
         Err(e) => Err(format!("invalid request: {e:?}")),
@@ -101,11 +108,7 @@ async fn send(a: Attempt) -> (Attempt, dispatch::Result) {
         },
     };
     let duration_ms = (Date::now().as_millis() - started) as i64;
-    let result = match outcome {
-        Ok(status) => dispatch::Result { status: Some(status), duration_ms, error: None },
-        Err(error) => dispatch::Result { status: None, duration_ms, error: Some(error) },
-    };
-    (a, result)
+    (a, dispatch::Result::answered(outcome, duration_ms))
 }
 
 fn request(a: &Attempt) -> worker::Result<Request> {
@@ -114,7 +117,9 @@ fn request(a: &Attempt) -> worker::Result<Request> {
         headers.set(name, value)?;
     }
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(JsValue::from_str(&a.body)));
+    // A redirect is answered as it is (a failed attempt): following it could carry the signed
+    // POST to a host the guard never saw.
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(JsValue::from_str(&a.body))).with_redirect(RequestRedirect::Manual);
     Request::new_with_init(&a.url, &init)
 }
 
@@ -130,9 +135,17 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 async fn sweep(env: &Env) -> worker::Result<usize> {
     let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
     let now = Date::now().as_millis() as i64;
-    // The same scheduled run forgets what has outlived its promise.
-    let stmts = [dispatch::stale_tenants(now), idempotency::expired(Now(now)), sync::expired_deletions(Now(now)), sign_in::expired_failures(Now(now))];
+    let keys = keyring(env).map_err(api)?;
+    // The same scheduled run forgets what has outlived its promise, and finds webhook secrets
+    // to seal under the current key (stored in clear before sealing, or during a rotation).
+    let stmts = [
+        dispatch::stale_tenants(now), idempotency::expired(Now(now)), sync::expired_deletions(Now(now)), sign_in::expired_failures(Now(now)),
+        subscriptions::unsealed(&keys),
+    ];
     let found = db.batch(&stmts, "sweep").await.map_err(api)?;
+    if let Some(reseal) = subscriptions::reseal(found.get(4).map(Vec::as_slice).unwrap_or(&[]), &keys, nonce).map_err(api)? {
+        db.batch(&[reseal], "sweep").await.map_err(api)?;
+    }
     let tenants: Vec<String> = found.first().into_iter().flatten().filter_map(|r| r["tenant_id"].as_str().map(str::to_string)).collect();
     let queue = env.queue("EVENTS")?;
     for tenant in &tenants {

@@ -134,24 +134,28 @@ pub fn plan(action: Action, found: &[Vec<Value>], id: &str, operator: Option<&st
     Ok(Planned { action, previous: from.to_string(), ..planned })
 }
 
-/// The operator who starts a batch: given, existing in the tenant and active.
-fn who(rows: &[Value], operator: Option<&str>) -> Result<String, ApiError> {
+/// The operator who starts a batch: given, existing in the tenant and active; or none, for
+/// unattended work (a laser cutting its nest), whose time is then machine time.
+fn who(rows: &[Value], operator: Option<&str>) -> Result<Option<String>, ApiError> {
     let invalid = |c: Constraint, message: String, value: Value| ApiError::validation("batch", vec![FieldError::new("operator_id", c, message, value)]);
-    let Some(given) = operator else {
-        return Err(invalid(Constraint::FkRequired, "operator_id (or user_id) is required to start a batch".into(), Value::Null));
-    };
+    let Some(given) = operator else { return Ok(None) };
     match rows.first() {
         None => Err(invalid(Constraint::FkConstraint, format!("Foreign key operator_id references non-existent record: {given}"), json!(given))),
         Some(u) if u["active"].as_f64() == Some(0.0) => Err(invalid(Constraint::FkConstraint, format!("Operator {given} is deactivated"), json!(given))),
-        Some(_) => Ok(given.to_string()),
+        Some(_) => Ok(Some(given.to_string())),
     }
+}
+
+/// The type of a time entry of `operator` (`?n` in SQL): labour, or machine time without one.
+fn time_type(n: usize) -> String {
+    format!("CASE WHEN ?{n} IS NULL THEN 'machine' ELSE 'run' END")
 }
 
 fn text<'a>(v: &'a Value, k: &str) -> &'a str {
     v[k].as_str().unwrap_or_default()
 }
 
-fn start(ctx: &Ctx<'_>, batch: &Value, members: &[Value], operator: String, mint: &mut dyn FnMut() -> String) -> Planned {
+fn start(ctx: &Ctx<'_>, batch: &Value, members: &[Value], operator: Option<String>, mint: &mut dyn FnMut() -> String) -> Planned {
     let (now, id) = (ctx.now, ctx.batch_id);
     let startable: Vec<&Value> = members.iter().filter(|m| matches!(text(m, "status"), "not_started" | "on_hold")).collect();
     let mut stmts = vec![Stmt::new(
@@ -184,9 +188,9 @@ fn start(ctx: &Ctx<'_>, batch: &Value, members: &[Value], operator: String, mint
         .map(|m| json!({ "id": mint(), "op": m["id"] }))
         .collect();
     stmts.push(ctx.stmt(
-        |g| format!("INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, start_time, created_at) \
-                     SELECT value ->> '$.id', ?1, value ->> '$.op', ?2, ?3, ?3 FROM json_each(?4) \
-                     WHERE NOT EXISTS (SELECT 1 FROM time_entries WHERE operation_id = value ->> '$.op' AND end_time IS NULL) AND {g}"),
+        |g| format!("INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, time_type, start_time, created_at) \
+                     SELECT value ->> '$.id', ?1, value ->> '$.op', ?2, {}, ?3, ?3 FROM json_each(?4) \
+                     WHERE NOT EXISTS (SELECT 1 FROM time_entries WHERE operation_id = value ->> '$.op' AND end_time IS NULL) AND {g}", time_type(2)),
         vec![ctx.tenant_id.into(), operator.clone().into(), now.into(), json!(entries).to_string().into()],
     ));
     // Roll-up: the parts and jobs of the started operations that had not started yet.
@@ -250,10 +254,10 @@ fn stop(ctx: &Ctx<'_>, batch: &Value, members: &[Value], mint: &mut dyn FnMut() 
         vec![now.into(), rows_json.clone().into()],
     ));
     stmts.push(ctx.stmt(
-        |g| format!("INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, start_time, end_time, duration, created_at) \
-                     SELECT value ->> '$.new_entry', ?1, value ->> '$.op', ?2, ?3, ?4, value ->> '$.share', ?4 FROM json_each(?5) \
-                     WHERE value ->> '$.entry' IS NULL AND {g}"),
-        vec![ctx.tenant_id.into(), text(batch, "operator_id").into(), started.into(), now.into(), rows_json.clone().into()],
+        |g| format!("INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, time_type, start_time, end_time, duration, created_at) \
+                     SELECT value ->> '$.new_entry', ?1, value ->> '$.op', ?2, {}, ?3, ?4, value ->> '$.share', ?4 FROM json_each(?5) \
+                     WHERE value ->> '$.entry' IS NULL AND {g}", time_type(2)),
+        vec![ctx.tenant_id.into(), Param::from(batch["operator_id"].as_str().map(str::to_string)), started.into(), now.into(), rows_json.clone().into()],
     ));
     let op_events: Vec<Value> = rows
         .iter()
@@ -368,8 +372,16 @@ mod tests {
         let found = |status: &str| vec![vec![batch(status)], vec![member(0, "not_started", None, false)], vec![json!({"id": "u", "active": 1})]];
         assert_eq!(plan(Action::Start, &found("completed"), "b", Some("u"), "t", "now", ids()).unwrap_err().status(), 409);
         assert_eq!(plan(Action::Stop, &found("ready"), "b", None, "t", "now", ids()).unwrap_err().status(), 409);
-        let e = plan(Action::Start, &found("draft"), "b", None, "t", "now", ids()).unwrap_err();
-        assert_eq!(e.details.unwrap()[0]["constraint"], "FK_REQUIRED");
+        let unattended = plan(Action::Start, &found("draft"), "b", None, "t", "now", ids()).expect("a nest starts without an operator");
+        let entries = unattended.stmts.iter().find(|s| s.sql.starts_with("INSERT INTO time_entries")).unwrap();
+        assert!(entries.sql.contains("CASE WHEN ?2 IS NULL THEN 'machine' ELSE 'run' END") && entries.params[1] == Param::Null, "machine time");
+        let mut running = batch("in_progress");
+        running["operator_id"] = Value::Null;
+        let stopped = plan(Action::Stop, &[vec![running], vec![member(0, "in_progress", None, false)]], "b", None, "t", "now", ids()).unwrap();
+        let shared = stopped.stmts.iter().find(|s| s.sql.starts_with("INSERT INTO time_entries")).unwrap();
+        assert_eq!(shared.params[1], Param::Null, "its time is shared out as machine time, never as an empty operator id");
+        let gone = vec![vec![batch("draft")], vec![member(0, "not_started", None, false)], vec![]];
+        assert_eq!(plan(Action::Start, &gone, "b", Some("u"), "t", "now", ids()).unwrap_err().details.unwrap()[0]["constraint"], "FK_CONSTRAINT");
         let empty = vec![vec![batch("draft")], vec![], vec![json!({"id": "u", "active": 1})]];
         assert_eq!(plan(Action::Start, &empty, "b", Some("u"), "t", "now", ids()).unwrap_err().status(), 409);
     }

@@ -6,7 +6,7 @@
 //! in_progress -> completed only through `api-batch-lifecycle` (start, stop). An operation is
 //! in at most one active (draft, ready or in_progress) batch: a second one is 409.
 
-use crate::error::{ApiError, Constraint, ErrorCode, FieldError};
+use crate::error::{ApiError, Constraint, FieldError};
 use crate::fields::{self, Reader};
 use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Ref, Shown, Values};
 use crate::sql::{Param, Scope, Stmt};
@@ -41,9 +41,9 @@ pub const LIST: ListSpec = ListSpec {
     filters: &[
         Filter { param: "status", clause: "b.status = #", kind: FilterKind::OneOf(STATUSES, &[]) },
         Filter { param: "batch_type", clause: "b.batch_type = #", kind: FilterKind::OneOf(TYPES, &[]) },
-        Filter { param: "cell_id", clause: "b.cell_id = #", kind: FilterKind::Exact },
+        Filter { param: "cell_id", clause: "b.cell_id = #", kind: FilterKind::Id },
         Filter { param: "material", clause: "instr(lower(b.material), #) > 0", kind: FilterKind::Contains },
-        Filter { param: "parent_batch_id", clause: "b.parent_batch_id = #", kind: FilterKind::Exact },
+        Filter { param: "parent_batch_id", clause: "b.parent_batch_id = #", kind: FilterKind::Id },
         Filter { param: "search", clause: "(instr(lower(b.batch_number), #) > 0 OR instr(lower(b.material), #) > 0)", kind: FilterKind::Contains },
     ],
     sorts: &[("created_at", "b.created_at"), ("batch_number", "b.batch_number"), ("status", "b.status"), ("started_at", "b.started_at"), ("updated_at", "b.updated_at")],
@@ -77,7 +77,7 @@ pub fn assemble(batch: &[Value], operations: &[Value], id: &str) -> Result<Value
 }
 
 /// `data.batch` as GET answers it, for the GET and for If-Match.
-pub const SHOWN: Shown = Shown { list: &LIST, reads: get, data: |found, id| assemble(resource::at(found, 0), resource::at(found, 1), id) };
+pub const SHOWN: Shown = Shown { table: "batches", list: &LIST, reads: get, data: |found, id| assemble(resource::at(found, 0), resource::at(found, 1), id) };
 
 /// A parsed create or PATCH body, or the body of add-operations.
 pub struct Draft {
@@ -222,7 +222,7 @@ impl Draft {
     pub fn plan_update(mut self, found: &[Vec<Value>], tenant_id: &str, now: &str, id: &str) -> Result<Planned, ApiError> {
         let current = self.check(found, Some(id))?.unwrap_or_default();
         if self.values.sets.is_empty() {
-            return Err(ApiError::new(ErrorCode::ValidationError, "No updatable fields given for batch"));
+            return Err(ApiError::nothing_to_update("batch"));
         }
         let from = current["status"].as_str().unwrap_or_default().to_string();
         let to = self.values.text("status").unwrap_or(&from).to_string();
@@ -275,13 +275,46 @@ fn add_members(tenant_id: &str, batch_id: &str, ids: &[String], now: &str, guard
     })
 }
 
-/// 409 for a batch that has started; else its DELETE (its memberships go with it).
-pub fn plan_delete(batch: &[Value], tenant_id: &str, id: &str) -> Result<Stmt, ApiError> {
+/// 409 for a batch that has started; else its DELETE (its memberships go with it), which
+/// carries the same rule: a start that commits between the read and this write leaves the
+/// batch in place (see [`deleted`]), never an operation in progress without its batch.
+pub fn plan_delete(batch: &[Value], children: &[Value], tenant_id: &str, id: &str) -> Result<Vec<Stmt>, ApiError> {
     let b = batch.first().ok_or_else(|| ApiError::not_found("Batch", id))?;
     if !b["started_at"].is_null() {
-        return Err(ApiError::conflict(format!("Batch {} has started; it cannot be deleted", b["batch_number"].as_str().unwrap_or(id))));
+        return Err(started(b, id));
     }
-    Ok(resource::delete("batches", tenant_id, id))
+    if let Some(child) = children.first() {
+        let name = b["batch_number"].as_str().unwrap_or(id);
+        return Err(ApiError::conflict(format!(
+            "Batch {name} is the parent of batch {}; delete or re-parent its child batches first",
+            child["batch_number"].as_str().unwrap_or_default()
+        )));
+    }
+    Ok(vec![
+        Stmt::new("DELETE FROM batches WHERE id = ?1 AND tenant_id = ?2 AND started_at IS NULL RETURNING id", vec![id.into(), tenant_id.into()]),
+        Stmt::new("SELECT batch_number, started_at FROM batches WHERE id = ?1 AND tenant_id = ?2", vec![id.into(), tenant_id.into()]),
+    ])
+}
+
+/// A batch's child batches (one is enough to refuse its DELETE), read with it.
+pub fn children(scope: Scope<'_>, id: &str) -> Stmt {
+    Stmt::scoped(scope, "SELECT batch_number FROM batches WHERE tenant_id = {tenant} AND parent_batch_id = ?2 LIMIT 1", vec![id.into()])
+}
+
+/// What the DELETE of [`plan_delete`] did: deleted, or refused because the batch started
+/// meanwhile (409), or gone already (404).
+pub fn deleted(written: &[Vec<Value>], id: &str) -> Result<(), ApiError> {
+    if !resource::at(written, 0).is_empty() {
+        return Ok(());
+    }
+    match resource::at(written, 1).first() {
+        Some(b) => Err(started(b, id)),
+        None => Err(ApiError::not_found("Batch", id)),
+    }
+}
+
+fn started(b: &Value, id: &str) -> ApiError {
+    ApiError::conflict(format!("Batch {} has started; it cannot be deleted", b["batch_number"].as_str().unwrap_or(id)))
 }
 
 /// A planned write that also reads the batch's operations back at its end, for the answer.
@@ -370,9 +403,15 @@ mod tests {
         let d = parse_additions(&body(json!({"operation_ids": ["o1"]})));
         let e = d.plan_additions(&[running.clone(), refs(&["o1"]), vec![], vec![]], "t", "now", "b").unwrap_err();
         assert_eq!(e.status(), 409);
-        assert_eq!(plan_delete(&running, "t", "b").unwrap_err().status(), 409);
+        assert_eq!(plan_delete(&running, &[], "t", "b").unwrap_err().status(), 409);
         let fresh = vec![json!({"id": "b", "batch_number": "B", "status": "draft", "started_at": null})];
-        assert!(plan_delete(&fresh, "t", "b").is_ok());
+        let parent = plan_delete(&fresh, &[json!({"batch_number": "B-CHILD"})], "t", "b").unwrap_err();
+        assert!(parent.message.contains("parent of batch B-CHILD") && !parent.message.contains("retry"), "{}", parent.message);
+        let delete = plan_delete(&fresh, &[], "t", "b").unwrap();
+        assert!(delete[0].sql.contains("started_at IS NULL"), "the rule is carried into the write");
+        assert!(deleted(&[vec![json!({"id": "b"})], vec![]], "b").is_ok());
+        assert_eq!(deleted(&[vec![], running.clone()], "b").unwrap_err().status(), 409, "started meanwhile");
+        assert_eq!(deleted(&[vec![], vec![]], "b").unwrap_err().status(), 404, "gone meanwhile");
         assert_eq!(parse_additions(&body(json!({}))).errors[0].constraint, Constraint::NotNull);
     }
 }

@@ -7,6 +7,14 @@ use crate::sql::Param;
 
 const NOTES: usize = 100_000;
 
+/// The one case-folding rule for cell names: the `cells.name` column's `COLLATE NOCASE`,
+/// which folds ASCII letters only. Every comparison of names in Rust (new cells of one write,
+/// names matched against the stored ones) folds exactly so, or an operation naming a
+/// non-ASCII cell could be matched to a cell SQLite does not find.
+pub fn cell_name_key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
 pub const CELLS: Entity = Entity {
     singular: "cell",
     plural: "cells",
@@ -36,6 +44,7 @@ pub const CELLS: Entity = Entity {
         ("operations", "SELECT 1 FROM operations WHERE tenant_id = {tenant} AND cell_id = ?2 LIMIT 1"),
         ("jobs", "SELECT 1 FROM jobs WHERE tenant_id = {tenant} AND current_cell_id = ?2 LIMIT 1"),
         ("parts", "SELECT 1 FROM parts WHERE tenant_id = {tenant} AND current_cell_id = ?2 LIMIT 1"),
+        ("batches", "SELECT 1 FROM batches WHERE tenant_id = {tenant} AND cell_id = ?2 LIMIT 1"),
     ],
     on_write: None,
     event: None,
@@ -108,6 +117,7 @@ pub const OPERATORS: Entity = Entity {
             "issues",
             "SELECT 1 FROM issues WHERE tenant_id = {tenant} AND (reported_by_id = ?2 OR resolved_by_id = ?2 OR verified_by_id = ?2) LIMIT 1",
         ),
+        ("batches", "SELECT 1 FROM batches WHERE tenant_id = {tenant} AND operator_id = ?2 LIMIT 1"),
     ],
     on_write: None,
     event: None,
@@ -132,7 +142,7 @@ pub const SUBSTEPS: Entity = Entity {
         id: "s.id",
         columns: "s.id, s.operation_id, s.description, s.sequence, s.completed, s.completed_at, s.notes, s.created_at, s.updated_at",
         filters: &[
-            Filter { param: "operation_id", clause: "s.operation_id = #", kind: FilterKind::Exact },
+            Filter { param: "operation_id", clause: "s.operation_id = #", kind: FilterKind::Id },
             Filter { param: "completed", clause: "s.completed = #", kind: FilterKind::Boolean },
         ],
         sorts: &[("sequence", "s.sequence"), ("created_at", "s.created_at"), ("completed_at", "s.completed_at"), ("updated_at", "s.updated_at")],

@@ -6,6 +6,7 @@
 //! lost message costs nothing: the scheduled sweep finds tenants with stale undispatched events
 //! or overdue deliveries and enqueues them again.
 
+use crate::secrets::Keyring;
 use crate::sql::{Param, Stmt};
 use crate::webhooks::{self, Outcome};
 use serde_json::{json, Value};
@@ -23,7 +24,8 @@ pub const SQL_UUID: &str = "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)
 
 /// One round trip: claim up to [`CLAIM_LIMIT`] undispatched events, fan them out into
 /// deliveries (a test event to its one webhook, others to each active subscriber of their
-/// type), mark them dispatched, claim the due deliveries, and read them with what an attempt
+/// type that existed when the event happened, Stripe's rule, however far behind the queue
+/// is), mark them dispatched, claim the due deliveries, and read them with what an attempt
 /// needs; last, what work is left.
 pub fn claim(tenant_id: &str, now: &str, lease_until: &str, event_token: &str, delivery_token: &str) -> Vec<Stmt> {
     let t = || Param::from(tenant_id);
@@ -38,7 +40,7 @@ pub fn claim(tenant_id: &str, now: &str, lease_until: &str, event_token: &str, d
                 "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at) \
                  SELECT {SQL_UUID}, e.tenant_id, w.id, e.id, e.event_type, 'pending', 0, ?2, ?2, ?2 FROM events e JOIN webhooks w \
                  ON w.tenant_id = e.tenant_id AND w.active = 1 AND (CASE WHEN e.webhook_id IS NOT NULL THEN w.id = e.webhook_id \
-                 ELSE EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = e.event_type) END) \
+                 ELSE e.created_at >= w.created_at AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = e.event_type) END) \
                  WHERE e.claim_token = ?1 ORDER BY e.created_at, e.id ON CONFLICT DO NOTHING"
             ),
             vec![event_token.into(), now.into()],
@@ -59,8 +61,9 @@ pub fn claim(tenant_id: &str, now: &str, lease_until: &str, event_token: &str, d
         ),
         Stmt::new(
             "SELECT (SELECT COUNT(*) FROM events WHERE tenant_id = ?1 AND dispatched_at IS NULL) AS undispatched, \
-             (SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE tenant_id = ?1 AND status = 'pending' AND claim_token IS NOT ?2) AS next_due",
-            vec![t(), delivery_token.into()],
+             (SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE tenant_id = ?1 AND status = 'pending' AND claim_token IS NOT ?2 \
+             AND (claimed_until IS NULL OR claimed_until < ?3)) AS next_due",
+            vec![t(), delivery_token.into(), now.into()],
         ),
     ]
 }
@@ -76,16 +79,25 @@ pub struct Attempt {
     pub headers: Vec<(&'static str, String)>,
     /// This attempt's number, from 1.
     pub number: i64,
+    /// Why the delivery cannot be signed (its secret does not open with the deployment's keys):
+    /// it is then never sent.
+    pub unsigned: Option<String>,
 }
 
-/// The attempts of the claimed deliveries, signed at `timestamp` (seconds).
-pub fn attempts(rows: &[Value], timestamp: i64) -> Vec<Attempt> {
+/// The attempts of the claimed deliveries, signed at `timestamp` (seconds) with their
+/// webhooks' secrets as `keys` open them.
+pub fn attempts(rows: &[Value], timestamp: i64, keys: &Keyring) -> Vec<Attempt> {
     rows.iter()
         .map(|r| {
             let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
             let body = s("payload");
-            let headers = webhooks::signed_headers(&s("secret"), r["previous_secret"].as_str(), &s("event_id"), &s("event_type"), timestamp, &body);
-            Attempt { delivery_id: s("id"), event_id: s("event_id"), webhook_id: s("webhook_id"), url: s("url"), body, headers, number: r["attempts"].as_i64().unwrap_or(0) + 1 }
+            let opened = keys.open(&s("secret")).and_then(|secret| Ok((secret, r["previous_secret"].as_str().map(|p| keys.open(p)).transpose()?)));
+            let (headers, unsigned) = match opened {
+                Ok((secret, previous)) => (webhooks::signed_headers(&secret, previous.as_deref(), &s("event_id"), &s("event_type"), timestamp, &body), None),
+                Err(e) => (vec![], Some(e.message)),
+            };
+            let number = r["attempts"].as_i64().unwrap_or(0) + 1;
+            Attempt { delivery_id: s("id"), event_id: s("event_id"), webhook_id: s("webhook_id"), url: s("url"), body, headers, number, unsigned }
         })
         .collect()
 }
@@ -96,17 +108,43 @@ pub struct Result {
     pub status: Option<u16>,
     pub duration_ms: i64,
     pub error: Option<String>,
+    /// The URL guard refused the webhook's URL: nothing was sent, and nothing will be.
+    pub blocked: bool,
+}
+
+impl Result {
+    /// The answer of a receiver, or why none came (network error, timeout).
+    pub fn answered(status: std::result::Result<u16, String>, duration_ms: i64) -> Result {
+        match status {
+            Ok(status) => Result { status: Some(status), duration_ms, error: None, blocked: false },
+            Err(error) => Result { status: None, duration_ms, error: Some(error), blocked: false },
+        }
+    }
+}
+
+/// The URL guard again, before each attempt: a webhook whose URL is not (or no longer) allowed
+/// is sent nothing, and its delivery fails at once with the reason.
+pub fn guard(a: &Attempt, parse: crate::webhook_url::Parser, allow_local: bool) -> Option<Result> {
+    let why = match (&a.unsigned, crate::webhook_url::check(&a.url, parse, allow_local)) {
+        (Some(unsigned), _) => format!("not sent: {unsigned}"),
+        (None, Err(why)) => format!("not sent: the URL {why}"),
+        (None, Ok(())) => return None,
+    };
+    Some(Result { status: None, duration_ms: 0, error: Some(why), blocked: true })
 }
 
 /// One write recording every attempt: the attempt log, each delivery's new state (delivered;
 /// retried after the schedule's next delay; failed when the schedule is used up or the
-/// receiver refused), and webhooks disabled by a 410.
-pub fn record(tenant_id: &str, now_ms: i64, done: &[(Attempt, Result)], schedule: &[u32], mut mint: impl FnMut() -> String) -> Vec<Stmt> {
+/// receiver refused), and webhooks disabled by a 410. Each is written only while the round
+/// still holds its claim (`claim_token`): a round that outlived its lease, whose deliveries
+/// another round took over, records nothing over that round's work, and a delivery deleted
+/// meanwhile (its webhook was) is skipped rather than failing the whole record.
+pub fn record(tenant_id: &str, claim_token: &str, now_ms: i64, done: &[(Attempt, Result)], schedule: &[u32], mut mint: impl FnMut() -> String) -> Vec<Stmt> {
     let now = crate::time::Now(now_ms).rfc3339();
     let rows: Vec<Value> = done
         .iter()
         .map(|(a, r)| {
-            let outcome = webhooks::outcome(r.status);
+            let outcome = if r.blocked { Outcome::Refused } else { webhooks::outcome(r.status) };
             let retry_in = schedule.get((a.number - 1) as usize).copied();
             let (status, next) = match (outcome, retry_in) {
                 (Outcome::Delivered, _) => ("delivered", None),
@@ -115,6 +153,9 @@ pub fn record(tenant_id: &str, now_ms: i64, done: &[(Attempt, Result)], schedule
             };
             let error = r.error.clone().or_else(|| match outcome {
                 Outcome::Gone => Some("the receiver answered 410 Gone: webhook disabled".into()),
+                Outcome::Refused if r.status.is_some_and(|s| (300..400).contains(&s)) => {
+                    Some(format!("the receiver answered {}, a redirect; redirects are never followed", r.status.unwrap_or(0)))
+                }
                 Outcome::Refused => Some(format!("the receiver refused the delivery ({})", r.status.unwrap_or(0))),
                 Outcome::Retry if retry_in.is_none() => Some("no attempts left".into()),
                 _ => None,
@@ -128,24 +169,27 @@ pub fn record(tenant_id: &str, now_ms: i64, done: &[(Attempt, Result)], schedule
         .collect();
     let rows = json!(rows).to_string();
     vec![
+        // The webhooks first and the deliveries last: the claim is released by the last one.
+        Stmt::new(
+            "UPDATE webhooks SET active = 0, disabled_reason = 'The receiver answered 410 Gone', updated_at = ?1 \
+             WHERE tenant_id = ?3 AND id IN (SELECT j.value ->> '$.webhook_id' FROM json_each(?2) AS j \
+             JOIN webhook_deliveries d ON d.id = j.value ->> '$.delivery_id' AND d.claim_token = ?4 WHERE j.value ->> '$.gone')",
+            vec![now.clone().into(), rows.clone().into(), tenant_id.into(), claim_token.into()],
+        ),
         Stmt::new(
             "INSERT INTO webhook_attempts (id, tenant_id, delivery_id, webhook_id, event_id, attempt, status_code, duration_ms, error, created_at) \
-             SELECT value ->> '$.attempt_id', ?1, value ->> '$.delivery_id', value ->> '$.webhook_id', value ->> '$.event_id', \
-             value ->> '$.attempt', value ->> '$.status_code', value ->> '$.duration_ms', value ->> '$.error', ?2 FROM json_each(?3)",
-            vec![tenant_id.into(), now.clone().into(), rows.clone().into()],
+             SELECT j.value ->> '$.attempt_id', ?1, j.value ->> '$.delivery_id', j.value ->> '$.webhook_id', j.value ->> '$.event_id', \
+             j.value ->> '$.attempt', j.value ->> '$.status_code', j.value ->> '$.duration_ms', j.value ->> '$.error', ?2 FROM json_each(?3) AS j \
+             JOIN webhook_deliveries d ON d.id = j.value ->> '$.delivery_id' AND d.claim_token = ?4",
+            vec![tenant_id.into(), now.clone().into(), rows.clone().into(), claim_token.into()],
         ),
         Stmt::new(
             "UPDATE webhook_deliveries SET status = j.value ->> '$.status', attempts = j.value ->> '$.attempt', \
              next_attempt_at = j.value ->> '$.next_attempt_at', last_status_code = j.value ->> '$.status_code', \
              last_error = j.value ->> '$.error', delivered_at = CASE WHEN j.value ->> '$.status' = 'delivered' THEN ?1 END, \
              claim_token = NULL, claimed_until = NULL, updated_at = ?1 \
-             FROM json_each(?2) AS j WHERE webhook_deliveries.id = j.value ->> '$.delivery_id'",
-            vec![now.clone().into(), rows.clone().into()],
-        ),
-        Stmt::new(
-            "UPDATE webhooks SET active = 0, disabled_reason = 'The receiver answered 410 Gone', updated_at = ?1 \
-             WHERE id IN (SELECT value ->> '$.webhook_id' FROM json_each(?2) WHERE value ->> '$.gone')",
-            vec![now.into(), rows.into()],
+             FROM json_each(?2) AS j WHERE webhook_deliveries.id = j.value ->> '$.delivery_id' AND webhook_deliveries.claim_token = ?3",
+            vec![now.into(), rows.into(), claim_token.into()],
         ),
     ]
 }
@@ -175,7 +219,7 @@ mod tests {
     use super::*;
 
     fn attempt(n: i64) -> Attempt {
-        Attempt { delivery_id: "d".into(), event_id: "e".into(), webhook_id: "w".into(), url: "u".into(), body: "{}".into(), headers: vec![], number: n }
+        Attempt { delivery_id: "d".into(), event_id: "e".into(), webhook_id: "w".into(), url: "u".into(), body: "{}".into(), headers: vec![], number: n, unsigned: None }
     }
 
     fn rows_of(s: &Stmt) -> Value {
@@ -187,27 +231,64 @@ mod tests {
 
     #[test]
     fn failures_follow_the_schedule_then_fail() {
-        let fail = Result { status: Some(503), duration_ms: 5, error: None };
-        let s = record("t", 0, &[(attempt(1), fail.clone())], &[10, 60], || "a".into());
-        let r = &rows_of(&s[0])[0];
+        let fail = Result { status: Some(503), duration_ms: 5, error: None, blocked: false };
+        let s = record("t", "c", 0, &[(attempt(1), fail.clone())], &[10, 60], || "a".into());
+        let r = &rows_of(&s[1])[0];
         assert_eq!((r["status"].as_str(), r["next_attempt_at"].as_str()), (Some("pending"), Some("1970-01-01T00:00:10.000Z")));
-        let s = record("t", 0, &[(attempt(3), fail)], &[10, 60], || "a".into());
-        assert_eq!(rows_of(&s[0])[0]["status"], "failed");
-        let gone = record("t", 0, &[(attempt(1), Result { status: Some(410), duration_ms: 1, error: None })], &[10], || "a".into());
-        assert_eq!((rows_of(&gone[0])[0]["status"].as_str(), rows_of(&gone[0])[0]["gone"].as_bool()), (Some("failed"), Some(true)));
-        let ok = record("t", 0, &[(attempt(2), Result { status: Some(204), duration_ms: 1, error: None })], &[10], || "a".into());
-        assert_eq!(rows_of(&ok[0])[0]["status"], "delivered");
-        let refused = record("t", 0, &[(attempt(1), Result { status: Some(400), duration_ms: 1, error: None })], &[10], || "a".into());
-        assert_eq!(rows_of(&refused[0])[0]["status"], "failed");
+        let s = record("t", "c", 0, &[(attempt(3), fail)], &[10, 60], || "a".into());
+        assert_eq!(rows_of(&s[1])[0]["status"], "failed");
+        let gone = record("t", "c", 0, &[(attempt(1), Result { status: Some(410), duration_ms: 1, error: None, blocked: false })], &[10], || "a".into());
+        assert_eq!((rows_of(&gone[1])[0]["status"].as_str(), rows_of(&gone[1])[0]["gone"].as_bool()), (Some("failed"), Some(true)));
+        let ok = record("t", "c", 0, &[(attempt(2), Result { status: Some(204), duration_ms: 1, error: None, blocked: false })], &[10], || "a".into());
+        assert_eq!(rows_of(&ok[1])[0]["status"], "delivered");
+        let refused = record("t", "c", 0, &[(attempt(1), Result { status: Some(400), duration_ms: 1, error: None, blocked: false })], &[10], || "a".into());
+        assert_eq!(rows_of(&refused[1])[0]["status"], "failed");
+        let redirected = record("t", "c", 0, &[(attempt(1), Result::answered(Ok(302), 1))], &[10], || "a".into());
+        let row = &rows_of(&redirected[1])[0];
+        assert_eq!(row["status"], "failed", "a redirect is a failed attempt, not followed");
+        assert!(row["error"].as_str().unwrap().contains("redirect"));
+    }
+
+    #[test]
+    fn a_url_the_guard_refuses_is_never_sent_nor_retried() {
+        let mut a = attempt(1);
+        a.url = "https://0x7f.1/hook".into();
+        let blocked = guard(&a, crate::testing::whatwg, false).expect("loopback in hex is refused");
+        let row = &rows_of(&record("t", "c", 0, &[(a.clone(), blocked)], &[10, 60], || "a".into())[1])[0];
+        assert_eq!((row["status"].as_str(), row["status_code"].as_u64()), (Some("failed"), None));
+        assert!(row["error"].as_str().unwrap().starts_with("not sent: the URL must not point at a private"));
+        a.url = "https://erp.example.com/hook".into();
+        assert!(guard(&a, crate::testing::whatwg, false).is_none());
+    }
+
+    #[test]
+    fn an_attempt_is_recorded_only_under_the_claim_that_made_it() {
+        let s = record("t", "claim-1", 0, &[(attempt(1), Result::answered(Ok(204), 1))], &[10], || "a".into());
+        for stmt in &s {
+            assert!(stmt.sql.contains("claim_token = ?"), "{}", stmt.sql);
+            assert!(stmt.params.contains(&Param::Text("claim-1".into())));
+        }
+        assert!(s.last().unwrap().sql.contains("claim_token = NULL"), "the claim is released last");
+        let fan_out = &claim("t", "now", "lease", "e", "d")[1].sql;
+        assert!(fan_out.contains("e.created_at >= w.created_at"), "a webhook receives only what happens after it is registered");
     }
 
     #[test]
     fn attempts_are_signed_with_the_event_id_as_webhook_id() {
         let rows = vec![json!({"id": "d", "attempts": 2, "event_id": "e1", "webhook_id": "w", "event_type": "job.created", "payload": "{\"a\":1}", "url": "https://x", "secret": "whsec_c2VjcmV0", "previous_secret": null})];
-        let a = &attempts(&rows, 1_700_000_000)[0];
+        let keys = Keyring::from_settings(Some(&"ab".repeat(32)), None).unwrap();
+        let a = &attempts(&rows, 1_700_000_000, &keys)[0];
         assert_eq!(a.number, 3);
         assert!(a.headers.contains(&("webhook-id", "e1".to_string())));
         assert!(a.headers.contains(&("X-Eryxon-Signature", webhooks::reference_signature("whsec_c2VjcmV0", "{\"a\":1}"))));
+        let mut sealed = rows[0].clone();
+        sealed["secret"] = json!(keys.seal("whsec_c2VjcmV0", &[9; crate::secrets::NONCE_BYTES]));
+        let b = &attempts(&[sealed.clone()], 1_700_000_000, &keys)[0];
+        assert_eq!(b.headers, a.headers, "a sealed secret signs exactly as the clear one did");
+        let other = Keyring::from_settings(Some(&"cd".repeat(32)), None).unwrap();
+        let c = &attempts(&[sealed], 1_700_000_000, &other)[0];
+        assert!(c.unsigned.is_some() && c.headers.is_empty(), "a secret that does not open signs nothing");
+        assert!(guard(c, crate::testing::whatwg, true).is_some_and(|r| r.blocked), "and is never sent");
     }
 
     #[test]

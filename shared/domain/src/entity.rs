@@ -2,7 +2,7 @@
 //! plans of their list, get, create, PATCH and DELETE. Each request is the authentication
 //! round trip with its reads, then at most one atomic write.
 
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::error::{ApiError, FieldError};
 use crate::events::Event;
 use crate::fields::Reader;
 use crate::resource::{self, Column, ListSpec, Values};
@@ -126,7 +126,7 @@ impl Entity {
             return Err(ApiError::validation(self.singular, errors));
         }
         if id.is_some() && draft.values.sets.is_empty() {
-            return Err(ApiError::new(ErrorCode::ValidationError, format!("No updatable fields given for {}", self.singular)));
+            return Err(ApiError::nothing_to_update(self.singular));
         }
         if !rows(2).is_empty() {
             return Err(self.duplicate(&draft.values));

@@ -12,7 +12,9 @@ pub fn success(data: Value, meta: Map<String, Value>) -> Value {
     body
 }
 
-/// `{"success": false, "error": {"code", "message", "details"?, "statusCode"}}`.
+/// `{"success": false, "error": {"code", "message", "details"?, "statusCode"}}`. A 422
+/// always carries at least one detail: a client reads what to fix from `details`, so one
+/// without is given the message as a detail of the whole body.
 pub fn error(err: &ApiError) -> Value {
     let mut e = json!({
         "code": err.code.as_str(),
@@ -21,6 +23,10 @@ pub fn error(err: &ApiError) -> Value {
     });
     if let Some(details) = &err.details {
         e["details"] = details.clone();
+    }
+    let empty = e.get("details").map_or(true, |d| d.as_array().is_some_and(Vec::is_empty));
+    if err.code == crate::error::ErrorCode::ValidationError && empty {
+        e["details"] = json!([{ "field": "body", "message": err.message, "value": null, "constraint": "TYPE_MISMATCH" }]);
     }
     json!({ "success": false, "error": e })
 }
@@ -46,6 +52,18 @@ mod tests {
         assert_eq!(d["entityType"], "job");
         assert_eq!(d["entityIndex"], 0);
         assert!(d["value"].is_null());
+    }
+
+    #[test]
+    fn every_validation_error_has_a_detail() {
+        for err in [ApiError::new(crate::error::ErrorCode::ValidationError, "bare"), ApiError::validation("job", vec![]), ApiError::nothing_to_update("part")] {
+            let details = error(&err)["error"]["details"].clone();
+            assert!(details.as_array().is_some_and(|d| !d.is_empty()), "{}", err.message);
+            assert!(details[0]["field"].is_string() && details[0]["constraint"].is_string());
+        }
+        assert_eq!(error(&crate::sql::classify_failure("NOT NULL constraint failed: jobs.status"))["error"]["details"][0]["field"], "status");
+        assert_eq!(error(&crate::sql::classify_failure("CHECK constraint failed: status IN ('a')"))["error"]["details"][0]["field"], "status");
+        assert!(error(&ApiError::conflict("x"))["error"].get("details").is_none(), "other errors keep theirs optional");
     }
 
     #[test]

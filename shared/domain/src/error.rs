@@ -146,6 +146,27 @@ impl ApiError {
         Self::new(ErrorCode::ValidationError, message).with_details(errors)
     }
 
+    /// 422 for a PATCH that names no field it may change, with a detail that says so.
+    pub fn nothing_to_update(entity: &str) -> Self {
+        let message = format!("No updatable fields given for {entity}");
+        let detail = FieldError::new("body", Constraint::NotNull, message.clone(), Value::Object(Default::default()));
+        Self::new(ErrorCode::ValidationError, message).with_details(vec![detail])
+    }
+
+    /// Names the fields a PATCH may change, in the message and in its detail.
+    pub fn with_allowed(mut self, allowed: &[&str]) -> Self {
+        let list = allowed.join(", ");
+        self.message = format!("{}; allowed: {list}", self.message);
+        if let Some(Value::Array(details)) = &mut self.details {
+            for d in details {
+                if let Some(m) = d.get_mut("message") {
+                    *m = Value::String(format!("{}; allowed: {list}", m.as_str().unwrap_or_default()));
+                }
+            }
+        }
+        self
+    }
+
     /// 400 for malformed query parameters, with the same field-level details as a 422.
     pub fn bad_query(errors: Vec<FieldError>) -> Self {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();

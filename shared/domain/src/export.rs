@@ -32,7 +32,8 @@ pub const ENTITIES: &[Exported] = &[
         table: "jobs",
         columns: &[
             "id", "job_number", "customer", "status", "priority", "due_date", "due_date_override", "description", "notes", "metadata",
-            "current_cell_id", "started_at", "paused_at", "resumed_at", "completed_at", "actual_duration", "created_at", "updated_at",
+            "current_cell_id", "started_at", "paused_at", "resumed_at", "completed_at", "actual_duration", "external_source", "external_id",
+            "created_at", "updated_at",
         ],
         key: ID,
         json: &["metadata"],
@@ -43,8 +44,8 @@ pub const ENTITIES: &[Exported] = &[
         table: "parts",
         columns: &[
             "id", "job_id", "parent_part_id", "part_number", "material", "material_id", "quantity", "status", "current_cell_id",
-            "description", "notes", "drawing_url", "step_file_url", "file_paths", "metadata", "started_at", "completed_at", "created_at",
-            "updated_at",
+            "description", "notes", "drawing_url", "step_file_url", "file_paths", "metadata", "started_at", "completed_at",
+            "external_source", "external_id", "created_at", "updated_at",
         ],
         key: ID,
         json: &["file_paths", "metadata"],
@@ -56,7 +57,7 @@ pub const ENTITIES: &[Exported] = &[
         columns: &[
             "id", "part_id", "cell_id", "assigned_operator_id", "operation_name", "sequence", "status", "estimated_time",
             "setup_time_minutes", "actual_time", "completion_percentage", "instructions", "notes", "started_at", "paused_at",
-            "resumed_at", "completed_at", "created_at", "updated_at",
+            "resumed_at", "completed_at", "external_source", "external_id", "created_at", "updated_at",
         ],
         key: ID,
         json: &[],
@@ -112,7 +113,7 @@ pub const ENTITIES: &[Exported] = &[
     Exported {
         name: "cells",
         table: "cells",
-        columns: &["id", "name", "description", "active", "created_at", "updated_at"],
+        columns: &["id", "name", "description", "active", "external_source", "external_id", "created_at", "updated_at"],
         key: ID,
         json: &[],
         bools: &["active"],
@@ -141,6 +142,8 @@ pub const ENTITIES: &[Exported] = &[
         json: &["events"],
         bools: &["active"],
     },
+    // What a restore needs to go on numbering NCRs where this tenant left off.
+    Exported { name: "ncr_sequences", table: "ncr_sequences", columns: &["year", "last"], key: &["year"], json: &[], bools: &[] },
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,9 +250,13 @@ impl Exported {
     }
 }
 
+/// A CSV cell. Text a spreadsheet would run as a formula (beginning with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return) is neutralised as OWASP recommends: a leading `'` makes it
+/// text. Numbers are numbers, never formulas, and keep their sign.
 fn csv_cell(v: &Value) -> String {
     let text = match v {
         Value::Null => return String::new(),
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
@@ -349,6 +356,25 @@ mod tests {
         assert!(line.contains("\"{\"\"a\"\":1}\""));
         assert_eq!(jobs.shaped(&row)["metadata"], json!({"a": 1}));
         assert_eq!(jobs.csv_header().split(',').count(), jobs.columns.len());
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_are_neutralised() {
+        for (given, cell) in [("=1+2", "'=1+2"), ("+SUM(A1)", "'+SUM(A1)"), ("-2+3", "'-2+3"), ("@cmd", "'@cmd"), ("\tx", "'\tx"), ("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"")] {
+            assert_eq!(csv_cell(&json!(given)), cell, "{given}");
+        }
+        assert_eq!(csv_cell(&json!("\rx")), "\"'\rx\"", "quoted too, for the carriage return");
+        assert_eq!(csv_cell(&json!(-5)), "-5", "a number keeps its sign");
+        assert_eq!(csv_cell(&json!("a-b=c")), "a-b=c", "only a leading character matters");
+    }
+
+    #[test]
+    fn a_restore_has_the_erp_identities_and_the_ncr_counters() {
+        for name in ["jobs", "parts", "operations", "cells"] {
+            let e = ENTITIES.iter().find(|e| e.name == name).unwrap();
+            assert!(e.columns.contains(&"external_source") && e.columns.contains(&"external_id"), "{name}");
+        }
+        assert!(ENTITIES.iter().any(|e| e.name == "ncr_sequences"));
     }
 
     #[test]

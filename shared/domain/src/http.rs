@@ -141,6 +141,16 @@ pub fn check_declared_length(content_length: Option<&str>) -> Result<(), ApiErro
     }
 }
 
+/// Adds a chunk of a body being read, refusing (413) as soon as the bytes read pass the limit,
+/// whatever `Content-Length` said or whether it was sent at all (a chunked body).
+pub fn read_within_limit(body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), ApiError> {
+    if body.len() + chunk.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    body.extend_from_slice(chunk);
+    Ok(())
+}
+
 /// Parses a request body that must be one JSON object.
 pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if body.len() > MAX_BODY_BYTES {
@@ -169,6 +179,16 @@ fn too_large() -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_is_refused_once_the_bytes_read_pass_the_limit() {
+        let mut body = vec![];
+        read_within_limit(&mut body, &vec![b' '; MAX_BODY_BYTES - 1]).unwrap();
+        read_within_limit(&mut body, b"x").unwrap();
+        assert_eq!(body.len(), MAX_BODY_BYTES, "exactly the limit is read");
+        assert_eq!(read_within_limit(&mut body, b"y").unwrap_err().status(), 413);
+        assert_eq!(body.len(), MAX_BODY_BYTES, "and nothing past it is kept");
+    }
 
     #[test]
     fn action_is_what_follows_the_function_name() {

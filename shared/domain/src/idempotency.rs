@@ -64,10 +64,9 @@ pub enum Previous {
 pub fn previous(rows: &[Value], fingerprint: &str) -> Result<Previous, ApiError> {
     let Some(row) = rows.first() else { return Ok(Previous::None) };
     if row.get("request_hash").and_then(Value::as_str) != Some(fingerprint) {
-        return Err(ApiError::new(
-            ErrorCode::ValidationError,
-            "This Idempotency-Key was used for a different request (method, path or body); use a new key",
-        ));
+        let message = "This Idempotency-Key was used for a different request (method, path or body); use a new key";
+        let detail = crate::error::FieldError::new(HEADER, crate::error::Constraint::UniqueConstraint, message, Value::Null);
+        return Err(ApiError::new(ErrorCode::ValidationError, message).with_details(vec![detail]));
     }
     match (row.get("status_code").and_then(Value::as_u64), row.get("response").and_then(Value::as_str)) {
         (Some(status), Some(body)) => Ok(Previous::Replay { status: status as u16, body: body.to_string() }),

@@ -11,7 +11,7 @@
 //! the same atomic write as the NCR. A given `ncr_number` must be unused (409); one of the
 //! standard form moves that year's counter past it, so generated numbers never collide with it.
 
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::error::{ApiError, FieldError};
 use crate::events::Event;
 use crate::fields::Reader;
 use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Values};
@@ -62,8 +62,8 @@ pub const LIST: ListSpec = ListSpec {
         Filter { param: "issue_type", clause: "i.issue_type = #", kind: FilterKind::OneOf(TYPES, &[]) },
         Filter { param: "severity", clause: "i.severity = #", kind: FilterKind::OneOf(SEVERITIES, &[]) },
         Filter { param: "status", clause: "i.status = #", kind: FilterKind::OneOf(STATUSES, &[]) },
-        Filter { param: "operation_id", clause: "i.operation_id = #", kind: FilterKind::Exact },
-        Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Exact },
+        Filter { param: "operation_id", clause: "i.operation_id = #", kind: FilterKind::Id },
+        Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Id },
         Filter { param: "ncr_number", clause: "i.ncr_number = #", kind: FilterKind::Exact },
         Filter { param: "created_from", clause: "i.created_at >= #", kind: FilterKind::Date },
         Filter { param: "created_to", clause: "i.created_at < #", kind: FilterKind::Date },
@@ -84,6 +84,7 @@ pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
 
 /// `data.issue` as GET answers it, for the GET and for If-Match.
 pub const SHOWN: Shown = Shown {
+    table: "issues",
     list: &LIST,
     reads: |scope, id| vec![get(scope, id)],
     data: |found, id| resource::one_row(found, id, "Issue", "issue", decode),
@@ -127,8 +128,14 @@ fn standard_number(n: &str) -> Option<(i64, i64)> {
     let rest = n.strip_prefix("NCR-")?;
     let (year, seq) = rest.split_once('-')?;
     let ok = year.len() == 4 && seq.len() >= 4 && year.bytes().chain(seq.bytes()).all(|b| b.is_ascii_digit());
-    ok.then(|| Some((year.parse().ok()?, seq.parse().ok()?))).flatten()
+    let (year, seq): (i64, i64) = ok.then(|| Some((year.parse().ok()?, seq.parse().ok()?))).flatten()?;
+    // Beyond this a counter could not go on (`last + 1` near i64::MAX overflows into a real):
+    // such a number is kept as given but does not move the year's counter.
+    (seq <= MAX_SEQUENCE).then_some((year, seq))
 }
+
+/// The largest NCR sequence a given number may move the counter to: a billion NCRs a year.
+const MAX_SEQUENCE: i64 = 999_999_999;
 
 crate::resource::delegate_draft!(Draft);
 
@@ -166,7 +173,7 @@ impl Draft {
             return Err(ApiError::validation("issue", self.errors));
         }
         if id.is_some() && self.values.sets.is_empty() {
-            return Err(ApiError::new(ErrorCode::ValidationError, "No updatable fields given for issue"));
+            return Err(ApiError::nothing_to_update("issue"));
         }
         if !rows(2).is_empty() {
             return Err(ApiError::conflict(format!("NCR number {} already exists", self.values.text("ncr_number").unwrap_or_default())));
@@ -382,6 +389,9 @@ mod tests {
         assert_eq!(standard_number("NCR-2026-0042"), Some((2026, 42)));
         assert_eq!(standard_number("NCR-2026-42"), None);
         assert_eq!(standard_number("QA-7"), None);
+        assert_eq!(standard_number("NCR-2026-9223372036854775807"), None, "a counter could not go on from there");
+        assert_eq!(standard_number("NCR-2026-99999999999999999999"), None, "nor from past i64");
+        assert_eq!(standard_number("NCR-2026-999999999"), Some((2026, MAX_SEQUENCE)));
         let d = parse(&body(json!({"operation_id": "op", "title": "t", "issue_type": "ncr", "ncr_number": "NCR-2026-0042"})), false);
         let s = d.plan(&[vec![], op_found(), vec![]], "t", "2026-03-01T00:00:00.000Z", None, ids()).unwrap().stmts;
         assert!(s[0].sql.contains("MAX(last, excluded.last)"));

@@ -30,6 +30,7 @@ pub mod parts;
 pub mod password;
 pub mod plans;
 pub mod resource;
+pub mod secrets;
 pub mod session;
 pub mod sign_in;
 pub mod sql;
@@ -40,6 +41,7 @@ pub mod time;
 pub mod time_entries;
 pub mod time_share;
 pub mod usage;
+pub mod webhook_url;
 pub mod webhooks;
 
 pub use error::{ApiError, Constraint, ErrorCode, FieldError};
@@ -54,5 +56,16 @@ pub(crate) mod testing {
             n += 1;
             format!("id-{n}")
         }
+    }
+
+    /// WHATWG URL parsing as the runtime's `URL` does it, by the `url` crate (the same standard).
+    pub fn whatwg(input: &str) -> Option<crate::webhook_url::Parsed> {
+        let u = url::Url::parse(input).ok()?;
+        let host = match u.host()? {
+            url::Host::Domain(d) => d.to_string(),
+            url::Host::Ipv4(ip) => ip.to_string(),
+            url::Host::Ipv6(ip) => format!("[{ip}]"),
+        };
+        Some(crate::webhook_url::Parsed { scheme: u.scheme().to_string(), host, credentials: !u.username().is_empty() || u.password().is_some() })
     }
 }

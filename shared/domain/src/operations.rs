@@ -39,12 +39,12 @@ pub const LIST: ListSpec = ListSpec {
         o.completion_percentage, o.instructions, o.notes, o.started_at, o.paused_at, o.resumed_at, o.completed_at, \
         o.created_at, o.updated_at, o.external_source, o.external_id",
     filters: &[
-        Filter { param: "part_id", clause: "o.part_id = #", kind: FilterKind::Exact },
-        Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Exact },
-        Filter { param: "cell_id", clause: "o.cell_id = #", kind: FilterKind::Exact },
+        Filter { param: "part_id", clause: "o.part_id = #", kind: FilterKind::Id },
+        Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Id },
+        Filter { param: "cell_id", clause: "o.cell_id = #", kind: FilterKind::Id },
         Filter { param: "cell_name", clause: "instr(lower(c.name), #) > 0", kind: FilterKind::Contains },
         Filter { param: "status", clause: "o.status = #", kind: FilterKind::OneOf(STATUSES, OPERATION_STATUS_ALIASES) },
-        Filter { param: "assigned_operator_id", clause: "o.assigned_operator_id = #", kind: FilterKind::Exact },
+        Filter { param: "assigned_operator_id", clause: "o.assigned_operator_id = #", kind: FilterKind::Id },
         Filter { param: "search", clause: "instr(lower(o.operation_name), #) > 0", kind: FilterKind::Contains },
     ],
     // The default order is an index's (tenant_id, created_at, id); sequence is an index's order
@@ -73,6 +73,7 @@ pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
 
 /// `data.operation` as GET answers it, for the GET and for If-Match.
 pub const SHOWN: Shown = Shown {
+    table: "operations",
     list: &LIST,
     reads: |scope, id| vec![get(scope, id)],
     data: |found, id| resource::one_row(found, id, "Operation", "operation", shape),
@@ -166,7 +167,7 @@ impl Draft {
             values.set("cell_id", cell_id.into());
         }
         if id.is_some() && values.sets.is_empty() {
-            return Err(ApiError::new(crate::error::ErrorCode::ValidationError, "No updatable fields given for operation"));
+            return Err(ApiError::nothing_to_update("operation"));
         }
         if !rows(3).is_empty() {
             return Err(ApiError::conflict(format!("Another operation of this part already has sequence {}", values.shown()["sequence"])));

@@ -3,7 +3,7 @@
 //! job, and may not be the part itself or one of its descendants (`CIRCULAR_REFERENCE`): one
 //! recursive read in the authentication round trip resolves the parent and its ancestors.
 
-use crate::error::{ApiError, Constraint, ErrorCode, FieldError};
+use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::Event;
 use crate::fields::{self, Reader};
 use crate::jobs::create::{parse_operations, NestedOperations, OperationDraft};
@@ -42,11 +42,11 @@ pub const LIST: ListSpec = ListSpec {
         p.current_cell_id, p.description, p.notes, p.drawing_url, p.step_file_url, p.file_paths, p.metadata, \
         p.started_at, p.completed_at, p.created_at, p.updated_at, p.external_source, p.external_id",
     filters: &[
-        Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Exact },
+        Filter { param: "job_id", clause: "p.job_id = #", kind: FilterKind::Id },
         Filter { param: "part_number", clause: "instr(lower(p.part_number), #) > 0", kind: FilterKind::Contains },
         Filter { param: "material", clause: "instr(lower(p.material), #) > 0", kind: FilterKind::Contains },
-        Filter { param: "material_id", clause: "p.material_id = #", kind: FilterKind::Exact },
-        Filter { param: "parent_part_id", clause: "p.parent_part_id = #", kind: FilterKind::Exact },
+        Filter { param: "material_id", clause: "p.material_id = #", kind: FilterKind::Id },
+        Filter { param: "parent_part_id", clause: "p.parent_part_id = #", kind: FilterKind::Id },
         Filter { param: "status", clause: "p.status = #", kind: FilterKind::OneOf(STATUSES, &[]) },
     ],
     // The default order is an index's (tenant_id, created_at, id); part_number is an index's
@@ -88,7 +88,7 @@ pub fn assemble(part: &[Value], operations: &[Value], id: &str) -> Result<Value,
 }
 
 /// `data.part` as GET answers it, for the GET and for If-Match.
-pub const SHOWN: Shown = Shown { list: &LIST, reads: get, data: |found, id| assemble(resource::at(found, 0), resource::at(found, 1), id) };
+pub const SHOWN: Shown = Shown { table: "parts", list: &LIST, reads: get, data: |found, id| assemble(resource::at(found, 0), resource::at(found, 1), id) };
 
 /// A parsed create or PATCH body.
 pub struct Draft {
@@ -189,7 +189,7 @@ impl Draft {
             return Err(ApiError::validation("part", self.errors));
         }
         if id.is_some() && self.values.sets.is_empty() {
-            return Err(ApiError::new(ErrorCode::ValidationError, "No updatable fields given for part"));
+            return Err(ApiError::nothing_to_update("part"));
         }
         if !rows(2).is_empty() {
             return Err(number_taken(&self.values));

@@ -156,6 +156,15 @@ impl Quota {
         }
     }
 
+    /// The quota carried into a write as a whole (see `sql::Condition`): at the head of its
+    /// batch, before any insert moves the counters, the batch fails (402) unless `jobs` and
+    /// `parts` more still fit. For writes made of several set-based inserts (ERP sync), where
+    /// one guarded insert cannot hold the rest back. `None` when nothing is limited.
+    pub fn held(&self, tenant_id: &str, jobs: i64, parts: i64) -> Option<Stmt> {
+        let (guard, params) = self.guard(1, 2, jobs, parts);
+        (guard != "1").then(|| crate::sql::Condition::Quota.unless(&guard, std::iter::once(Param::from(tenant_id)).chain(params).collect()))
+    }
+
     /// Reads the tenant's usage at the end of a write whose guarded insert did nothing.
     pub fn probe(tenant_id: &str) -> Stmt {
         Stmt::new("SELECT jobs, parts FROM tenant_usage WHERE tenant_id = ?1", vec![tenant_id.into()])
@@ -227,5 +236,19 @@ mod tests {
         assert_eq!(Quota::default().guard(2, 10, 1, 5).0, "1");
         assert!(q.explain(&[json!({"jobs": 50, "parts": 0})], 1, 0).is_some());
         assert!(q.explain(&[json!({"jobs": 3, "parts": 0})], 1, 0).is_none());
+    }
+
+    #[test]
+    fn a_held_quota_is_a_condition_of_the_whole_write() {
+        let q = Quota { max_jobs: Some(50), max_parts: Some(500), jobs: 0, parts: 0 };
+        let s = q.held("t", 2, 4).unwrap();
+        assert_eq!(
+            s.sql,
+            "INSERT INTO write_conditions (failed) SELECT 'quota' WHERE NOT ((SELECT jobs FROM tenant_usage WHERE tenant_id = ?1) + ?2 <= ?3 \
+             AND (SELECT parts FROM tenant_usage WHERE tenant_id = ?1) + ?4 <= ?5)"
+        );
+        assert_eq!(s.params, vec![Param::Text("t".into()), Param::Int(2), Param::Int(50), Param::Int(4), Param::Int(500)]);
+        assert!(q.held("t", 0, 0).is_none(), "nothing added, nothing to hold");
+        assert!(Quota::default().held("t", 5, 5).is_none(), "no limits");
     }
 }

@@ -86,10 +86,30 @@ impl Column {
 /// A record as its GET answers it: the reads, and the `data` they make. The GET answers with
 /// it and a PATCH checks `If-Match` against it, so both see the same representation.
 pub struct Shown {
+    /// The record's table (with `id`, `tenant_id` and `updated_at`), for [`Shown::unchanged`].
+    pub table: &'static str,
     /// The endpoint's list: its parameters are checked beside `?id=` too.
     pub list: &'static ListSpec,
     pub reads: fn(Scope<'_>, &str) -> Vec<Stmt>,
     pub data: fn(&[Vec<Value>], &str) -> Result<Value, ApiError>,
+}
+
+impl Shown {
+    /// `If-Match` carried into the write: the batch fails (412) unless the record still has the
+    /// `updated_at` of the version its ETag was checked against (`current`, this Shown's reads
+    /// in round trip one). Every write of a record stamps `updated_at`, so a write between the
+    /// check and this batch cannot go unnoticed; a record deleted meanwhile fails it too.
+    pub fn unchanged(&self, current: &[Vec<Value>], tenant_id: &str, id: &str) -> Option<Stmt> {
+        still_as_read(self.table, at(current, 0).first(), tenant_id, id)
+    }
+}
+
+/// The `If-Match` condition on a row of `table` as round trip one read it (`seen`, with its
+/// `updated_at`); none when it was not found (the write then answers 404 itself).
+pub fn still_as_read(table: &str, seen: Option<&Value>, tenant_id: &str, id: &str) -> Option<Stmt> {
+    let seen = seen?.get("updated_at")?.as_str()?;
+    let holds = format!("EXISTS (SELECT 1 FROM {table} WHERE id = ?1 AND tenant_id = ?2 AND updated_at = ?3)");
+    Some(crate::sql::Condition::IfMatch.unless(&holds, vec![id.into(), tenant_id.into(), seen.into()]))
 }
 
 /// `{key: shape(row)}` of the one row the first read found, or 404 naming `label`: the `data`
@@ -241,7 +261,9 @@ pub fn check_refs(scope: Scope<'_>, refs: &[Ref]) -> Stmt {
 
 /// FK_CONSTRAINT errors for the references [`check_refs`] did not find.
 pub fn missing_refs(refs: &[Ref], found: &[Value]) -> Vec<FieldError> {
-    let exists = |r: &Ref| found.iter().any(|f| f["tbl"] == r.table && f["id"] == r.id.as_str());
+    // A set, not a scan per reference: a nested create names thousands.
+    let present: std::collections::HashSet<(&str, &str)> = found.iter().filter_map(|f| Some((f["tbl"].as_str()?, f["id"].as_str()?))).collect();
+    let exists = |r: &Ref| present.contains(&(r.table, r.id.as_str()));
     refs.iter()
         .filter(|r| !exists(r))
         .map(|r| {
@@ -263,6 +285,9 @@ pub struct Filter {
 #[derive(Debug, Clone, Copy)]
 pub enum FilterKind {
     Exact,
+    /// A record's id: a UUID, or the request is refused (400 naming the parameter) rather
+    /// than answered with an empty page.
+    Id,
     Contains,
     OneOf(&'static [&'static str], &'static [(&'static str, &'static str)]),
     Boolean,
@@ -313,6 +338,7 @@ pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
     for f in spec.filters {
         let value = match f.kind {
             FilterKind::Exact => r.optional(&mut errs, &[f.param], fields::text(1, 255)).map(Param::from),
+            FilterKind::Id => r.optional(&mut errs, &[f.param], fields::uuid).map(Param::from),
             FilterKind::Contains => r.optional(&mut errs, &[f.param], contains_needle).filter(|s| !s.is_empty()).map(Param::from),
             FilterKind::OneOf(allowed, aliases) => r.optional(&mut errs, &[f.param], fields::one_of(allowed, aliases)).map(Param::from),
             FilterKind::Boolean => r.optional(&mut errs, &[f.param], flag).map(Param::from),

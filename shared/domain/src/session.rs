@@ -19,6 +19,13 @@ use sha2::Sha256;
 
 /// Lifetime of the tokens sign-in issues (Supabase's default).
 pub const TOKEN_SECONDS: i64 = 3600;
+/// The longest lifetime (`exp` - `iat`) a token may claim: the one we issue. A token minted
+/// elsewhere with the shared secret cannot grant itself longer.
+pub const MAX_TOKEN_SECONDS: i64 = TOKEN_SECONDS;
+/// How far in the future `iat` may lie (clock skew between issuers).
+const MAX_SKEW_SECONDS: f64 = 60.0;
+/// The shortest signing secret: HS256's key should be at least its hash's 256 bits.
+pub const MIN_SECRET_BYTES: usize = 32;
 /// The audience Supabase Auth puts in a signed-in user's token.
 pub const AUDIENCE: &str = "authenticated";
 const MAX_TOKEN_LEN: usize = 8192;
@@ -84,6 +91,13 @@ pub fn verify(token: &str, secret: &[u8], now: Now) -> Result<Session, ApiError>
     if (seconds as f64) >= exp {
         return Err(ApiError::unauthorized("Session token has expired"));
     }
+    let iat = claims.get("iat").and_then(Value::as_f64).ok_or_else(|| ApiError::unauthorized("Session token has no issue time (iat)"))?;
+    if iat > seconds as f64 + MAX_SKEW_SECONDS {
+        return Err(ApiError::unauthorized("Session token is issued in the future"));
+    }
+    if exp - iat > MAX_TOKEN_SECONDS as f64 {
+        return Err(ApiError::unauthorized(format!("Session token lives longer than the {MAX_TOKEN_SECONDS} seconds tokens may")));
+    }
     if claims.get("nbf").and_then(Value::as_f64).is_some_and(|nbf| (seconds as f64) < nbf) {
         return Err(ApiError::unauthorized("Session token is not valid yet"));
     }
@@ -104,6 +118,18 @@ pub fn verify(token: &str, secret: &[u8], now: Now) -> Result<Session, ApiError>
         .and_then(Value::as_str)
         .map(str::to_string);
     Ok(Session { user_id, tenant_claim })
+}
+
+/// The deployment's signing secret, refused when it is too short to be one: no token is
+/// signed or checked with it.
+pub fn secret(setting: Option<String>) -> Result<String, ApiError> {
+    match setting.filter(|s| !s.is_empty()) {
+        None => Err(ApiError::internal("Sign-in is not configured: set the ERYXON_JWT_SECRET secret")),
+        Some(s) if s.len() < MIN_SECRET_BYTES => {
+            Err(ApiError::internal(format!("ERYXON_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes: set a longer secret")))
+        }
+        Some(s) => Ok(s),
+    }
 }
 
 /// Signs `claims` as an HS256 JWT.
@@ -203,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_signed_token_verifies_and_names_its_user_and_tenant() {
-        let t = token(json!({"sub": "u1", "exp": 1_800_000_060, "aud": "authenticated", "app_metadata": {"tenant_id": "t1"}}));
+        let t = token(json!({"sub": "u1", "iat": 1_800_000_000, "exp": 1_800_000_060, "aud": "authenticated", "app_metadata": {"tenant_id": "t1"}}));
         assert_eq!(verify(&t, SECRET, NOW).unwrap(), Session { user_id: "u1".into(), tenant_claim: Some("t1".into()) });
     }
 
@@ -220,20 +246,40 @@ mod tests {
     fn expired_tampered_foreign_and_unsigned_tokens_are_refused() {
         let expired = token(json!({"sub": "u1", "exp": 1_800_000_000}));
         assert_eq!(verify(&expired, SECRET, NOW).unwrap_err().message, "Session token has expired");
-        let good = token(json!({"sub": "u1", "exp": 1_800_000_060}));
+        let good = token(json!({"sub": "u1", "iat": 1_800_000_000, "exp": 1_800_000_060}));
         let parts: Vec<&str> = good.split('.').collect();
-        let forged = format!("{}.{}.{}", parts[0], B64URL.encode(r#"{"sub":"admin","exp":1800000060}"#), parts[2]);
+        let forged = format!("{}.{}.{}", parts[0], B64URL.encode(r#"{"sub":"admin","iat":1800000000,"exp":1800000060}"#), parts[2]);
         assert_eq!(verify(&forged, SECRET, NOW).unwrap_err().status(), 401);
         assert_eq!(verify(&good, b"another secret", NOW).unwrap_err().status(), 401);
         let none = format!("{}.{}.", B64URL.encode(r#"{"alg":"none"}"#), parts[1]);
         assert_eq!(verify(&none, SECRET, NOW).unwrap_err().status(), 401);
-        let audience = token(json!({"sub": "u1", "exp": 1_800_000_060, "aud": "service_role"}));
+        let audience = token(json!({"sub": "u1", "iat": 1_800_000_000, "exp": 1_800_000_060, "aud": "service_role"}));
         assert_eq!(verify(&audience, SECRET, NOW).unwrap_err().status(), 401);
-        let early = token(json!({"sub": "u1", "exp": 1_800_000_060, "nbf": 1_800_000_030}));
+        let early = token(json!({"sub": "u1", "iat": 1_800_000_000, "exp": 1_800_000_060, "nbf": 1_800_000_030}));
         assert_eq!(verify(&early, SECRET, NOW).unwrap_err().status(), 401);
         for junk in ["", "a.b", "a.b.c.d", "eyJ.eyJ.eyJ", &"x".repeat(9000)] {
             assert_eq!(verify(junk, SECRET, NOW).unwrap_err().status(), 401, "{junk}");
         }
+    }
+
+    #[test]
+    fn tokens_must_say_when_they_were_issued_and_live_no_longer_than_ours() {
+        let no_iat = token(json!({"sub": "u1", "exp": 1_800_000_060}));
+        assert_eq!(verify(&no_iat, SECRET, NOW).unwrap_err().message, "Session token has no issue time (iat)");
+        let long = token(json!({"sub": "u1", "iat": 1_799_990_000, "exp": 1_800_000_000 + MAX_TOKEN_SECONDS}));
+        assert!(verify(&long, SECRET, NOW).unwrap_err().message.contains("lives longer"));
+        let future = token(json!({"sub": "u1", "iat": 1_800_000_120, "exp": 1_800_000_180}));
+        assert_eq!(verify(&future, SECRET, NOW).unwrap_err().message, "Session token is issued in the future");
+        let full = token(json!({"sub": "u1", "iat": 1_800_000_000, "exp": 1_800_000_000 + MAX_TOKEN_SECONDS}));
+        assert!(verify(&full, SECRET, NOW).is_ok(), "exactly our lifetime is fine");
+    }
+
+    #[test]
+    fn a_short_signing_secret_is_refused() {
+        assert_eq!(secret(None).unwrap_err().status(), 500);
+        assert_eq!(secret(Some(String::new())).unwrap_err().status(), 500);
+        assert!(secret(Some("x".repeat(MIN_SECRET_BYTES - 1))).unwrap_err().message.contains("shorter than 32 bytes"));
+        assert!(secret(Some("x".repeat(MIN_SECRET_BYTES))).is_ok());
     }
 
     #[test]

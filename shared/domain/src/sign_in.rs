@@ -60,18 +60,22 @@ fn window_start(now: Now) -> i64 {
     now.0 - now.0.rem_euclid(WINDOW_MS)
 }
 
-/// The email's failures in the current window, read with the candidates.
-pub fn failures(attempt: &Attempt, now: Now) -> Stmt {
+/// Counts this attempt against the email's window before any password is derived, and reads
+/// the count, in the round trip that reads the candidates. Counting first is what makes the
+/// limit hold under concurrency: D1 applies the increments one at a time, so of any number of
+/// parallel guesses at most [`MAX_FAILURES`] see a count within the limit and are evaluated.
+pub fn count_attempt(attempt: &Attempt, now: Now) -> Stmt {
     Stmt::new(
-        "SELECT failures FROM sign_in_failures WHERE email = ?1 AND window_start = ?2",
+        "INSERT INTO sign_in_failures (email, window_start, failures) VALUES (?1, ?2, 1) \
+         ON CONFLICT (email, window_start) DO UPDATE SET failures = failures + 1 RETURNING failures",
         vec![throttle_key(attempt).into(), window_start(now).into()],
     )
 }
 
-/// 429 with `Retry-After` (until the window ends) once the email has its window's failures.
-pub fn throttle(failures: &[Value], now: Now) -> Result<(), ApiError> {
-    let count = failures.first().and_then(|r| r["failures"].as_i64()).unwrap_or(0);
-    if count < MAX_FAILURES {
+/// 429 with `Retry-After` (until the window ends) for an attempt counted beyond the limit.
+pub fn throttle(counted: &[Value], now: Now) -> Result<(), ApiError> {
+    let count = counted.first().and_then(|r| r["failures"].as_i64()).unwrap_or(0);
+    if count <= MAX_FAILURES {
         return Ok(());
     }
     let retry_after = (window_start(now) + WINDOW_MS - now.0 + 999) / 1000;
@@ -81,19 +85,17 @@ pub fn throttle(failures: &[Value], now: Now) -> Result<(), ApiError> {
     Err(e)
 }
 
-/// The write that counts a refused attempt, when the refusal was a wrong password or an
-/// unknown email (401); a sign-in that is only ambiguous (409) is not a guess.
-pub fn counted(attempt: &Attempt, now: Now, refusal: &ApiError) -> Option<Stmt> {
-    (refusal.status() == 401).then(|| record_failure(attempt, now))
-}
-
-/// Counts a failed attempt against the email's current window.
-fn record_failure(attempt: &Attempt, now: Now) -> Stmt {
-    Stmt::new(
-        "INSERT INTO sign_in_failures (email, window_start, failures) VALUES (?1, ?2, 1) \
-         ON CONFLICT (email, window_start) DO UPDATE SET failures = failures + 1",
-        vec![throttle_key(attempt).into(), window_start(now).into()],
-    )
+/// The write that takes the attempt back out of the count when it was no guess: a sign-in
+/// that succeeded, or one that is only ambiguous (409). A wrong password or unknown email
+/// (401) stays counted.
+pub fn uncount(attempt: &Attempt, now: Now, verdict: &Result<SignedIn, ApiError>) -> Option<Stmt> {
+    let guess = verdict.as_ref().is_err_and(|refusal| refusal.status() == 401);
+    (!guess).then(|| {
+        Stmt::new(
+            "UPDATE sign_in_failures SET failures = failures - 1 WHERE email = ?1 AND window_start = ?2 AND failures > 0",
+            vec![throttle_key(attempt).into(), window_start(now).into()],
+        )
+    })
 }
 
 /// Windows that have ended, for the scheduled sweep.
@@ -132,18 +134,19 @@ mod tests {
     }
 
     #[test]
-    fn ten_failures_in_a_window_refuse_until_it_ends() {
+    fn the_eleventh_counted_attempt_in_a_window_is_refused_until_it_ends() {
         let now = Now(WINDOW_MS * 100 + 60_000);
-        assert!(throttle(&[json!({"failures": MAX_FAILURES - 1})], now).is_ok());
+        assert!(throttle(&[json!({"failures": MAX_FAILURES})], now).is_ok(), "the tenth attempt is still evaluated");
         assert!(throttle(&[], now).is_ok());
-        let e = throttle(&[json!({"failures": MAX_FAILURES})], now).unwrap_err();
+        let e = throttle(&[json!({"failures": MAX_FAILURES + 1})], now).unwrap_err();
         assert_eq!((e.status(), e.headers[0].clone()), (429, ("Retry-After", "840".to_string())));
         let attempt = Attempt { email: " Admin@A.example ".into(), password: "x".into(), tenant_id: None };
-        assert_eq!(failures(&attempt, now).params, record_failure(&attempt, now).params);
-        assert_eq!(failures(&attempt, now).params[0], Param::Text("admin@a.example".into()));
-        assert!(counted(&attempt, now, &verdict(&[], &[]).unwrap_err()).is_some(), "a wrong password counts");
-        let ambiguous = verdict(&[row("t1"), row("t2")], &[true, true]).unwrap_err();
-        assert!(counted(&attempt, now, &ambiguous).is_none(), "an ambiguous sign-in does not");
+        assert!(count_attempt(&attempt, now).sql.contains("RETURNING failures"), "counted before it is evaluated");
+        assert_eq!(count_attempt(&attempt, now).params[0], Param::Text("admin@a.example".into()));
+        assert!(uncount(&attempt, now, &verdict(&[], &[])).is_none(), "a wrong password stays counted");
+        assert!(uncount(&attempt, now, &verdict(&[row("t1"), row("t2")], &[true, true])).is_some(), "an ambiguous sign-in is no guess");
+        let signed_in = uncount(&attempt, now, &verdict(&[row("t1")], &[true])).expect("a success is no guess");
+        assert_eq!(signed_in.params, count_attempt(&attempt, now).params);
     }
 
     #[test]

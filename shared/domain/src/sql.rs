@@ -140,6 +140,16 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_condition_is_its_own_answer() {
+        let s = Condition::IfMatch.unless("EXISTS (SELECT 1 FROM jobs WHERE id = ?1)", vec!["j".into()]);
+        assert_eq!(s.sql, "INSERT INTO write_conditions (failed) SELECT 'if_match' WHERE NOT (EXISTS (SELECT 1 FROM jobs WHERE id = ?1))");
+        assert_eq!(classify_failure("D1_ERROR: CHECK constraint failed: if_match_failed: SQLITE_CONSTRAINT").status(), 412);
+        assert_eq!(classify_failure("CHECK constraint failed: quota_exceeded").status(), 402);
+        assert_eq!(classify_failure("CHECK constraint failed: record_changed").status(), 409);
+        assert_eq!(classify_failure("CHECK constraint failed: status IN ('a')").status(), 422);
+    }
+
+    #[test]
     fn options_become_null() {
         assert_eq!(Param::from(None::<String>), Param::Null);
         assert_eq!(Param::from(Some(3i64)), Param::Int(3));
@@ -147,16 +157,75 @@ mod tests {
     }
 }
 
+/// A condition a write carries into its own batch (see migration 0012): checked at commit, not
+/// in an earlier round trip, so no concurrent request can slip between check and write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// The record still has the version `If-Match` named (412 otherwise).
+    IfMatch,
+    /// A plan quota still has room (402 otherwise).
+    Quota,
+    /// A record the write was planned from is unchanged since it was read (409 otherwise).
+    Unchanged,
+}
+
+impl Condition {
+    fn value(self) -> &'static str {
+        match self {
+            Condition::IfMatch => "if_match",
+            Condition::Quota => "quota",
+            Condition::Unchanged => "changed",
+        }
+    }
+
+    /// The name of the CHECK that refuses its row: what SQLite's error says.
+    fn constraint(self) -> &'static str {
+        match self {
+            Condition::IfMatch => "if_match_failed",
+            Condition::Quota => "quota_exceeded",
+            Condition::Unchanged => "record_changed",
+        }
+    }
+
+    /// A statement that fails the whole batch unless `holds` (SQL true or false, its
+    /// parameters numbered from `?1`) is true when the batch runs.
+    pub fn unless(self, holds: &str, params: Vec<Param>) -> Stmt {
+        Stmt::new(format!("INSERT INTO write_conditions (failed) SELECT '{}' WHERE NOT ({holds})", self.value()), params)
+    }
+
+    fn refusal(self) -> crate::error::ApiError {
+        use crate::error::{ApiError, ErrorCode};
+        match self {
+            Condition::IfMatch => ApiError::new(ErrorCode::PreconditionFailed, "The record changed since the ETag in If-Match was read; GET it again and retry"),
+            Condition::Quota => ApiError::new(ErrorCode::QuotaExceeded, "The plan's quota filled while this request ran; nothing was written"),
+            Condition::Unchanged => ApiError::conflict("A record this request changes was changed by another request meanwhile; nothing was written. Retry the request"),
+        }
+    }
+}
+
 /// What a failed write batch means for the caller, from SQLite's error text. Validation and
 /// the preloads normally catch these first; reaching one means the data changed meanwhile.
 pub fn classify_failure(text: &str) -> crate::error::ApiError {
-    use crate::error::{ApiError, ErrorCode};
+    use crate::error::{ApiError, Constraint, ErrorCode, FieldError};
+    let conditions = [Condition::IfMatch, Condition::Quota, Condition::Unchanged];
+    if let Some(failed) = conditions.into_iter().find(|c| text.contains(c.constraint())) {
+        return failed.refusal();
+    }
     if text.contains("UNIQUE constraint failed") || text.contains("PRIMARY KEY constraint failed") {
         ApiError::conflict("A record with the same unique value already exists")
     } else if text.contains("FOREIGN KEY constraint failed") {
-        ApiError::conflict("A referenced record changed while this request ran; retry the request")
+        // Reached only when the data changed between the checks and the write (they name what
+        // refers to what): the change cannot be retried as it is, so no retry is suggested.
+        ApiError::conflict("Nothing was written: another record refers to this one, or a record this one refers to is gone")
     } else if text.contains("CHECK constraint failed") || text.contains("NOT NULL constraint failed") {
-        ApiError::new(ErrorCode::ValidationError, "A value is not allowed for its field")
+        // SQLite names the column: "NOT NULL constraint failed: jobs.status", "CHECK constraint
+        // failed: status IN (...)".
+        let after = text.split("constraint failed:").nth(1).unwrap_or_default().trim();
+        let column = after.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).next().unwrap_or_default();
+        let field = column.rsplit('.').next().filter(|f| !f.is_empty()).unwrap_or("body");
+        let (constraint, rule) = if text.contains("NOT NULL") { (Constraint::NotNull, "cannot be null") } else { (Constraint::EnumConstraint, "is not allowed for this field") };
+        let message = format!("A value is not allowed for its field: {field} {rule}");
+        ApiError::new(ErrorCode::ValidationError, message.clone()).with_details(vec![FieldError::new(field, constraint, message, serde_json::Value::Null)])
     } else if text.contains("pattern too complex") {
         ApiError::bad_request("A search term is too long")
     } else if text.contains("SQLITE_TOOBIG") || text.contains("too many SQL variables") {

@@ -1,11 +1,13 @@
 //! `api-webhooks`: webhook subscriptions (their secrets are shown once, at create and at
 //! rotation, and never again), test events, deliveries, the attempt log, and redelivery.
 
-use crate::error::{ApiError, Constraint, ErrorCode, FieldError};
+use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::API_VERSION;
 use crate::fields::{self, Patch, Reader};
 use crate::resource::{self, Filter, FilterKind, ListSpec, Shown, Values};
 use crate::sql::{Param, Scope, Stmt};
+use crate::secrets::{Keyring, NONCE_BYTES};
+use crate::webhook_url;
 use crate::webhooks::{self, EVENT_TYPES, TEST_EVENT};
 use serde_json::{json, Map, Value};
 
@@ -34,8 +36,8 @@ pub const DELIVERIES: ListSpec = ListSpec {
     columns: "d.id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.last_status_code, \
         d.last_error, d.delivered_at, d.created_at, d.updated_at",
     filters: &[
-        Filter { param: "webhook_id", clause: "d.webhook_id = #", kind: FilterKind::Exact },
-        Filter { param: "event_id", clause: "d.event_id = #", kind: FilterKind::Exact },
+        Filter { param: "webhook_id", clause: "d.webhook_id = #", kind: FilterKind::Id },
+        Filter { param: "event_id", clause: "d.event_id = #", kind: FilterKind::Id },
         Filter { param: "status", clause: "d.status = #", kind: FilterKind::OneOf(&["pending", "delivered", "failed"], &[]) },
         Filter { param: "event_type", clause: "d.event_type = #", kind: FilterKind::Exact },
     ],
@@ -49,9 +51,9 @@ pub const ATTEMPTS: ListSpec = ListSpec {
     id: "a.id",
     columns: "a.id, a.delivery_id, a.webhook_id, a.event_id, a.attempt, a.status_code, a.duration_ms, a.error, a.created_at",
     filters: &[
-        Filter { param: "webhook_id", clause: "a.webhook_id = #", kind: FilterKind::Exact },
-        Filter { param: "event_id", clause: "a.event_id = #", kind: FilterKind::Exact },
-        Filter { param: "delivery_id", clause: "a.delivery_id = #", kind: FilterKind::Exact },
+        Filter { param: "webhook_id", clause: "a.webhook_id = #", kind: FilterKind::Id },
+        Filter { param: "event_id", clause: "a.event_id = #", kind: FilterKind::Id },
+        Filter { param: "delivery_id", clause: "a.delivery_id = #", kind: FilterKind::Id },
     ],
     sorts: &[("created_at", "a.created_at")],
     default_desc: true,
@@ -67,6 +69,7 @@ pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
 
 /// `data.webhook` as GET answers it, for the GET and for If-Match.
 pub const SHOWN: Shown = Shown {
+    table: "webhooks",
     list: &LIST,
     reads: |scope, id| vec![get(scope, id)],
     data: |found, id| resource::one_row(found, id, "Webhook", "webhook", decode),
@@ -80,14 +83,15 @@ pub struct Draft {
     pub ignored: Vec<String>,
 }
 
-/// Reads a body; `allow_local` lets http://127.0.0.1 receive (local development and tests).
-pub fn parse(body: &Map<String, Value>, patch: bool, allow_local: bool) -> Draft {
+/// Reads a body. URLs are judged as `parse_url` (the runtime's WHATWG parser) reads them;
+/// `allow_local` lets http://127.0.0.1 receive (local development and tests).
+pub fn parse(body: &Map<String, Value>, patch: bool, parse_url: webhook_url::Parser, allow_local: bool) -> Draft {
     let r = Reader::root(body, "webhook");
     let mut errors = vec![];
     let mut values = Values::default();
     let url = |v: &Value| {
         let url = fields::text(1, 2048)(v)?;
-        webhooks::check_url(&url, allow_local).map_err(|m| (Constraint::PatternMismatch, m))?;
+        webhook_url::check(&url, parse_url, allow_local).map_err(|m| (Constraint::PatternMismatch, m))?;
         Ok(url)
     };
     let events = |v: &Value| {
@@ -150,13 +154,21 @@ fn opt<T: Into<Param>>(v: Option<T>) -> Patch<Param> {
 }
 
 impl Draft {
-    /// The insert; the secret is the given one or `generated`, and is answered this once.
-    pub fn plan_create(self, tenant_id: &str, now: &str, id: String, generated: String) -> Result<(Stmt, String), ApiError> {
+    /// The insert; the secret is the given one or `generated`, stored as `seal` makes it (see
+    /// [`crate::secrets`]) and answered in clear this once.
+    pub fn plan_create(
+        self,
+        tenant_id: &str,
+        now: &str,
+        id: String,
+        generated: String,
+        seal: impl FnOnce(&str) -> Result<String, ApiError>,
+    ) -> Result<(Stmt, String), ApiError> {
         if !self.errors.is_empty() {
             return Err(ApiError::validation("webhook", self.errors));
         }
         let secret = self.secret.unwrap_or(generated);
-        let mut sets: Vec<(&'static str, Param)> = vec![("id", id.into()), ("tenant_id", tenant_id.into()), ("secret", secret.clone().into())];
+        let mut sets: Vec<(&'static str, Param)> = vec![("id", id.into()), ("tenant_id", tenant_id.into()), ("secret", seal(&secret)?.into())];
         sets.extend(self.values.sets);
         sets.push(("created_at", now.into()));
         sets.push(("updated_at", now.into()));
@@ -169,7 +181,7 @@ impl Draft {
             return Err(ApiError::validation("webhook", self.errors));
         }
         if self.values.sets.is_empty() {
-            return Err(ApiError::new(ErrorCode::ValidationError, "No updatable fields given for webhook; allowed: url, events, active, description"));
+            return Err(ApiError::nothing_to_update("webhook").with_allowed(&["url", "events", "active", "description"]));
         }
         if self.values.get("active") == Some(&Param::Int(1)) {
             self.values.set("disabled_reason", Param::Null);
@@ -179,8 +191,9 @@ impl Draft {
     }
 }
 
-/// Rotation: a new secret signs from now on; the old one also signs for `grace_hours`.
-pub fn rotate(body: &Map<String, Value>, tenant_id: &str, id: &str, now_ms: i64, secret: &str) -> Result<Stmt, ApiError> {
+/// Rotation: a new secret (`sealed`, as stored) signs from now on; the old one also signs for
+/// `grace_hours`.
+pub fn rotate(body: &Map<String, Value>, tenant_id: &str, id: &str, now_ms: i64, sealed: &str) -> Result<Stmt, ApiError> {
     let r = Reader::root(body, "webhook");
     let mut errors = vec![];
     let hours = r.optional(&mut errors, &["grace_period_hours"], fields::integer(0, MAX_GRACE_HOURS)).unwrap_or(24);
@@ -192,8 +205,44 @@ pub fn rotate(body: &Map<String, Value>, tenant_id: &str, id: &str, now_ms: i64,
     Ok(Stmt::new(
         format!("UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?3, secret = ?4, updated_at = ?5 \
                  WHERE id = ?1 AND tenant_id = ?2 RETURNING {RETURNING}"),
-        vec![id.into(), tenant_id.into(), until.into(), secret.into(), now.into()],
+        vec![id.into(), tenant_id.into(), until.into(), sealed.into(), now.into()],
     ))
+}
+
+/// Webhook secrets not sealed under the current key (stored in clear before sealing existed,
+/// or sealed under the previous key of a rotation), a page at a time, for the cron sweep.
+pub fn unsealed(keys: &Keyring) -> Stmt {
+    Stmt::new(
+        "SELECT id, secret, previous_secret FROM webhooks WHERE substr(secret, 1, length(?1)) IS NOT ?1 \
+         OR (previous_secret IS NOT NULL AND substr(previous_secret, 1, length(?1)) IS NOT ?1) LIMIT 100",
+        vec![keys.current_prefix().into()],
+    )
+}
+
+/// The sweep's write: each of those secrets sealed anew under the current key, unless the
+/// row changed meanwhile (a rotation's own write wins). `None` when there is nothing to do.
+pub fn reseal(rows: &[Value], keys: &Keyring, mut nonce: impl FnMut() -> Result<[u8; NONCE_BYTES], ApiError>) -> Result<Option<Stmt>, ApiError> {
+    let mut items = vec![];
+    for r in rows {
+        let mut seal = |stored: Option<&str>| -> Result<Value, ApiError> {
+            match stored {
+                Some(v) if keys.is_current(v) => Ok(json!(v)),
+                Some(v) => Ok(json!(keys.seal(&keys.open(v)?, &nonce()?))),
+                None => Ok(Value::Null),
+            }
+        };
+        let (secret, previous) = (r["secret"].as_str(), r["previous_secret"].as_str());
+        items.push(json!({ "id": r["id"], "old": secret, "old_previous": previous, "secret": seal(secret)?, "previous": seal(previous)? }));
+    }
+    if items.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Stmt::new(
+        "UPDATE webhooks SET secret = j.value ->> '$.secret', previous_secret = j.value ->> '$.previous' FROM json_each(?1) AS j \
+         WHERE webhooks.id = j.value ->> '$.id' AND webhooks.secret = j.value ->> '$.old' \
+         AND webhooks.previous_secret IS j.value ->> '$.old_previous'",
+        vec![json!(items).to_string().into()],
+    )))
 }
 
 /// A test event for one webhook, delivered like any other.
@@ -231,6 +280,7 @@ pub fn delivery(scope: Scope<'_>, id: &str) -> Stmt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::whatwg;
 
     fn body(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
@@ -238,21 +288,41 @@ mod tests {
 
     #[test]
     fn reference_create_example() {
-        let d = parse(&body(json!({"url": "https://your-erp.com/webhooks/eryxon", "events": ["job.created", "job.completed", "ncr.created"], "active": true})), false, false);
-        let (s, secret) = d.plan_create("t", "now", "w".into(), "whsec_generated".into()).unwrap();
+        let d = parse(&body(json!({"url": "https://your-erp.com/webhooks/eryxon", "events": ["job.created", "job.completed", "ncr.created"], "active": true})), false, whatwg, false);
+        let (s, secret) = d.plan_create("t", "now", "w".into(), "whsec_generated".into(), |s| Ok(format!("sealed({s})"))).unwrap();
         assert_eq!(secret, "whsec_generated");
+        assert!(s.params.contains(&Param::Text("sealed(whsec_generated)".into())), "only the sealed form is stored");
+        assert!(!s.params.contains(&Param::Text("whsec_generated".into())));
         assert!(s.params.contains(&Param::Text("[\"job.created\",\"job.completed\",\"ncr.created\"]".into())));
         assert!(!RETURNING.contains("secret,") && !RETURNING.starts_with("secret"));
     }
 
     #[test]
     fn urls_events_and_secrets_are_checked() {
-        let d = parse(&body(json!({"url": "http://10.0.0.1/x", "events": ["job.created", "job.deleted"], "secret": "short"})), false, false);
-        let e = d.plan_create("t", "now", "w".into(), "g".into()).unwrap_err();
+        let d = parse(&body(json!({"url": "http://10.0.0.1/x", "events": ["job.created", "job.deleted"], "secret": "short"})), false, whatwg, false);
+        let e = d.plan_create("t", "now", "w".into(), "g".into(), |s| Ok(s.to_string())).unwrap_err();
         let got: Vec<String> = e.details.unwrap().as_array().unwrap().iter().map(|d| format!("{}:{}", d["field"].as_str().unwrap(), d["constraint"].as_str().unwrap())).collect();
         assert_eq!(got, vec!["url:PATTERN_MISMATCH", "events:ENUM_CONSTRAINT", "secret:PATTERN_MISMATCH"]);
-        assert!(parse(&body(json!({"url": "http://127.0.0.1:9/x", "events": ["job.created"]})), false, true).errors.is_empty());
-        assert_eq!(parse(&body(json!({"url": "https://a.example", "events": []})), false, false).errors[0].constraint, Constraint::MinLength);
+        assert!(parse(&body(json!({"url": "http://127.0.0.1:9/x", "events": ["job.created"]})), false, whatwg, true).errors.is_empty());
+        assert_eq!(parse(&body(json!({"url": "https://a.example", "events": []})), false, whatwg, false).errors[0].constraint, Constraint::MinLength);
+    }
+
+    #[test]
+    fn the_sweep_seals_what_is_in_clear_or_under_the_previous_key() {
+        let old = Keyring::from_settings(Some(&"11".repeat(32)), None).unwrap();
+        let keys = Keyring::from_settings(Some(&"22".repeat(32)), Some(&"11".repeat(32))).unwrap();
+        assert!(unsealed(&keys).params.contains(&Param::Text(keys.current_prefix())));
+        let under_old = old.seal("whsec_b2xk", &[1; NONCE_BYTES]);
+        let rows = vec![json!({"id": "w1", "secret": "whsec_clear", "previous_secret": null}), json!({"id": "w2", "secret": keys.seal("whsec_bmV3", &[2; NONCE_BYTES]), "previous_secret": under_old})];
+        let stmt = reseal(&rows, &keys, || Ok([3; NONCE_BYTES])).unwrap().unwrap();
+        let Param::Text(items) = &stmt.params[0] else { panic!() };
+        let items: Vec<Value> = serde_json::from_str(items).unwrap();
+        assert!(keys.is_current(items[0]["secret"].as_str().unwrap()) && items[0]["previous"].is_null());
+        assert_eq!(keys.open(items[0]["secret"].as_str().unwrap()).unwrap(), "whsec_clear");
+        assert_eq!(items[1]["secret"], rows[1]["secret"], "already current: kept");
+        assert_eq!(keys.open(items[1]["previous"].as_str().unwrap()).unwrap(), "whsec_b2xk");
+        assert!(!items[0]["secret"].as_str().unwrap().contains("whsec_clear"), "the clear secret is gone");
+        assert!(reseal(&[], &keys, || Ok([0; NONCE_BYTES])).unwrap().is_none());
     }
 
     #[test]
@@ -264,9 +334,9 @@ mod tests {
 
     #[test]
     fn patch_and_rotation() {
-        let s = parse(&body(json!({"active": true})), true, false).plan_update("t", "now", "w").unwrap();
+        let s = parse(&body(json!({"active": true})), true, whatwg, false).plan_update("t", "now", "w").unwrap();
         assert!(s.sql.contains("disabled_reason = ?"));
-        assert_eq!(parse(&body(json!({"secret": "x"})), true, false).plan_update("t", "now", "w").unwrap_err().status(), 422);
+        assert_eq!(parse(&body(json!({"secret": "x"})), true, whatwg, false).plan_update("t", "now", "w").unwrap_err().status(), 422);
         let r = rotate(&body(json!({"grace_period_hours": 2})), "t", "w", 0, "whsec_new").unwrap();
         assert_eq!(r.params[2], Param::Text("1970-01-01T02:00:00.000Z".into()));
         assert_eq!(rotate(&body(json!({"grace_period_hours": 500})), "t", "w", 0, "x").unwrap_err().status(), 422);

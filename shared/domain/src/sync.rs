@@ -7,7 +7,7 @@ use crate::sql::Stmt;
 use crate::time::Now;
 
 /// Entities whose deletions are recorded, as the `entity` column names them.
-pub const ENTITIES: &[&str] = &["job", "part", "operation", "substep", "cell", "material", "operator", "issue", "batch", "webhook"];
+pub const ENTITIES: &[&str] = &["job", "part", "operation", "substep", "time_entry", "cell", "material", "operator", "issue", "batch", "webhook"];
 
 /// Deletion records are kept this long (the contract promises 30 days).
 const KEPT_DAYS: i64 = 90;

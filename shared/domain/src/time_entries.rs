@@ -17,11 +17,11 @@ pub const LIST: ListSpec = ListSpec {
     id: "t.id",
     columns: COLUMNS,
     filters: &[
-        Filter { param: "operation_id", clause: "t.operation_id = #", kind: FilterKind::Exact },
-        Filter { param: "operator_id", clause: "t.operator_id = #", kind: FilterKind::Exact },
-        Filter { param: "user_id", clause: "t.operator_id = #", kind: FilterKind::Exact },
-        Filter { param: "part_id", clause: "p.id = #", kind: FilterKind::Exact },
-        Filter { param: "job_id", clause: "j.id = #", kind: FilterKind::Exact },
+        Filter { param: "operation_id", clause: "t.operation_id = #", kind: FilterKind::Id },
+        Filter { param: "operator_id", clause: "t.operator_id = #", kind: FilterKind::Id },
+        Filter { param: "user_id", clause: "t.operator_id = #", kind: FilterKind::Id },
+        Filter { param: "part_id", clause: "p.id = #", kind: FilterKind::Id },
+        Filter { param: "job_id", clause: "j.id = #", kind: FilterKind::Id },
         Filter { param: "from", clause: "t.start_time >= #", kind: FilterKind::Date },
         Filter { param: "to", clause: "t.start_time < #", kind: FilterKind::Date },
         Filter { param: "open", clause: "(t.end_time IS NULL) = #", kind: FilterKind::Boolean },
@@ -33,6 +33,7 @@ pub const LIST: ListSpec = ListSpec {
 /// One entry, read in the authentication round trip.
 /// `data.time_entry` as GET answers it.
 pub const SHOWN: Shown = Shown {
+    table: "time_entries",
     list: &LIST,
     reads: |scope, id| vec![get(scope, id)],
     data: |found, id| resource::one_row(found, id, "Time entry", "time_entry", Value::clone),
@@ -51,7 +52,7 @@ mod tests {
 
     #[test]
     fn date_range_and_operator_filters() {
-        let q = parse_list(&LIST, &Query::from_url("http://x/?job_id=j&from=2026-01-15&to=2026-01-16T00:00:00Z&operator_id=u")).unwrap();
+        let q = parse_list(&LIST, &Query::from_url("http://x/?job_id=00000000-0000-4000-8000-00000000000a&from=2026-01-15&to=2026-01-16T00:00:00Z&operator_id=00000000-0000-4000-8000-00000000000b")).unwrap();
         let s = q.stmts(&LIST, Scope::Tenant("t"));
         assert!(s[0].sql.contains("t.operator_id = ?2 AND j.id = ?3 AND t.start_time >= ?4 AND t.start_time < ?5"), "{}", s[0].sql);
         assert_eq!(s[0].params[3], Param::Text("2026-01-15".into()));

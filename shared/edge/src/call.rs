@@ -9,6 +9,7 @@ use eryxon_domain::session::{self, Admin};
 use eryxon_domain::tenant::{self, Caller, Found};
 use eryxon_domain::time::Now;
 use eryxon_domain::idempotency::{self, Previous};
+use eryxon_domain::secrets::{Keyring, NONCE_BYTES};
 use eryxon_domain::{api_key, envelope, ApiError};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -68,9 +69,9 @@ impl Call {
             if let Err(e) = http::check_declared_length(header("content-length").as_deref()) {
                 return Err(reply::error_response(&e, &request_id));
             }
-            body = match req.bytes().await {
+            body = match read_body(&mut req).await {
                 Ok(b) => b,
-                Err(_) => return Err(reply::error_response(&ApiError::bad_request("Could not read the request body"), &request_id)),
+                Err(e) => return Err(reply::error_response(&e, &request_id)),
             };
         }
         // The full URL is read from the JS request: worker's own `url()` pulls in the `url`
@@ -163,19 +164,14 @@ impl Call {
         let key = api_key::from_authorization(self.authorization.as_deref()).map_err(ApiError::unauthorized)?;
         let mut stmts = vec![tenant::lookup(&key)];
         stmts.extend(plans::count_request(&key, self.now()));
-        let idempotent = self.idempotency.as_ref().map(|(k, _)| idempotency::lookup(Scope::KeyHash(&key.hash), k, self.now()));
+        let idempotent = self.idempotency_lookup(Scope::KeyHash(&key.hash));
         let own = stmts.len() + usize::from(idempotent.is_some());
         stmts.extend(idempotent);
         stmts.extend(reads(Scope::KeyHash(&key.hash)));
         let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
         let found: Vec<Vec<Value>> = results.drain(..own).collect();
         let caller = tenant::authenticate(&key, Found { lookup: &found[0], requests_today: &found[1] }, self.limits_enforced, self.now())?;
-        if let (Some((_, fingerprint)), Some(record)) = (&self.idempotency, found.get(3)) {
-            if let Previous::Replay { status, body } = idempotency::previous(record, fingerprint)? {
-                self.replay.replace(Some((status, body)));
-                return Err(ApiError::conflict("replayed"));
-            }
-        }
+        self.replay_if_answered(found.get(3))?;
         self.tenant.replace(Some(caller.tenant_id.clone()));
         if let Some(standing) = &caller.standing {
             self.standing.replace(Some(standing.clone()));
@@ -195,19 +191,39 @@ impl Call {
         let secret = self.session_secret()?;
         let verified = session::verify(token, secret.as_bytes(), self.now())?;
         let mut stmts = vec![session::lookup(&verified)];
+        let idempotent = self.idempotency_lookup(Scope::Admin(&verified.user_id));
+        let own = stmts.len() + usize::from(idempotent.is_some());
+        stmts.extend(idempotent);
         stmts.extend(reads(Scope::Admin(&verified.user_id)));
         let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
-        let user = results.remove(0);
-        let admin = session::authorize(&verified, &user)?;
+        let found: Vec<Vec<Value>> = results.drain(..own).collect();
+        let admin = session::authorize(&verified, &found[0])?;
+        self.replay_if_answered(found.get(1))?;
         self.tenant.replace(Some(admin.tenant_id.clone()));
         Ok((admin, results))
     }
 
+    /// The `Idempotency-Key` record's read, for the authentication round trip.
+    fn idempotency_lookup(&self, scope: Scope<'_>) -> Option<Stmt> {
+        self.idempotency.as_ref().map(|(k, _)| idempotency::lookup(scope, k, self.now()))
+    }
+
+    /// What that read means: a finished record of the same request is answered again (its
+    /// stored answer opened from its sealed form), as the response; another request's is 422;
+    /// one still running is 409.
+    fn replay_if_answered(&self, record: Option<&Vec<Value>>) -> Result<(), ApiError> {
+        let (Some((_, fingerprint)), Some(record)) = (&self.idempotency, record) else { return Ok(()) };
+        if let Previous::Replay { status, body } = idempotency::previous(record, fingerprint)? {
+            let body = self.keyring()?.open(&body)?;
+            self.replay.replace(Some((status, body)));
+            return Err(ApiError::conflict("replayed"));
+        }
+        Ok(())
+    }
+
     /// The deployment's session-token secret (`wrangler secret put ERYXON_JWT_SECRET`).
     pub fn session_secret(&self) -> Result<String, ApiError> {
-        self.setting("ERYXON_JWT_SECRET")
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::internal("Sign-in is not configured: set the ERYXON_JWT_SECRET secret"))
+        session::secret(self.setting("ERYXON_JWT_SECRET"))
     }
 
     /// Reads for an endpoint that checks its caller itself (sign-in): one round trip.
@@ -242,6 +258,16 @@ impl Call {
         }
     }
 
+    /// [`Call::write`] under a condition carried into the same batch (see `sql::Condition`):
+    /// the batch commits only if it holds then. The results are those of `stmts`.
+    pub async fn write_when(&self, condition: Option<Stmt>, stmts: &[Stmt]) -> Result<Vec<Vec<Value>>, ApiError> {
+        let Some(condition) = condition else {
+            return self.write(stmts).await;
+        };
+        let all: Vec<Stmt> = std::iter::once(condition).chain(stmts.iter().cloned()).collect();
+        Ok(self.write(&all).await?.split_off(1))
+    }
+
     /// Tells the delivery worker that the caller's tenant has new events, when `stmts` (just
     /// committed) wrote any to the outbox. The event rows were written in the same atomic write
     /// as their change, so a failed send only delays delivery until the scheduled sweep.
@@ -262,6 +288,17 @@ impl Call {
                 console_error!("[{}] queue send failed; the sweep will deliver: {e:?}", self.request_id);
             }
         }
+    }
+
+    /// The deployment's keys for secrets at rest (`ERYXON_SECRETS_KEY`, and during a rotation
+    /// `ERYXON_SECRETS_KEY_PREVIOUS`).
+    pub fn keyring(&self) -> Result<Keyring, ApiError> {
+        keyring(&self.env)
+    }
+
+    /// `plain` as D1 may hold it: sealed under the current key with a fresh random nonce.
+    pub fn seal(&self, plain: &str) -> Result<String, ApiError> {
+        Ok(self.keyring()?.seal(plain, &nonce()?))
     }
 
     /// A deployment setting (a `[vars]` entry or secret), if set.
@@ -336,6 +373,11 @@ impl Call {
         };
         let (Some((key, _)), Some(tenant), Some(ctx), Ok(db)) = (&self.idempotency, self.tenant.borrow().clone(), &self.ctx, self.open_db()) else {
             return;
+        };
+        // Stored sealed: an answer may carry a secret shown once (a new API key, a webhook secret).
+        let body = match self.seal(&body) {
+            Ok(sealed) => sealed,
+            Err(e) => return console_error!("[{}] the idempotent answer is not stored: {}", self.request_id, e.message),
         };
         let stmt = idempotency::store(&tenant, key, status, &body);
         let request_id = self.request_id.clone();
@@ -412,6 +454,34 @@ impl Call {
 fn test_clock(env: &Env, claimed: Option<&str>) -> Option<u64> {
     let enabled = env.var("ERYXON_TEST_CLOCK").map(|v| v.to_string() == "enabled").unwrap_or(false);
     enabled.then(|| claimed.and_then(eryxon_domain::time::parse_instant)).flatten().and_then(|ms| u64::try_from(ms).ok())
+}
+
+/// The body, read as a stream and given up as soon as it passes the limit: a chunked body (no
+/// `Content-Length`) or one that lies about its length is never read whole.
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    let Ok(mut stream) = req.stream() else {
+        return Ok(body); // no body at all
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request("Could not read the request body"))?;
+        http::read_within_limit(&mut body, &chunk)?;
+    }
+    Ok(body)
+}
+
+/// The deployment's keys for secrets at rest, from its settings.
+pub fn keyring(env: &Env) -> Result<Keyring, ApiError> {
+    let setting = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    Keyring::from_settings(setting("ERYXON_SECRETS_KEY").as_deref(), setting("ERYXON_SECRETS_KEY_PREVIOUS").as_deref())
+}
+
+/// A fresh random nonce for sealing.
+pub fn nonce() -> Result<[u8; NONCE_BYTES], ApiError> {
+    let mut bytes = [0u8; NONCE_BYTES];
+    getrandom::fill(&mut bytes).map_err(|_| ApiError::internal("No secure random source"))?;
+    Ok(bytes)
 }
 
 /// 32 random bytes from the runtime's cryptographic source.

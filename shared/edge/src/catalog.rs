@@ -80,6 +80,16 @@ pub fn check_if_match(call: &Call, shown: &Shown, current: &[Vec<Value>], id: &s
     call.check_if_match((shown.data)(current, id).ok())
 }
 
+/// Part three: the same condition carried into the write, so that of two changes holding one
+/// tag only the first commits (none without `If-Match`, or for `*`, which any version meets).
+pub fn if_match_condition(call: &Call, table: &str, seen: Option<&Value>, tenant_id: &str, id: &str) -> Option<Stmt> {
+    let tags = call.header("if-match")?;
+    if tags.trim() == "*" {
+        return None;
+    }
+    resource::still_as_read(table, seen, tenant_id, id)
+}
+
 /// Whether a write creates a record (201) or changes the one named by `?id=` (200).
 #[derive(Clone, Copy)]
 pub enum Writing<'a> {
@@ -119,13 +129,15 @@ pub async fn write<D: Draft, P: Planned>(
         })
         .await?;
     let (id, draft) = (id?, draft?);
+    let mut condition = None;
     if let (Some(shown), Some(id)) = (shown, id.as_deref()) {
         let current = found.split_off(preloaded.min(found.len()));
         check_if_match(call, shown, &current, id)?;
+        condition = if_match_condition(call, shown.table, rows(&current, 0).first(), &caller.tenant_id, id);
     }
     let ignored = draft.ignored();
     let planned = plan(draft, &found, &caller, &call.now().rfc3339(), id.as_deref())?;
-    let written = call.write(planned.stmts()).await?;
+    let written = call.write_when(condition, planned.stmts()).await?;
     let answer = planned.answer(&written)?;
     call.publish_written(planned.stmts()).await;
     let reply = match writing {
@@ -177,14 +189,16 @@ async fn patch(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
         })
         .await?;
     let (id, draft) = (id?, draft?);
+    let mut condition = None;
     if call.is_conditional() {
         let current = found.pop().unwrap_or_default();
         call.check_if_match(e.found(&current, &id).ok())?;
+        condition = if_match_condition(call, e.table, current.first(), &caller.tenant_id, &id);
     }
     let ignored = draft.ignored.clone();
     let values = e.check(draft, &found, Some(&id))?;
     let stmts = e.plan_update(values, &caller.tenant_id, &call.now().rfc3339(), &id, new_id());
-    let written = call.write(&stmts).await?;
+    let written = call.write_when(condition, &stmts).await?;
     let answer = e.written(rows(&written, 0), None)?;
     call.publish_written(&stmts).await;
     Ok(Reply::ok(answer).ignoring(ignored))

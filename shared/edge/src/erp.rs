@@ -31,7 +31,7 @@ async fn sync(call: &Call, root: Root, single: bool) -> Result<Reply, ApiError> 
     outcome.within(&caller.quota)?;
     if outcome.writes() {
         let stmts = erp_sync::plan(&outcome, &caller.tenant_id, &now);
-        call.write(&stmts).await?;
+        call.write_when(outcome.quota_held(&caller.quota, &caller.tenant_id), &stmts).await?;
         call.publish_written(&stmts).await;
     }
     let answer = erp_sync::answer(root, single, &outcome)?;

@@ -79,6 +79,12 @@ impl Outcome {
         quota.check(self.created_jobs, self.created_parts)
     }
 
+    /// The same quota as a condition of the write itself, so that parallel syncs cannot
+    /// together overshoot what each one checked with [`Outcome::within`].
+    pub fn quota_held(&self, quota: &Quota, tenant_id: &str) -> Option<crate::sql::Stmt> {
+        quota.held(tenant_id, self.created_jobs, self.created_parts)
+    }
+
     /// Whether anything is to be written.
     pub fn writes(&self) -> bool {
         self.inserts.values().chain(self.updates.values()).any(|v| !v.is_empty())
@@ -96,11 +102,12 @@ impl Outcome {
 struct Draft {
     inserts: Vec<(Level, Value)>,
     updates: Vec<(Level, Value)>,
-    cells: Vec<(String, Value)>,
+    cells: HashMap<String, Value>,
     events: Vec<Value>,
     records: Vec<Value>,
-    keys: Vec<(Level, String, String)>,
-    naturals: Vec<(Level, String, String)>,
+    // Sets, so that an item of thousands of records is checked in linear time.
+    keys: HashSet<(Level, String, String)>,
+    naturals: HashSet<(Level, String, String)>,
     errors: Vec<FieldError>,
     created_jobs: i64,
     created_parts: i64,
@@ -119,13 +126,15 @@ pub fn classify(req: &SyncRequest, found: &[Vec<Value>], tenant_id: &str, now: &
     let mut new_cells: HashMap<String, Value> = HashMap::new();
     for item in &req.items {
         let mut d = Draft { errors: item.errors.clone(), ..Draft::default() };
-        let mut item_resolved: Vec<(usize, String)> = vec![];
+        let mut item_resolved: HashMap<usize, String> = HashMap::new();
         if d.errors.is_empty() {
             for &ri in &item.recs {
                 let rec = &req.recs[ri];
                 let ctx = Ctx { existing: &existing, claimed_keys: &claimed_keys, claimed_naturals: &claimed_naturals, resolved: &resolved, new_cells: &new_cells, tenant_id, now };
                 match ctx.record(rec, &item_resolved, &mut d, mint) {
-                    Ok(id) => item_resolved.push((ri, id)),
+                    Ok(id) => {
+                        item_resolved.insert(ri, id);
+                    }
                     Err(e) => {
                         d.errors.push(e);
                         break;
@@ -184,7 +193,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Matches one record, adds its writes to the item's draft and returns its id.
-    fn record(&self, rec: &Rec, item_resolved: &[(usize, String)], d: &mut Draft, mint: &mut dyn FnMut() -> String) -> Result<String, FieldError> {
+    fn record(&self, rec: &Rec, item_resolved: &HashMap<usize, String>, d: &mut Draft, mint: &mut dyn FnMut() -> String) -> Result<String, FieldError> {
         let spec = Spec::of(rec.level);
         let key = (rec.level, rec.source.clone(), rec.external_id.clone());
         if self.claimed_keys.contains(&key) || d.keys.contains(&key) {
@@ -211,9 +220,9 @@ impl Ctx<'_> {
             if self.claimed_naturals.contains(&nat) || d.naturals.contains(&nat) {
                 return Err(rec.error(spec.natural, Constraint::UniqueConstraint, format!("{} {} appears twice in this request", spec.natural, natural_text(rec.level, n)), n.to_json()));
             }
-            d.naturals.push(nat);
+            d.naturals.insert(nat);
         }
-        d.keys.push(key);
+        d.keys.insert(key);
         if current.is_none() {
             if let Some(c) = spec.columns.iter().find(|c| c.required && rec.values.get(c.name).is_none()) {
                 return Err(rec.error(c.name, Constraint::NotNull, format!("Missing required field: {} (a new {} needs it)", c.name, spec.singular), Value::Null));
@@ -270,7 +279,12 @@ impl Ctx<'_> {
                 self.event(spec, true, &id, rec, row, d, mint);
             }
             "updated" => {
-                d.updates.push((rec.level, Value::Object(row)));
+                // Only what the item changes is written, so a field another request changed
+                // meanwhile is left as it is; `seen` is the version this plan was made from,
+                // a condition of the write (see `plan`).
+                let mut update: Map<String, Value> = row.into_iter().filter(|(k, _)| changed.contains_key(k) || KEPT.contains(&k.as_str())).collect();
+                update.insert("seen".into(), current.map(|(e, _)| e["updated_at"].clone()).unwrap_or_default());
+                d.updates.push((rec.level, Value::Object(update)));
                 self.event(spec, false, &id, rec, changed, d, mint);
             }
             _ => {}
@@ -290,13 +304,13 @@ impl Ctx<'_> {
 
     /// The parent's id: nested in this item, by id, or by external id (in the database or
     /// made by an earlier item of this request).
-    fn parent(&self, rec: &Rec, item_resolved: &[(usize, String)]) -> Result<Option<String>, FieldError> {
+    fn parent(&self, rec: &Rec, item_resolved: &HashMap<usize, String>) -> Result<Option<String>, FieldError> {
         let Some(col) = Spec::of(rec.level).parent else { return Ok(None) };
         let parent_level = if rec.level == Level::Part { Level::Job } else { Level::Part };
         let (field, missing) = match &rec.parent {
             Parent::None => return Ok(None),
             Parent::Nested(i) => {
-                let found = item_resolved.iter().find(|(ri, _)| ri == i).map(|(_, id)| id.clone()).or_else(|| self.resolved.get(i).cloned());
+                let found = item_resolved.get(i).or_else(|| self.resolved.get(i)).cloned();
                 return Ok(found);
             }
             Parent::Id(id) => match self.existing.by_id(parent_level, id) {
@@ -320,12 +334,12 @@ impl Ctx<'_> {
                 None => Err(rec.error("cell_id", Constraint::FkConstraint, format!("Foreign key cell_id references non-existent record: {id}"), json!(id))),
             },
             CellRef::Name(name) => {
-                let lower = name.to_lowercase();
+                let lower = crate::catalog::cell_name_key(name);
                 if let Some(c) = self.existing.by_natural(&super::specs::CELL, None, &Param::Text(name.clone())) {
                     return Ok((c["id"].as_str().map(str::to_string), None));
                 }
-                if !self.new_cells.contains_key(&lower) && !d.cells.iter().any(|(n, _)| *n == lower) {
-                    d.cells.push((lower, json!({ "id": mint(), "name": name })));
+                if !self.new_cells.contains_key(&lower) && !d.cells.contains_key(&lower) {
+                    d.cells.insert(lower, json!({ "id": mint(), "name": name }));
                 }
                 Ok((None, Some(name.clone())))
             }
@@ -377,10 +391,14 @@ fn param_of(v: &Value) -> Option<Param> {
     }
 }
 
+/// What an update row always carries beside the changed columns: the record, its ERP identity
+/// (an adopted record takes it on), and the name of a cell the write creates.
+const KEPT: &[&str] = &["id", "external_source", "external_id", "cell_name"];
+
 /// A natural key as compared: cell names ignore ASCII case (the column's NOCASE), the others not.
 fn natural_text(level: Level, p: &Param) -> String {
     match p {
-        Param::Text(s) if level == Level::Cell => s.to_ascii_lowercase(),
+        Param::Text(s) if level == Level::Cell => crate::catalog::cell_name_key(s),
         Param::Text(s) => s.clone(),
         other => other.to_json().to_string(),
     }

@@ -53,7 +53,7 @@ pub fn reads(scope: Scope<'_>, req: &SyncRequest) -> Vec<Stmt> {
         by_key("parts", 5)
     );
     let columns = |spec: &Spec| {
-        let mut c = vec!["id".to_string(), "external_source".into(), "external_id".into()];
+        let mut c = vec!["id".to_string(), "external_source".into(), "external_id".into(), "updated_at".into()];
         c.extend(spec.written_columns().iter().map(|s| s.to_string()));
         c.join(", ")
     };
@@ -113,7 +113,9 @@ fn writes(spec: &Spec, tenant_id: &str, now: &str, inserts: &[Value], updates: &
         ));
     }
     if !updates.is_empty() {
-        let mut sets: Vec<String> = ["external_source", "external_id"].iter().chain(&cols).map(|c| format!("{c} = {}", value(c, "u.value"))).collect();
+        // A column the row leaves out keeps its value; one it names (even as null) is written.
+        let sets = cols.iter().map(|c| format!("{c} = CASE WHEN json_type(u.value, '$.{c}') IS NULL THEN {t}.{c} ELSE {} END", value(c, "u.value"), t = spec.table));
+        let mut sets: Vec<String> = ["external_source", "external_id"].iter().map(|c| format!("{c} = {}", value(c, "u.value"))).chain(sets).collect();
         sets.push("updated_at = ?2".into());
         stmts.push(Stmt::new(
             format!(
@@ -125,6 +127,28 @@ fn writes(spec: &Spec, tenant_id: &str, now: &str, inserts: &[Value], updates: &
         ));
     }
     stmts
+}
+
+/// The condition of the whole write: every record it updates still has the `updated_at` it
+/// was read with. A PATCH that landed in between fails the sync (409, retry: a sync is
+/// idempotent, and the retry plans from the new version) instead of being overwritten. First in
+/// the batch, before any of its own updates stamps `updated_at`.
+fn unchanged_since_read(outcome: &Outcome, tenant_id: &str) -> Vec<Stmt> {
+    [Level::Cell, Level::Job, Level::Part, Level::Operation]
+        .into_iter()
+        .filter_map(|level| {
+            let (_, updates) = outcome.rows(level);
+            let seen: Vec<Value> = updates.iter().map(|u| json!({ "id": u["id"], "seen": u["seen"] })).collect();
+            (!seen.is_empty()).then(|| {
+                let t = Spec::of(level).table;
+                let holds = format!(
+                    "NOT EXISTS (SELECT 1 FROM json_each(?2) AS u JOIN {t} ON {t}.id = u.value ->> '$.id' AND {t}.tenant_id = ?1 \
+                     WHERE {t}.updated_at IS NOT u.value ->> '$.seen')"
+                );
+                crate::sql::Condition::Unchanged.unless(&holds, vec![tenant_id.into(), json!(seen).to_string().into()])
+            })
+        })
+        .collect()
 }
 
 /// What a sync answers, and whether it created its record (201).
@@ -154,7 +178,7 @@ pub fn answer(root: Root, single: bool, outcome: &Outcome) -> Result<Answer, Api
 
 /// The atomic write of everything the classification decided.
 pub fn plan(outcome: &Outcome, tenant_id: &str, now: &str) -> Vec<Stmt> {
-    let mut stmts = vec![];
+    let mut stmts = unchanged_since_read(outcome, tenant_id);
     if !outcome.new_cells.is_empty() {
         let cells: Vec<&Value> = outcome.new_cells.values().collect();
         stmts.push(Stmt::new(

@@ -190,6 +190,7 @@ impl SyncRequest {
         let id_field: &'static str = if parent == "job" { "job_id" } else { "part_id" };
         let ext_field: &'static str = if parent == "job" { "job_external_id" } else { "part_external_id" };
         let src_field: &'static str = if parent == "job" { "job_external_source" } else { "part_external_source" };
+        let before = errs.len();
         let id = r.optional(errs, &[id_field], fields::uuid);
         let ext = r.optional(errs, &[ext_field], fields::text(1, 255));
         let src = r.optional(errs, &[src_field], fields::text(1, 64)).unwrap_or_else(|| source.to_string());
@@ -197,7 +198,8 @@ impl SyncRequest {
             (Some(id), _) => Parent::Id(id),
             (None, Some(ext)) => Parent::External(src, ext),
             (None, None) => {
-                if !errs.iter().any(|e| e.field.ends_with(id_field) || e.field.ends_with(ext_field)) {
+                // Only this record's own errors: a scan of all would be quadratic in a large request.
+                if !errs[before..].iter().any(|e| e.field.ends_with(id_field) || e.field.ends_with(ext_field)) {
                     errs.push(r.error(id_field, Constraint::FkRequired, format!("Missing required foreign key: {id_field} or {ext_field} is required"), Value::Null));
                 }
                 Parent::None

@@ -245,6 +245,7 @@ fn check_part_numbers(r: &Reader<'_>, body: &Map<String, Value>, parts: &[PartDr
             errs.push(pr.error("part_number", Constraint::UniqueConstraint, format!("Duplicate part numbers found: {}", p.part_number), json!(p.part_number)));
         }
     }
+    let cyclic = on_cycles(parts, &first_index);
     for (i, p) in parts.iter().enumerate() {
         let Some(parent) = p.parent_part_number.as_deref() else { continue };
         let pr = r.child(part_obj(i), "parts", i, "part");
@@ -252,22 +253,45 @@ fn check_part_numbers(r: &Reader<'_>, body: &Map<String, Value>, parts: &[PartDr
             errs.push(pr.error("parent_part_number", Constraint::CircularReference, "Part cannot be its own parent", json!(parent)));
         } else if !first_index.contains_key(parent) {
             errs.push(pr.error("parent_part_number", Constraint::FkConstraint, format!("Foreign key parent_part_number references non-existent record: {parent}"), json!(parent)));
-        } else if in_cycle(parts, &first_index, i) {
+        } else if cyclic[i] {
             errs.push(pr.error("parent_part_number", Constraint::CircularReference, "Parent chain forms a cycle", json!(parent)));
         }
     }
 }
 
-fn in_cycle(parts: &[PartDraft], index: &HashMap<&str, usize>, start: usize) -> bool {
-    let mut at = start;
-    for _ in 0..parts.len() {
-        match parts[at].parent_part_number.as_deref().and_then(|p| index.get(p)) {
-            Some(&next) if next == start => return true,
-            Some(&next) => at = next,
-            None => return false,
+/// For each part, whether its chain of parents never ends (it lies on a cycle, or leads into
+/// one). Linear: each part is walked once, and a walk that meets a settled part takes its
+/// answer, so a request of thousands of parts costs no more than reading them.
+fn on_cycles(parts: &[PartDraft], index: &HashMap<&str, usize>) -> Vec<bool> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Seen {
+        No,
+        OnPath,
+        Done,
+    }
+    let parent = |i: usize| parts[i].parent_part_number.as_deref().and_then(|p| index.get(p)).copied();
+    let mut seen = vec![Seen::No; parts.len()];
+    let mut endless = vec![false; parts.len()];
+    for start in 0..parts.len() {
+        let mut path = vec![];
+        let mut at = Some(start);
+        while let Some(i) = at.filter(|&i| seen[i] == Seen::No) {
+            seen[i] = Seen::OnPath;
+            path.push(i);
+            at = parent(i);
+        }
+        // Back into this walk's own path: a cycle. Into a settled part: its answer. A root: ends.
+        let loops = match at {
+            Some(i) if seen[i] == Seen::OnPath => true,
+            Some(i) => endless[i],
+            None => false,
+        };
+        for p in path {
+            seen[p] = Seen::Done;
+            endless[p] = loops;
         }
     }
-    true
+    endless
 }
 
 impl Parsed {
@@ -415,7 +439,7 @@ impl NestedOperations {
             let op_id = mint();
             if let (None, Some(name)) = (&o.cell_id, &o.cell_name) {
                 let new_cell = json!({ "id": mint(), "name": name });
-                self.cells.entry(name.to_lowercase()).or_insert(new_cell);
+                self.cells.entry(crate::catalog::cell_name_key(name)).or_insert(new_cell);
             }
             self.rows.push(json!({
                 "id": op_id, "part_id": part_id, "cell_id": o.cell_id, "cell_name": o.cell_name,
@@ -582,6 +606,21 @@ mod tests {
             let e = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[], &[]).unwrap_err();
             assert_eq!(e.details.unwrap()[0]["constraint"], constraint);
         }
+    }
+
+    #[test]
+    fn long_chains_and_chains_into_a_cycle_are_judged_in_one_walk() {
+        // A -> B -> C -> B: B and C form the cycle, and A's chain never ends either.
+        let looped = json!([
+            {"part_number": "A", "quantity": 1, "parent_part_number": "B"}, {"part_number": "B", "quantity": 1, "parent_part_number": "C"},
+            {"part_number": "C", "quantity": 1, "parent_part_number": "B"}, {"part_number": "R", "quantity": 1},
+        ]);
+        let e = parse(&body(json!({"job_number": "J", "parts": looped}))).check(&[], &[]).unwrap_err();
+        let flagged: Vec<Value> = e.details.unwrap().as_array().unwrap().iter().map(|d| d["entityIndex"].clone()).collect();
+        assert_eq!(flagged, vec![json!(0), json!(1), json!(2)], "R, a root, is fine");
+        // A chain of 5,000 parts, each the parent of the next, ends at its root: valid.
+        let chain: Vec<Value> = (0..5000).map(|i| if i == 0 { json!({"part_number": "P0", "quantity": 1}) } else { json!({"part_number": format!("P{i}"), "quantity": 1, "parent_part_number": format!("P{}", i - 1)}) }).collect();
+        assert!(parse(&body(json!({"job_number": "J", "parts": chain}))).check(&[], &[]).is_ok());
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
 /// Assembles the job of [`get`] from its three result sets; `None` when there is no such job.
 /// `data.job` as GET answers it, for the GET and for If-Match.
 pub const SHOWN: Shown = Shown {
+    table: "jobs",
     list: &LIST,
     reads: get,
     data: |found, id| {

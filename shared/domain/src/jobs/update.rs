@@ -3,7 +3,7 @@
 //! requests cannot both move the job.
 
 use super::{bare_job_columns, status};
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::error::{ApiError, FieldError};
 use crate::events::Event;
 use crate::fields::{self, Patch, Reader};
 use crate::sql::{Param, Scope, Stmt};
@@ -49,7 +49,7 @@ pub fn parse(body: &Map<String, Value>) -> Result<Changes, ApiError> {
         return Err(ApiError::validation("job", errs));
     }
     if c.sets.is_empty() && c.status.is_none() {
-        return Err(ApiError::new(ErrorCode::ValidationError, format!("No updatable fields given; allowed: {}", ALLOWED.join(", "))));
+        return Err(ApiError::nothing_to_update("job").with_allowed(ALLOWED));
     }
     Ok(c)
 }
