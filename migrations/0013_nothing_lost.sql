@@ -7,8 +7,9 @@ CREATE TRIGGER time_entries_deleted AFTER DELETE ON time_entries BEGIN
 END;
 
 -- A part whose parent is deleted loses its parent_part_id (ON DELETE SET NULL): that is a
--- change, so it gets a new updated_at and `updated_since` finds it. BEFORE the delete, while
--- the children still name their parent.
-CREATE TRIGGER parts_orphaned BEFORE DELETE ON parts BEGIN
-  UPDATE parts SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant_id = OLD.tenant_id AND parent_part_id = OLD.id;
+-- change, so it gets a new updated_at and `updated_since` finds it. The foreign key's action
+-- is an UPDATE, so this fires for it; a PATCH that clears the parent stamps updated_at itself.
+CREATE TRIGGER parts_orphaned AFTER UPDATE OF parent_part_id ON parts
+WHEN OLD.parent_part_id IS NOT NULL AND NEW.parent_part_id IS NULL AND NEW.updated_at IS OLD.updated_at BEGIN
+  UPDATE parts SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id;
 END;

@@ -120,5 +120,11 @@ test('a request without a valid key is 401 before anything else is looked at', a
       assert.equal(r.status, 401, `${name} with ${authorization ?? 'no key'}`);
       assert.equal((await r.json()).error.code, 'UNAUTHORIZED', name);
     }
+    const headers = authorization ? { authorization } : {};
+    for (const [method, path] of [['GET', 'mcp'], ['DELETE', 'mcp'], ['POST', 'mcp/anything']]) {
+      const r = await fetch(`${BASE}/functions/v1/${path}`, { method, headers });
+      assert.equal(r.status, 401, `${method} ${path} with ${authorization ?? 'no key'}`);
+    }
   }
+  assert.equal((await fetch(`${BASE}/functions/v1/mcp`, { headers: { authorization: `Bearer ${SEED.a}` } })).status, 405, 'a valid key learns the method');
 });

@@ -11,11 +11,10 @@ use serde_json::{json, Value};
 use worker::Response;
 
 async fn route(call: &Call) -> Result<Response, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    if call.method != Method::Post {
-        return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
+    if call.action.as_deref() != Some("") || call.method != Method::Post {
+        // Even a wrong path or method is answered only to a valid key.
+        call.authenticate(|_| vec![]).await?;
+        call.serves_only(Method::Post, "")?;
     }
     let request: Result<Value, Value> = match serde_json::from_slice(call.body()) {
         Ok(v @ Value::Object(_)) => Ok(v),

@@ -70,11 +70,13 @@ async fn deliver(env: &Env, tenant: &str) -> worker::Result<()> {
 /// One round of a tenant's work; answers when to look again (0: at once), if ever.
 async fn round(env: &Env, tenant: &str) -> worker::Result<Option<i64>> {
     let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
+    // Before anything is claimed: without the keys no delivery can be signed, and claimed rows
+    // would only sit out their lease.
+    let keys = keyring(env).map_err(api)?;
     let now_ms = Date::now().as_millis() as i64;
     let (now, lease) = (Now(now_ms).rfc3339(), Now(now_ms + dispatch::LEASE_SECONDS * 1000).rfc3339());
     let claim_token = new_id();
     let found = db.batch(&dispatch::claim(tenant, &now, &lease, &new_id(), &claim_token), "dispatch").await.map_err(api)?;
-    let keys = keyring(env).map_err(api)?;
     let attempts = dispatch::attempts(found.get(4).map(Vec::as_slice).unwrap_or(&[]), now_ms / 1000, &keys);
     let claimed_all = (attempts.len() as i64) < dispatch::CLAIM_LIMIT;
     let allow_local = env.var("ERYXON_WEBHOOK_ALLOW_LOCAL").map(|v| v.to_string() == "enabled").unwrap_or(false);
@@ -135,16 +137,19 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 async fn sweep(env: &Env) -> worker::Result<usize> {
     let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
     let now = Date::now().as_millis() as i64;
-    let keys = keyring(env).map_err(api)?;
-    // The same scheduled run forgets what has outlived its promise, and finds webhook secrets
-    // to seal under the current key (stored in clear before sealing, or during a rotation).
-    let stmts = [
-        dispatch::stale_tenants(now), idempotency::expired(Now(now)), sync::expired_deletions(Now(now)), sign_in::expired_failures(Now(now)),
-        subscriptions::unsealed(&keys),
-    ];
+    // The same scheduled run forgets what has outlived its promise.
+    let stmts = [dispatch::stale_tenants(now), idempotency::expired(Now(now)), sync::expired_deletions(Now(now)), sign_in::expired_failures(Now(now))];
     let found = db.batch(&stmts, "sweep").await.map_err(api)?;
-    if let Some(reseal) = subscriptions::reseal(found.get(4).map(Vec::as_slice).unwrap_or(&[]), &keys, nonce).map_err(api)? {
-        db.batch(&[reseal], "sweep").await.map_err(api)?;
+    // And seals webhook secrets not yet under the current key (stored in clear before sealing,
+    // or during a rotation), apart: a missing key must not stop the re-queueing below.
+    match keyring(env) {
+        Ok(keys) => {
+            let unsealed = db.batch(&[subscriptions::unsealed(&keys)], "sweep").await.map_err(api)?;
+            if let Some(reseal) = subscriptions::reseal(unsealed.first().map(Vec::as_slice).unwrap_or(&[]), &keys, nonce).map_err(api)? {
+                db.batch(&[reseal], "sweep").await.map_err(api)?;
+            }
+        }
+        Err(e) => console_error!("webhook secrets are not sealed: {}", e.message),
     }
     let tenants: Vec<String> = found.first().into_iter().flatten().filter_map(|r| r["tenant_id"].as_str().map(str::to_string)).collect();
     let queue = env.queue("EVENTS")?;

@@ -123,14 +123,16 @@ impl Result {
 }
 
 /// The URL guard again, before each attempt: a webhook whose URL is not (or no longer) allowed
-/// is sent nothing, and its delivery fails at once with the reason.
+/// is sent nothing, and its delivery fails at once with the reason; one whose secret does not
+/// open is sent nothing either, and tried again on schedule.
 pub fn guard(a: &Attempt, parse: crate::webhook_url::Parser, allow_local: bool) -> Option<Result> {
-    let why = match (&a.unsigned, crate::webhook_url::check(&a.url, parse, allow_local)) {
-        (Some(unsigned), _) => format!("not sent: {unsigned}"),
-        (None, Err(why)) => format!("not sent: the URL {why}"),
-        (None, Ok(())) => return None,
-    };
-    Some(Result { status: None, duration_ms: 0, error: Some(why), blocked: true })
+    if let Err(why) = crate::webhook_url::check(&a.url, parse, allow_local) {
+        return Some(Result { status: None, duration_ms: 0, error: Some(format!("not sent: the URL {why}")), blocked: true });
+    }
+    // A secret that does not open is the deployment's configuration, which can be mended:
+    // tried again on the schedule, like a receiver that is down.
+    let unsigned = a.unsigned.as_ref()?;
+    Some(Result { status: None, duration_ms: 0, error: Some(format!("not sent: {unsigned}")), blocked: false })
 }
 
 /// One write recording every attempt: the attempt log, each delivery's new state (delivered;
@@ -275,7 +277,7 @@ mod tests {
 
     #[test]
     fn attempts_are_signed_with_the_event_id_as_webhook_id() {
-        let rows = vec![json!({"id": "d", "attempts": 2, "event_id": "e1", "webhook_id": "w", "event_type": "job.created", "payload": "{\"a\":1}", "url": "https://x", "secret": "whsec_c2VjcmV0", "previous_secret": null})];
+        let rows = vec![json!({"id": "d", "attempts": 2, "event_id": "e1", "webhook_id": "w", "event_type": "job.created", "payload": "{\"a\":1}", "url": "https://erp.example.com/hook", "secret": "whsec_c2VjcmV0", "previous_secret": null})];
         let keys = Keyring::from_settings(Some(&"ab".repeat(32)), None).unwrap();
         let a = &attempts(&rows, 1_700_000_000, &keys)[0];
         assert_eq!(a.number, 3);
@@ -288,7 +290,8 @@ mod tests {
         let other = Keyring::from_settings(Some(&"cd".repeat(32)), None).unwrap();
         let c = &attempts(&[sealed], 1_700_000_000, &other)[0];
         assert!(c.unsigned.is_some() && c.headers.is_empty(), "a secret that does not open signs nothing");
-        assert!(guard(c, crate::testing::whatwg, true).is_some_and(|r| r.blocked), "and is never sent");
+        let unsent = guard(c, crate::testing::whatwg, true).expect("and is not sent");
+        assert!(!unsent.blocked && webhooks::outcome(unsent.status) == Outcome::Retry, "but tried again once the keys are mended");
     }
 
     #[test]

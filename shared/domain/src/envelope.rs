@@ -24,7 +24,7 @@ pub fn error(err: &ApiError) -> Value {
     if let Some(details) = &err.details {
         e["details"] = details.clone();
     }
-    let empty = e.get("details").map_or(true, |d| d.as_array().is_some_and(Vec::is_empty));
+    let empty = e.get("details").is_none_or(|d| d.as_array().is_some_and(Vec::is_empty));
     if err.code == crate::error::ErrorCode::ValidationError && empty {
         e["details"] = json!([{ "field": "body", "message": err.message, "value": null, "constraint": "TYPE_MISMATCH" }]);
     }

@@ -244,8 +244,8 @@ mod tests {
         let s = q.held("t", 2, 4).unwrap();
         assert_eq!(
             s.sql,
-            "INSERT INTO write_conditions (failed) SELECT 'quota' WHERE NOT ((SELECT jobs FROM tenant_usage WHERE tenant_id = ?1) + ?2 <= ?3 \
-             AND (SELECT parts FROM tenant_usage WHERE tenant_id = ?1) + ?4 <= ?5)"
+            "INSERT INTO write_conditions (failed) SELECT 'quota' WHERE NOT COALESCE(((SELECT jobs FROM tenant_usage WHERE tenant_id = ?1) + ?2 <= ?3 \
+             AND (SELECT parts FROM tenant_usage WHERE tenant_id = ?1) + ?4 <= ?5), 0)"
         );
         assert_eq!(s.params, vec![Param::Text("t".into()), Param::Int(2), Param::Int(50), Param::Int(4), Param::Int(500)]);
         assert!(q.held("t", 0, 0).is_none(), "nothing added, nothing to hold");

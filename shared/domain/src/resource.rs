@@ -86,22 +86,12 @@ impl Column {
 /// A record as its GET answers it: the reads, and the `data` they make. The GET answers with
 /// it and a PATCH checks `If-Match` against it, so both see the same representation.
 pub struct Shown {
-    /// The record's table (with `id`, `tenant_id` and `updated_at`), for [`Shown::unchanged`].
+    /// The record's table (with `id`, `tenant_id` and `updated_at`), for [`still_as_read`].
     pub table: &'static str,
     /// The endpoint's list: its parameters are checked beside `?id=` too.
     pub list: &'static ListSpec,
     pub reads: fn(Scope<'_>, &str) -> Vec<Stmt>,
     pub data: fn(&[Vec<Value>], &str) -> Result<Value, ApiError>,
-}
-
-impl Shown {
-    /// `If-Match` carried into the write: the batch fails (412) unless the record still has the
-    /// `updated_at` of the version its ETag was checked against (`current`, this Shown's reads
-    /// in round trip one). Every write of a record stamps `updated_at`, so a write between the
-    /// check and this batch cannot go unnoticed; a record deleted meanwhile fails it too.
-    pub fn unchanged(&self, current: &[Vec<Value>], tenant_id: &str, id: &str) -> Option<Stmt> {
-        still_as_read(self.table, at(current, 0).first(), tenant_id, id)
-    }
 }
 
 /// The `If-Match` condition on a row of `table` as round trip one read it (`seen`, with its

@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn a_failed_condition_is_its_own_answer() {
         let s = Condition::IfMatch.unless("EXISTS (SELECT 1 FROM jobs WHERE id = ?1)", vec!["j".into()]);
-        assert_eq!(s.sql, "INSERT INTO write_conditions (failed) SELECT 'if_match' WHERE NOT (EXISTS (SELECT 1 FROM jobs WHERE id = ?1))");
+        assert_eq!(s.sql, "INSERT INTO write_conditions (failed) SELECT 'if_match' WHERE NOT COALESCE((EXISTS (SELECT 1 FROM jobs WHERE id = ?1)), 0)");
         assert_eq!(classify_failure("D1_ERROR: CHECK constraint failed: if_match_failed: SQLITE_CONSTRAINT").status(), 412);
         assert_eq!(classify_failure("CHECK constraint failed: quota_exceeded").status(), 402);
         assert_eq!(classify_failure("CHECK constraint failed: record_changed").status(), 409);
@@ -187,10 +187,10 @@ impl Condition {
         }
     }
 
-    /// A statement that fails the whole batch unless `holds` (SQL true or false, its
-    /// parameters numbered from `?1`) is true when the batch runs.
+    /// A statement that fails the whole batch unless `holds` (SQL, its parameters numbered
+    /// from `?1`) is true when the batch runs; unknown (NULL) fails it too.
     pub fn unless(self, holds: &str, params: Vec<Param>) -> Stmt {
-        Stmt::new(format!("INSERT INTO write_conditions (failed) SELECT '{}' WHERE NOT ({holds})", self.value()), params)
+        Stmt::new(format!("INSERT INTO write_conditions (failed) SELECT '{}' WHERE NOT COALESCE(({holds}), 0)", self.value()), params)
     }
 
     fn refusal(self) -> crate::error::ApiError {

@@ -224,15 +224,22 @@ pub fn unsealed(keys: &Keyring) -> Stmt {
 pub fn reseal(rows: &[Value], keys: &Keyring, mut nonce: impl FnMut() -> Result<[u8; NONCE_BYTES], ApiError>) -> Result<Option<Stmt>, ApiError> {
     let mut items = vec![];
     for r in rows {
-        let mut seal = |stored: Option<&str>| -> Result<Value, ApiError> {
+        let mut seal = |stored: Option<&str>| -> Result<Option<Value>, ApiError> {
             match stored {
-                Some(v) if keys.is_current(v) => Ok(json!(v)),
-                Some(v) => Ok(json!(keys.seal(&keys.open(v)?, &nonce()?))),
-                None => Ok(Value::Null),
+                Some(v) if keys.is_current(v) => Ok(Some(json!(v))),
+                // Sealed under a key no longer configured: left as it is (its deliveries wait for
+                // the key), never a reason to stop sealing the others.
+                Some(v) => match keys.open(v) {
+                    Ok(plain) => Ok(Some(json!(keys.seal(&plain, &nonce()?)))),
+                    Err(_) => Ok(None),
+                },
+                None => Ok(Some(Value::Null)),
             }
         };
         let (secret, previous) = (r["secret"].as_str(), r["previous_secret"].as_str());
-        items.push(json!({ "id": r["id"], "old": secret, "old_previous": previous, "secret": seal(secret)?, "previous": seal(previous)? }));
+        if let (Some(new_secret), Some(new_previous)) = (seal(secret)?, seal(previous)?) {
+            items.push(json!({ "id": r["id"], "old": secret, "old_previous": previous, "secret": new_secret, "previous": new_previous }));
+        }
     }
     if items.is_empty() {
         return Ok(None);
@@ -323,6 +330,9 @@ mod tests {
         assert_eq!(keys.open(items[1]["previous"].as_str().unwrap()).unwrap(), "whsec_b2xk");
         assert!(!items[0]["secret"].as_str().unwrap().contains("whsec_clear"), "the clear secret is gone");
         assert!(reseal(&[], &keys, || Ok([0; NONCE_BYTES])).unwrap().is_none());
+        let lost = Keyring::from_settings(Some(&"33".repeat(32)), None).unwrap().seal("whsec_lost", &[4; NONCE_BYTES]);
+        let stuck = vec![json!({"id": "w3", "secret": lost, "previous_secret": null})];
+        assert!(reseal(&stuck, &keys, || Ok([5; NONCE_BYTES])).unwrap().is_none(), "a secret under an unknown key is skipped, not an error");
     }
 
     #[test]

@@ -247,6 +247,9 @@ impl Call {
         let Some(claim) = claim else {
             return self.db()?.batch(stmts, &self.request_id).await;
         };
+        // A key is claimed only where its answer can be stored (sealed): else every retry
+        // would meet a claim without an answer, 409, for a day.
+        self.keyring()?;
         let all: Vec<Stmt> = claim.into_iter().chain(stmts.iter().cloned()).collect();
         match self.db()?.batch_or_text(&all, &self.request_id).await {
             Ok(mut results) => {

@@ -280,10 +280,11 @@ impl Ctx<'_> {
             }
             "updated" => {
                 // Only what the item changes is written, so a field another request changed
-                // meanwhile is left as it is; `seen` is the version this plan was made from,
-                // a condition of the write (see `plan`).
+                // meanwhile is left as it is; `was` holds what those fields were when read, a
+                // condition of the write (see `plan`): changed meanwhile, the sync is refused.
                 let mut update: Map<String, Value> = row.into_iter().filter(|(k, _)| changed.contains_key(k) || KEPT.contains(&k.as_str())).collect();
-                update.insert("seen".into(), current.map(|(e, _)| e["updated_at"].clone()).unwrap_or_default());
+                let was: Map<String, Value> = changed.keys().map(|k| (k.clone(), current.map(|(e, _)| e[k.as_str()].clone()).unwrap_or_default())).collect();
+                update.insert("was".into(), Value::Object(was));
                 d.updates.push((rec.level, Value::Object(update)));
                 self.event(spec, false, &id, rec, changed, d, mint);
             }

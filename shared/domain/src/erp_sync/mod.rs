@@ -53,7 +53,7 @@ pub fn reads(scope: Scope<'_>, req: &SyncRequest) -> Vec<Stmt> {
         by_key("parts", 5)
     );
     let columns = |spec: &Spec| {
-        let mut c = vec!["id".to_string(), "external_source".into(), "external_id".into(), "updated_at".into()];
+        let mut c = vec!["id".to_string(), "external_source".into(), "external_id".into()];
         c.extend(spec.written_columns().iter().map(|s| s.to_string()));
         c.join(", ")
     };
@@ -129,23 +129,31 @@ fn writes(spec: &Spec, tenant_id: &str, now: &str, inserts: &[Value], updates: &
     stmts
 }
 
-/// The condition of the whole write: every record it updates still has the `updated_at` it
-/// was read with. A PATCH that landed in between fails the sync (409, retry: a sync is
-/// idempotent, and the retry plans from the new version) instead of being overwritten. First in
-/// the batch, before any of its own updates stamps `updated_at`.
+/// The condition of the whole write: every record it updates still exists, and each field it
+/// changes still holds the value it was read with. A PATCH of the same field that landed in
+/// between fails the sync (409, retry: a sync is idempotent, and the retry plans from what is
+/// stored then) instead of being overwritten; changes to other fields (a PATCH of the notes, a
+/// lifecycle roll-up) do not. First in the batch, before any of its own updates.
 fn unchanged_since_read(outcome: &Outcome, tenant_id: &str) -> Vec<Stmt> {
     [Level::Cell, Level::Job, Level::Part, Level::Operation]
         .into_iter()
         .filter_map(|level| {
             let (_, updates) = outcome.rows(level);
-            let seen: Vec<Value> = updates.iter().map(|u| json!({ "id": u["id"], "seen": u["seen"] })).collect();
-            (!seen.is_empty()).then(|| {
-                let t = Spec::of(level).table;
+            let was: Vec<Value> = updates.iter().map(|u| json!({ "id": u["id"], "was": u["was"] })).collect();
+            (!was.is_empty()).then(|| {
+                let spec = Spec::of(level);
+                let t = spec.table;
+                let moved: Vec<String> = spec
+                    .written_columns()
+                    .iter()
+                    .map(|c| format!("(json_type(u.value, '$.was.{c}') IS NOT NULL AND {t}.{c} IS NOT u.value ->> '$.was.{c}')"))
+                    .collect();
                 let holds = format!(
-                    "NOT EXISTS (SELECT 1 FROM json_each(?2) AS u JOIN {t} ON {t}.id = u.value ->> '$.id' AND {t}.tenant_id = ?1 \
-                     WHERE {t}.updated_at IS NOT u.value ->> '$.seen')"
+                    "NOT EXISTS (SELECT 1 FROM json_each(?2) AS u LEFT JOIN {t} ON {t}.id = u.value ->> '$.id' AND {t}.tenant_id = ?1 \
+                     WHERE {t}.id IS NULL OR {})",
+                    moved.join(" OR ")
                 );
-                crate::sql::Condition::Unchanged.unless(&holds, vec![tenant_id.into(), json!(seen).to_string().into()])
+                crate::sql::Condition::Unchanged.unless(&holds, vec![tenant_id.into(), json!(was).to_string().into()])
             })
         })
         .collect()

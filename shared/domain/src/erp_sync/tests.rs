@@ -77,17 +77,18 @@ fn an_update_writes_only_what_changed_under_the_version_it_read() {
     let mut job = out.rows(Level::Job).0[0].clone();
     job["external_source"] = json!("default");
     job["notes"] = json!("set by a PATCH");
-    job["updated_at"] = json!("2026-01-01T00:00:00.000Z");
+    job["customer"] = json!("ACME");
     let only_customer = json!({"external_id": "J1", "customer": "Changed Corp"});
     let req = parse(Root::Jobs, true, &body(only_customer)).unwrap();
     let out = classify(&req, &[vec![], vec![job], vec![], vec![]], "t", "later", &mut minted());
     let update = &out.rows(Level::Job).1[0];
     assert_eq!(update["customer"], "Changed Corp");
     assert!(update.get("notes").is_none() && update.get("job_number").is_none(), "untouched fields are not in the row: {update}");
-    assert_eq!(update["seen"], "2026-01-01T00:00:00.000Z");
+    assert_eq!(update["was"], json!({"customer": "ACME"}), "what the changed field was when read");
     let stmts = plan(&out, "t", "later");
     assert!(stmts[0].sql.starts_with("INSERT INTO write_conditions (failed) SELECT 'changed'"), "the condition leads: {}", stmts[0].sql);
-    assert!(stmts[0].sql.contains("jobs.updated_at IS NOT u.value ->> '$.seen'"));
+    assert!(stmts[0].sql.contains("(json_type(u.value, '$.was.customer') IS NOT NULL AND jobs.customer IS NOT u.value ->> '$.was.customer')"));
+    assert!(stmts[0].sql.contains("WHERE jobs.id IS NULL OR"), "a record deleted meanwhile fails it too");
     let set = stmts.iter().find(|s| s.sql.starts_with("UPDATE jobs")).unwrap();
     assert!(set.sql.contains("notes = CASE WHEN json_type(u.value, '$.notes') IS NULL THEN jobs.notes ELSE"), "{}", set.sql);
 }
