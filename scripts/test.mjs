@@ -16,6 +16,10 @@ const step = (name) => console.log(`\n== ${name} (${((Date.now() - started) / 10
 step('build');
 build();
 
+step('formatting and lints');
+run('cargo', ['fmt', '--all', '--', '--check']);
+run('cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']);
+
 step('native unit tests');
 run('cargo', ['test', '-p', 'eryxon-domain', '-p', 'eryxon-admin']);
 

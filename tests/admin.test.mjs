@@ -2,7 +2,7 @@
 // their own tenant only), API key management and the streamed export.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { BASE, SEED, api, createJob, storedInClear, unique } from './client.mjs';
 
 const SECRET = process.env.ERYXON_JWT_SECRET;
@@ -235,6 +235,7 @@ describe('api-export', () => {
   let created; // ids of B's jobs made here
   let marker; // a job of A that must never show up
   let whSecret;
+  let whId;
 
   before(async () => {
     created = [];
@@ -251,7 +252,10 @@ describe('api-export', () => {
     marker = (await createJob({ customer: 'Tenant A only' })).job_id;
     const wh = await api('POST', 'api-webhooks', { key: SEED.b, body: { url: 'https://erp.example.com/hooks', events: ['job.created'] } });
     whSecret = wh.body.data.webhook.secret;
+    whId = wh.body.data.webhook.id;
   });
+  // Its deliveries could only fail (no such receiver) and would go on for later tests.
+  after(async () => api('DELETE', `api-webhooks?id=${whId}`, { key: SEED.b }));
 
   async function total(path) {
     return (await api('GET', `${path}${path.includes('?') ? '&' : '?'}limit=1`, { key: SEED.b })).body.meta.pagination.total;

@@ -21,7 +21,12 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     }
     match action {
         Some(action) => transition(call, action).await,
-        None => catalog::write(call, Writing::Update(&batches::SHOWN), batches::parse_additions, |d, found, caller, now, id| d.plan_additions(found, &caller.tenant_id, now, id.unwrap_or_default())).await,
+        None => {
+            catalog::write(call, Writing::Update(&batches::SHOWN), batches::parse_additions, |d, found, caller, now, id| {
+                d.plan_additions(found, &caller.tenant_id, now, id.unwrap_or_default())
+            })
+            .await
+        }
     }
 }
 

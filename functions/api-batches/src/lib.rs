@@ -15,8 +15,24 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     match call.method {
         Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &batches::SHOWN).await,
         Method::Get => catalog::list_of(call, &batches::LIST, "batches", Value::clone).await,
-        Method::Post => catalog::write(call, Writing::Create, |b| batches::parse(b, false), |d, found, caller, now, _| d.plan_create(found, &caller.tenant_id, now, new_id())).await,
-        Method::Patch => catalog::write(call, Writing::Update(&batches::SHOWN), |b| batches::parse(b, true), |d, found, caller, now, id| d.plan_update(found, &caller.tenant_id, now, id.unwrap_or_default())).await,
+        Method::Post => {
+            catalog::write(
+                call,
+                Writing::Create,
+                |b| batches::parse(b, false),
+                |d, found, caller, now, _| d.plan_create(found, &caller.tenant_id, now, new_id()),
+            )
+            .await
+        }
+        Method::Patch => {
+            catalog::write(
+                call,
+                Writing::Update(&batches::SHOWN),
+                |b| batches::parse(b, true),
+                |d, found, caller, now, id| d.plan_update(found, &caller.tenant_id, now, id.unwrap_or_default()),
+            )
+            .await
+        }
         Method::Delete => delete(call).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }

@@ -15,8 +15,19 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     match call.method {
         Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &issues::SHOWN).await,
         Method::Get => catalog::list_of(call, &issues::LIST, "issues", issues::decode).await,
-        Method::Post => catalog::write(call, Writing::Create, |b| issues::parse(b, false), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
-        Method::Patch => catalog::write(call, Writing::Update(&issues::SHOWN), |b| issues::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
+        Method::Post => {
+            catalog::write(call, Writing::Create, |b| issues::parse(b, false), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id))
+                .await
+        }
+        Method::Patch => {
+            catalog::write(
+                call,
+                Writing::Update(&issues::SHOWN),
+                |b| issues::parse(b, true),
+                |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id),
+            )
+            .await
+        }
         Method::Delete => catalog::delete_by(call, "Issue", issues::delete).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }

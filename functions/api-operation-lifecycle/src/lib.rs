@@ -21,9 +21,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let user_id = call.query.get("user_id").filter(|u| !u.is_empty());
-    let (caller, found) = call
-        .authenticate(|scope| id.as_ref().map(|id| operation_lifecycle::preloads(scope, id, user_id)).unwrap_or_default())
-        .await?;
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| operation_lifecycle::preloads(scope, id, user_id)).unwrap_or_default()).await?;
     let id = id?;
     let planned = operation_lifecycle::plan(action, &found, &id, user_id, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
     let written = call.write(&planned.stmts).await?;

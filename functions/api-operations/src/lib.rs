@@ -17,8 +17,24 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     match call.method {
         Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &operations::SHOWN).await,
         Method::Get => catalog::list_of(call, &operations::LIST, "operations", Value::clone).await,
-        Method::Post => catalog::write(call, Writing::Create, |b| operations::parse(b, false), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
-        Method::Patch => catalog::write(call, Writing::Update(&operations::SHOWN), |b| operations::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id)).await,
+        Method::Post => {
+            catalog::write(
+                call,
+                Writing::Create,
+                |b| operations::parse(b, false),
+                |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id),
+            )
+            .await
+        }
+        Method::Patch => {
+            catalog::write(
+                call,
+                Writing::Update(&operations::SHOWN),
+                |b| operations::parse(b, true),
+                |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id),
+            )
+            .await
+        }
         Method::Delete => catalog::delete_by(call, "Operation", operations::delete).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }

@@ -15,8 +15,24 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     match call.method {
         Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &parts::SHOWN).await,
         Method::Get => catalog::list_of(call, &parts::LIST, "parts", parts::decode).await,
-        Method::Post => catalog::write(call, Writing::Create, |b| parts::parse(b, false), |d, found, caller, now, id| d.plan(found, &caller.quota, &caller.tenant_id, now, id, new_id)).await,
-        Method::Patch => catalog::write(call, Writing::Update(&parts::SHOWN), |b| parts::parse(b, true), |d, found, caller, now, id| d.plan(found, &caller.quota, &caller.tenant_id, now, id, new_id)).await,
+        Method::Post => {
+            catalog::write(
+                call,
+                Writing::Create,
+                |b| parts::parse(b, false),
+                |d, found, caller, now, id| d.plan(found, &caller.quota, &caller.tenant_id, now, id, new_id),
+            )
+            .await
+        }
+        Method::Patch => {
+            catalog::write(
+                call,
+                Writing::Update(&parts::SHOWN),
+                |b| parts::parse(b, true),
+                |d, found, caller, now, id| d.plan(found, &caller.quota, &caller.tenant_id, now, id, new_id),
+            )
+            .await
+        }
         Method::Delete => catalog::delete_by(call, "Part", parts::delete).await,
         m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
     }

@@ -7,7 +7,7 @@
 use eryxon_domain::erp_sync::Root;
 use eryxon_domain::http;
 use eryxon_domain::ApiError;
-use eryxon_edge::{error_response, erp, new_id, Call};
+use eryxon_edge::{erp, error_response, new_id, Call};
 use worker::{event, Context, Env, Request, Response};
 
 #[event(fetch)]

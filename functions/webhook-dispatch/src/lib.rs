@@ -8,17 +8,17 @@
 //! work a lost message left behind. See `eryxon_domain::dispatch`.
 
 use eryxon_domain::dispatch::{self, Attempt};
-use eryxon_domain::{idempotency, sign_in, subscriptions, sync};
 use eryxon_domain::time::Now;
 use eryxon_domain::webhooks::{self, Outcome};
+use eryxon_domain::{idempotency, sign_in, subscriptions, sync};
 use eryxon_edge::{error_response, keyring, new_id, nonce, ok_response, runtime_url, Db};
 use futures_util::future::{join_all, select, Either};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use wasm_bindgen::JsValue;
 use worker::{
-    console_error, event, Context, Date, Delay, Env, Fetch, Headers, MessageBatch, MessageBuilder, MessageExt, Method, Request,
-    RequestInit, RequestRedirect, Response, ScheduleContext, ScheduledEvent,
+    console_error, event, Context, Date, Delay, Env, Fetch, Headers, MessageBatch, MessageBuilder, MessageExt, Method, Request, RequestInit, RequestRedirect,
+    Response, ScheduleContext, ScheduledEvent,
 };
 
 /// How long a receiver may take to answer.

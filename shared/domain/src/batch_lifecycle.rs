@@ -40,7 +40,11 @@ impl Action {
 /// state and any open time entry), and the operator for a start.
 pub fn preloads(scope: Scope<'_>, id: &str, operator: Option<&str>) -> Vec<Stmt> {
     vec![
-        Stmt::scoped(scope, "SELECT id, batch_number, batch_type, status, started_at, operator_id FROM batches WHERE tenant_id = {tenant} AND id = ?2", vec![id.into()]),
+        Stmt::scoped(
+            scope,
+            "SELECT id, batch_number, batch_type, status, started_at, operator_id FROM batches WHERE tenant_id = {tenant} AND id = ?2",
+            vec![id.into()],
+        ),
         Stmt::scoped(
             scope,
             "SELECT o.id, o.operation_name, o.status, o.estimated_time, o.actual_time, o.part_id, p.part_number, \
@@ -75,10 +79,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     /// `EXISTS (the batch holds this transition's token)`, with its two parameters at `?at`.
     fn guard(&self, at: usize) -> (String, [Param; 2]) {
-        (
-            format!("EXISTS (SELECT 1 FROM batches WHERE id = ?{at} AND transition_id = ?{})", at + 1),
-            [self.batch_id.into(), self.token.clone().into()],
-        )
+        (format!("EXISTS (SELECT 1 FROM batches WHERE id = ?{at} AND transition_id = ?{})", at + 1), [self.batch_id.into(), self.token.clone().into()])
     }
 
     /// A guarded statement whose own parameters come first.
@@ -110,7 +111,15 @@ impl Ctx<'_> {
     }
 }
 
-pub fn plan(action: Action, found: &[Vec<Value>], id: &str, operator: Option<&str>, tenant_id: &str, now: &str, mut mint: impl FnMut() -> String) -> Result<Planned, ApiError> {
+pub fn plan(
+    action: Action,
+    found: &[Vec<Value>],
+    id: &str,
+    operator: Option<&str>,
+    tenant_id: &str,
+    now: &str,
+    mut mint: impl FnMut() -> String,
+) -> Result<Planned, ApiError> {
     let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
     let batch = rows(0).first().ok_or_else(|| ApiError::not_found("Batch", id))?;
     let from = batch["status"].as_str().unwrap_or_default();
@@ -159,8 +168,10 @@ fn start(ctx: &Ctx<'_>, batch: &Value, members: &[Value], operator: Option<Strin
     let (now, id) = (ctx.now, ctx.batch_id);
     let startable: Vec<&Value> = members.iter().filter(|m| matches!(text(m, "status"), "not_started" | "on_hold")).collect();
     let mut stmts = vec![Stmt::new(
-        format!("UPDATE batches SET status = 'in_progress', started_at = ?4, operator_id = ?5, transition_id = ?6, updated_at = ?4 \
-                 WHERE id = ?1 AND tenant_id = ?2 AND status = ?3 RETURNING {RETURNING}"),
+        format!(
+            "UPDATE batches SET status = 'in_progress', started_at = ?4, operator_id = ?5, transition_id = ?6, updated_at = ?4 \
+                 WHERE id = ?1 AND tenant_id = ?2 AND status = ?3 RETURNING {RETURNING}"
+        ),
         vec![id.into(), ctx.tenant_id.into(), text(batch, "status").into(), now.into(), operator.clone().into(), ctx.token.clone().into()],
     )];
     let op_events: Vec<Value> = startable
@@ -174,23 +185,33 @@ fn start(ctx: &Ctx<'_>, batch: &Value, members: &[Value], operator: Option<Strin
             ctx.event_row(mint, "operation.started", data, json!({ "op": m["id"] }))
         })
         .collect();
-    stmts.push(ctx.events("operation.started", &op_events, "EXISTS (SELECT 1 FROM operations WHERE id = value ->> '$.op' AND status IN ('not_started', 'on_hold'))"));
+    stmts.push(ctx.events(
+        "operation.started",
+        &op_events,
+        "EXISTS (SELECT 1 FROM operations WHERE id = value ->> '$.op' AND status IN ('not_started', 'on_hold'))",
+    ));
     let ids: Vec<&Value> = startable.iter().map(|m| &m["id"]).collect();
     stmts.push(ctx.stmt(
-        |g| format!("UPDATE operations SET status = 'in_progress', started_at = COALESCE(started_at, ?1), \
+        |g| {
+            format!(
+                "UPDATE operations SET status = 'in_progress', started_at = COALESCE(started_at, ?1), \
                      resumed_at = CASE WHEN status = 'on_hold' THEN ?1 ELSE resumed_at END, paused_at = NULL, updated_at = ?1 \
-                     WHERE id IN (SELECT value FROM json_each(?2)) AND status IN ('not_started', 'on_hold') AND {g}"),
+                     WHERE id IN (SELECT value FROM json_each(?2)) AND status IN ('not_started', 'on_hold') AND {g}"
+            )
+        },
         vec![now.into(), json!(ids).to_string().into()],
     ));
-    let entries: Vec<Value> = members
-        .iter()
-        .filter(|m| m["open_entry_id"].is_null() && text(m, "status") != "completed")
-        .map(|m| json!({ "id": mint(), "op": m["id"] }))
-        .collect();
+    let entries: Vec<Value> =
+        members.iter().filter(|m| m["open_entry_id"].is_null() && text(m, "status") != "completed").map(|m| json!({ "id": mint(), "op": m["id"] })).collect();
     stmts.push(ctx.stmt(
-        |g| format!("INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, time_type, start_time, created_at) \
+        |g| {
+            format!(
+                "INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, time_type, start_time, created_at) \
                      SELECT value ->> '$.id', ?1, value ->> '$.op', ?2, {}, ?3, ?3 FROM json_each(?4) \
-                     WHERE NOT EXISTS (SELECT 1 FROM time_entries WHERE operation_id = value ->> '$.op' AND end_time IS NULL) AND {g}", time_type(2)),
+                     WHERE NOT EXISTS (SELECT 1 FROM time_entries WHERE operation_id = value ->> '$.op' AND end_time IS NULL) AND {g}",
+                time_type(2)
+            )
+        },
         vec![ctx.tenant_id.into(), operator.clone().into(), now.into(), json!(entries).to_string().into()],
     ));
     // Roll-up: the parts and jobs of the started operations that had not started yet.
@@ -210,8 +231,12 @@ fn start(ctx: &Ctx<'_>, batch: &Value, members: &[Value], operator: Option<Strin
         stmts.push(ctx.events(event_type, &rows, &format!("EXISTS (SELECT 1 FROM {table} WHERE id = value ->> '$.rid' AND status = 'not_started')")));
         let ids: Vec<&String> = seen.keys().collect();
         stmts.push(ctx.stmt(
-            |g| format!("UPDATE {table} SET status = 'in_progress', started_at = COALESCE(started_at, ?1), updated_at = ?1 \
-                         WHERE id IN (SELECT value FROM json_each(?2)) AND status = 'not_started' AND {g}"),
+            |g| {
+                format!(
+                    "UPDATE {table} SET status = 'in_progress', started_at = COALESCE(started_at, ?1), updated_at = ?1 \
+                         WHERE id IN (SELECT value FROM json_each(?2)) AND status = 'not_started' AND {g}"
+                )
+            },
             vec![now.into(), json!(ids).to_string().into()],
         ));
     }
@@ -233,8 +258,10 @@ fn stop(ctx: &Ctx<'_>, batch: &Value, members: &[Value], mint: &mut dyn FnMut() 
     let open: Vec<&Value> = members.iter().filter(|m| text(m, "status") != "completed").collect();
     let shares = time_share::share(total, &open.iter().map(|m| m["estimated_time"].as_f64()).collect::<Vec<_>>());
     let mut stmts = vec![Stmt::new(
-        format!("UPDATE batches SET status = 'completed', completed_at = ?4, actual_time = ?5, transition_id = ?6, updated_at = ?4 \
-                 WHERE id = ?1 AND tenant_id = ?2 AND status = 'in_progress' AND started_at = ?3 RETURNING {RETURNING}"),
+        format!(
+            "UPDATE batches SET status = 'completed', completed_at = ?4, actual_time = ?5, transition_id = ?6, updated_at = ?4 \
+                 WHERE id = ?1 AND tenant_id = ?2 AND status = 'in_progress' AND started_at = ?3 RETURNING {RETURNING}"
+        ),
         vec![id.into(), ctx.tenant_id.into(), started.into(), now.into(), total.into(), ctx.token.clone().into()],
     )];
     let rows: Vec<Value> = open
@@ -254,9 +281,14 @@ fn stop(ctx: &Ctx<'_>, batch: &Value, members: &[Value], mint: &mut dyn FnMut() 
         vec![now.into(), rows_json.clone().into()],
     ));
     stmts.push(ctx.stmt(
-        |g| format!("INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, time_type, start_time, end_time, duration, created_at) \
+        |g| {
+            format!(
+                "INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, time_type, start_time, end_time, duration, created_at) \
                      SELECT value ->> '$.new_entry', ?1, value ->> '$.op', ?2, {}, ?3, ?4, value ->> '$.share', ?4 FROM json_each(?5) \
-                     WHERE value ->> '$.entry' IS NULL AND {g}", time_type(2)),
+                     WHERE value ->> '$.entry' IS NULL AND {g}",
+                time_type(2)
+            )
+        },
         vec![ctx.tenant_id.into(), Param::from(batch["operator_id"].as_str().map(str::to_string)), started.into(), now.into(), rows_json.clone().into()],
     ));
     let op_events: Vec<Value> = rows
@@ -273,9 +305,13 @@ fn stop(ctx: &Ctx<'_>, batch: &Value, members: &[Value], mint: &mut dyn FnMut() 
         .collect();
     stmts.push(ctx.events("operation.completed", &op_events, "EXISTS (SELECT 1 FROM operations WHERE id = value ->> '$.op' AND status <> 'completed')"));
     stmts.push(ctx.stmt(
-        |g| format!("UPDATE operations SET status = 'completed', completed_at = ?1, completion_percentage = 100, \
+        |g| {
+            format!(
+                "UPDATE operations SET status = 'completed', completed_at = ?1, completion_percentage = 100, \
                      actual_time = (SELECT value ->> '$.actual_time' FROM json_each(?2) WHERE value ->> '$.op' = operations.id), updated_at = ?1 \
-                     WHERE id IN (SELECT value ->> '$.op' FROM json_each(?2)) AND status <> 'completed' AND {g}"),
+                     WHERE id IN (SELECT value ->> '$.op' FROM json_each(?2)) AND status <> 'completed' AND {g}"
+            )
+        },
         vec![now.into(), rows_json.into()],
     ));
     // Roll-up: parts of these operations left with no uncompleted operation.
@@ -291,11 +327,7 @@ fn stop(ctx: &Ctx<'_>, batch: &Value, members: &[Value], mint: &mut dyn FnMut() 
         })
         .collect();
     let finished = "status <> 'completed' AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.part_id = parts.id AND o.status <> 'completed')";
-    stmts.push(ctx.events(
-        "part.completed",
-        &part_events,
-        &format!("EXISTS (SELECT 1 FROM parts WHERE id = value ->> '$.rid' AND {finished})"),
-    ));
+    stmts.push(ctx.events("part.completed", &part_events, &format!("EXISTS (SELECT 1 FROM parts WHERE id = value ->> '$.rid' AND {finished})")));
     let part_ids: Vec<&String> = parts.keys().collect();
     stmts.push(ctx.stmt(
         |g| format!("UPDATE parts SET status = 'completed', completed_at = ?1, updated_at = ?1 WHERE id IN (SELECT value FROM json_each(?2)) AND {finished} AND {g}"),
@@ -317,7 +349,10 @@ impl Planned {
     /// The answer from the compare-and-set's row; none means another request moved the batch
     /// first (409).
     pub fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
-        let batch = written.first().and_then(|r| r.first()).ok_or_else(|| ApiError::conflict(format!("The batch changed while this request ran: it is no longer {}", self.previous)))?;
+        let batch = written
+            .first()
+            .and_then(|r| r.first())
+            .ok_or_else(|| ApiError::conflict(format!("The batch changed while this request ran: it is no longer {}", self.previous)))?;
         let mut answer = json!({
             "batch": batch, "operation": self.action.as_str(), "previous_status": self.previous,
             "new_status": batch["status"], "operations": self.operations,
@@ -333,7 +368,6 @@ impl Planned {
 mod tests {
     use super::*;
     use crate::testing::ids;
-
 
     fn member(i: usize, status: &str, estimate: Option<f64>, open: bool) -> Value {
         json!({"id": format!("o{i}"), "operation_name": format!("Op {i}"), "status": status, "estimated_time": estimate, "actual_time": 0,

@@ -46,16 +46,19 @@ pub const LIST: ListSpec = ListSpec {
         Filter { param: "parent_batch_id", clause: "b.parent_batch_id = #", kind: FilterKind::Id },
         Filter { param: "search", clause: "(instr(lower(b.batch_number), #) > 0 OR instr(lower(b.material), #) > 0)", kind: FilterKind::Contains },
     ],
-    sorts: &[("created_at", "b.created_at"), ("batch_number", "b.batch_number"), ("status", "b.status"), ("started_at", "b.started_at"), ("updated_at", "b.updated_at")],
+    sorts: &[
+        ("created_at", "b.created_at"),
+        ("batch_number", "b.batch_number"),
+        ("status", "b.status"),
+        ("started_at", "b.started_at"),
+        ("updated_at", "b.updated_at"),
+    ],
     default_desc: true,
 };
 
 /// A batch and its operations (with their part and job numbers): two reads.
 pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
-    vec![
-        Stmt::scoped(scope, &format!("SELECT {RETURNING} FROM batches WHERE tenant_id = {{tenant}} AND id = ?2"), vec![id.into()]),
-        operations_of(scope, id),
-    ]
+    vec![Stmt::scoped(scope, &format!("SELECT {RETURNING} FROM batches WHERE tenant_id = {{tenant}} AND id = ?2"), vec![id.into()]), operations_of(scope, id)]
 }
 
 /// The operations of a batch in their batch order.
@@ -126,7 +129,12 @@ fn operation_ids(r: &Reader<'_>, body: &Map<String, Value>, required: bool, refs
         None | Some(Value::Null) => return vec![],
         Some(Value::Array(items)) => items,
         Some(other) => {
-            errors.push(r.error("operation_ids", Constraint::TypeMismatch, format!("operation_ids must be an array of ids, got {}", fields::type_name(other)), other.clone()));
+            errors.push(r.error(
+                "operation_ids",
+                Constraint::TypeMismatch,
+                format!("operation_ids must be an array of ids, got {}", fields::type_name(other)),
+                other.clone(),
+            ));
             return vec![];
         }
     };
@@ -170,7 +178,9 @@ impl Draft {
             Stmt::scoped(scope, "SELECT id, batch_number, status, started_at FROM batches WHERE tenant_id = {tenant} AND id = ?2", vec![id.into()])
         });
         let clash = match self.values.get("batch_number") {
-            Some(n) => Stmt::scoped(scope, "SELECT id FROM batches WHERE tenant_id = {tenant} AND batch_number = ?2 AND id IS NOT ?3", vec![n.clone(), id.into()]),
+            Some(n) => {
+                Stmt::scoped(scope, "SELECT id FROM batches WHERE tenant_id = {tenant} AND batch_number = ?2 AND id IS NOT ?3", vec![n.clone(), id.into()])
+            }
             None => nothing(),
         };
         let busy = Stmt::scoped(
@@ -248,7 +258,10 @@ impl Draft {
         let current = self.check(found, Some(id))?.unwrap_or_default();
         let status = current["status"].as_str().unwrap_or_default();
         if !matches!(status, "draft" | "ready") {
-            return Err(ApiError::conflict(format!("Cannot add operations to batch {}: it is {status}; adding needs draft or ready", current["batch_number"].as_str().unwrap_or(id))));
+            return Err(ApiError::conflict(format!(
+                "Cannot add operations to batch {}: it is {status}; adding needs draft or ready",
+                current["batch_number"].as_str().unwrap_or(id)
+            )));
         }
         let guard = "EXISTS (SELECT 1 FROM batches WHERE id = ?2 AND status IN ('draft', 'ready'))";
         let mut stmts: Vec<Stmt> = add_members(tenant_id, id, &self.operation_ids, now, guard).into_iter().collect();
@@ -333,7 +346,10 @@ impl Planned {
     /// The batch (from its `RETURNING` row) with its operations; no row means the batch
     /// changed, or its number was taken, meanwhile (409).
     pub fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
-        let batch = written.get(self.row).and_then(|r| r.first()).ok_or_else(|| ApiError::conflict("The batch changed, or its number was taken, while this request ran; nothing was written"))?;
+        let batch = written
+            .get(self.row)
+            .and_then(|r| r.first())
+            .ok_or_else(|| ApiError::conflict("The batch changed, or its number was taken, while this request ran; nothing was written"))?;
         let mut answer = json!({ "batch": batch });
         answer["batch"]["operations"] = Value::Array(written.last().cloned().unwrap_or_default());
         Ok(answer)
@@ -354,7 +370,12 @@ mod tests {
 
     #[test]
     fn reference_example_creates_the_batch_with_its_operations() {
-        let d = parse(&body(json!({"batch_number": "NEST-2026-001", "batch_type": "laser_nesting", "cell_id": "c", "material": "SS304", "thickness_mm": 2, "operation_ids": ["o1", "o2"]})), false);
+        let d = parse(
+            &body(
+                json!({"batch_number": "NEST-2026-001", "batch_type": "laser_nesting", "cell_id": "c", "material": "SS304", "thickness_mm": 2, "operation_ids": ["o1", "o2"]}),
+            ),
+            false,
+        );
         assert!(d.ignored.is_empty());
         let p = d.plan_create(&[vec![], refs(&["c", "o1", "o2"]), vec![], vec![]], "t", "now", "b".into()).unwrap();
         let s = &p.stmts;
@@ -377,19 +398,30 @@ mod tests {
     fn ids_are_validated_each() {
         let d = parse(&body(json!({"batch_number": "B", "operation_ids": ["o1", "o1", 7, "nope"]})), false);
         let e = d.plan_create(&[vec![], refs(&["o1"]), vec![], vec![]], "t", "now", "b".into()).unwrap_err();
-        let got: Vec<(String, String)> = e.details.unwrap().as_array().unwrap().iter().map(|d| (d["field"].as_str().unwrap().into(), d["constraint"].as_str().unwrap().into())).collect();
-        assert_eq!(got, vec![
-            ("operation_ids[1]".into(), "UNIQUE_CONSTRAINT".into()),
-            ("operation_ids[2]".into(), "TYPE_MISMATCH".into()),
-            ("operation_ids[3]".into(), "FK_CONSTRAINT".into()),
-        ]);
+        let got: Vec<(String, String)> =
+            e.details.unwrap().as_array().unwrap().iter().map(|d| (d["field"].as_str().unwrap().into(), d["constraint"].as_str().unwrap().into())).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("operation_ids[1]".into(), "UNIQUE_CONSTRAINT".into()),
+                ("operation_ids[2]".into(), "TYPE_MISMATCH".into()),
+                ("operation_ids[3]".into(), "FK_CONSTRAINT".into()),
+            ]
+        );
         let bad = parse(&body(json!({"batch_number": "B", "status": "completed"})), false);
         assert_eq!(bad.plan_create(&[vec![], vec![], vec![], vec![]], "t", "now", "b".into()).unwrap_err().status(), 422);
     }
 
     #[test]
     fn patch_status_machine_and_cancel_releases_operations() {
-        for (from, to, ok) in [("draft", "ready", true), ("ready", "draft", true), ("ready", "cancelled", true), ("draft", "in_progress", false), ("in_progress", "cancelled", false), ("completed", "draft", false)] {
+        for (from, to, ok) in [
+            ("draft", "ready", true),
+            ("ready", "draft", true),
+            ("ready", "cancelled", true),
+            ("draft", "in_progress", false),
+            ("in_progress", "cancelled", false),
+            ("completed", "draft", false),
+        ] {
             assert_eq!(can_move(from, to), ok, "{from} -> {to}");
         }
         let cur = vec![json!({"id": "b", "batch_number": "B", "status": "ready", "started_at": null})];

@@ -113,10 +113,7 @@ pub const OPERATORS: Entity = Entity {
     uses: &[
         ("operations", "SELECT 1 FROM operations WHERE tenant_id = {tenant} AND assigned_operator_id = ?2 LIMIT 1"),
         ("time entries", "SELECT 1 FROM time_entries WHERE tenant_id = {tenant} AND operator_id = ?2 LIMIT 1"),
-        (
-            "issues",
-            "SELECT 1 FROM issues WHERE tenant_id = {tenant} AND (reported_by_id = ?2 OR resolved_by_id = ?2 OR verified_by_id = ?2) LIMIT 1",
-        ),
+        ("issues", "SELECT 1 FROM issues WHERE tenant_id = {tenant} AND (reported_by_id = ?2 OR resolved_by_id = ?2 OR verified_by_id = ?2) LIMIT 1"),
         ("batches", "SELECT 1 FROM batches WHERE tenant_id = {tenant} AND operator_id = ?2 LIMIT 1"),
     ],
     on_write: None,

@@ -221,7 +221,16 @@ mod tests {
     use super::*;
 
     fn attempt(n: i64) -> Attempt {
-        Attempt { delivery_id: "d".into(), event_id: "e".into(), webhook_id: "w".into(), url: "u".into(), body: "{}".into(), headers: vec![], number: n, unsigned: None }
+        Attempt {
+            delivery_id: "d".into(),
+            event_id: "e".into(),
+            webhook_id: "w".into(),
+            url: "u".into(),
+            body: "{}".into(),
+            headers: vec![],
+            number: n,
+            unsigned: None,
+        }
     }
 
     fn rows_of(s: &Stmt) -> Value {
@@ -277,7 +286,9 @@ mod tests {
 
     #[test]
     fn attempts_are_signed_with_the_event_id_as_webhook_id() {
-        let rows = vec![json!({"id": "d", "attempts": 2, "event_id": "e1", "webhook_id": "w", "event_type": "job.created", "payload": "{\"a\":1}", "url": "https://erp.example.com/hook", "secret": "whsec_c2VjcmV0", "previous_secret": null})];
+        let rows = vec![
+            json!({"id": "d", "attempts": 2, "event_id": "e1", "webhook_id": "w", "event_type": "job.created", "payload": "{\"a\":1}", "url": "https://erp.example.com/hook", "secret": "whsec_c2VjcmV0", "previous_secret": null}),
+        ];
         let keys = Keyring::from_settings(Some(&"ab".repeat(32)), None).unwrap();
         let a = &attempts(&rows, 1_700_000_000, &keys)[0];
         assert_eq!(a.number, 3);

@@ -80,7 +80,11 @@ impl Entity {
         let mut errors = vec![];
         let values = resource::parse_patch(&r, self.columns, self.singular, &mut errors);
         let fixed: Vec<&str> = self.columns.iter().filter(|c| !c.patch).map(|c| c.name).collect();
-        let ignored = r.unknown_keys(&resource::known_names(self.columns, &[])).into_iter().chain(fixed.iter().filter(|f| body.contains_key(**f)).map(|f| f.to_string())).collect();
+        let ignored = r
+            .unknown_keys(&resource::known_names(self.columns, &[]))
+            .into_iter()
+            .chain(fixed.iter().filter(|f| body.contains_key(**f)).map(|f| f.to_string()))
+            .collect();
         Draft { values, errors, ignored }
     }
 

@@ -132,10 +132,7 @@ impl ApiError {
     }
 
     pub fn method_not_allowed(method: &str, allowed: &[&str]) -> Self {
-        let mut e = Self::new(
-            ErrorCode::MethodNotAllowed,
-            format!("Method {method} is not allowed here; allowed: {}", allowed.join(", ")),
-        );
+        let mut e = Self::new(ErrorCode::MethodNotAllowed, format!("Method {method} is not allowed here; allowed: {}", allowed.join(", ")));
         e.headers.push(("Allow", allowed.join(", ")));
         e
     }
@@ -186,14 +183,7 @@ impl ApiError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, constraint: Constraint, message: impl Into<String>, value: Value) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-            value,
-            constraint,
-            entity_type: None,
-            entity_index: None,
-        }
+        FieldError { field: field.into(), message: message.into(), value, constraint, entity_type: None, entity_index: None }
     }
 
     pub fn on(mut self, entity_type: &'static str, entity_index: usize) -> Self {

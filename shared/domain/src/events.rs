@@ -48,10 +48,7 @@ impl Event {
         ];
         params.extend(guard_params);
         let payload = fill.iter().fold("?4".to_string(), |acc, (field, sql)| format!("json_set({acc}, '$.data.{field}', ({sql}))"));
-        Stmt::new(
-            format!("INSERT INTO events (id, tenant_id, event_type, payload, created_at) SELECT ?1, ?2, ?3, {payload}, ?5 WHERE {guard}"),
-            params,
-        )
+        Stmt::new(format!("INSERT INTO events (id, tenant_id, event_type, payload, created_at) SELECT ?1, ?2, ?3, {payload}, ?5 WHERE {guard}"), params)
     }
 }
 
@@ -61,7 +58,13 @@ mod tests {
 
     #[test]
     fn payload_has_the_contract_fields() {
-        let e = Event { id: "e1".into(), event_type: "job.created", tenant_id: "t1".into(), timestamp: "2026-01-15T16:30:00.000Z".into(), data: json!({"job_id": "j"}) };
+        let e = Event {
+            id: "e1".into(),
+            event_type: "job.created",
+            tenant_id: "t1".into(),
+            timestamp: "2026-01-15T16:30:00.000Z".into(),
+            data: json!({"job_id": "j"}),
+        };
         let p = e.payload();
         for key in ["id", "event_type", "timestamp", "tenant_id", "api_version", "data"] {
             assert!(p.get(key).is_some(), "{key}");

@@ -222,9 +222,7 @@ pub fn reference(v: &Value) -> Result<String, Problem> {
 /// A UUID (the `id` query parameter, path ids).
 pub fn uuid(v: &Value) -> Result<String, Problem> {
     let s = v.as_str().ok_or_else(|| mismatch("a UUID string", v))?;
-    uuid::Uuid::parse_str(s)
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| (Constraint::UuidFormat, "must be a valid UUID".into()))
+    uuid::Uuid::parse_str(s).map(|u| u.hyphenated().to_string()).map_err(|_| (Constraint::UuidFormat, "must be a valid UUID".into()))
 }
 
 #[cfg(test)]

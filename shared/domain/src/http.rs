@@ -95,10 +95,9 @@ pub fn check_if_match(header: Option<&str>, current_body: Option<&str>) -> Resul
     let (Some(expected), Some(body)) = (header, current_body) else { return Ok(()) };
     match etag_listed(expected, &etag(body), false) {
         true => Ok(()),
-        false => Err(ApiError::new(
-            crate::error::ErrorCode::PreconditionFailed,
-            "The record changed since the ETag in If-Match was read; GET it again and retry",
-        )),
+        false => {
+            Err(ApiError::new(crate::error::ErrorCode::PreconditionFailed, "The record changed since the ETag in If-Match was read; GET it again and retry"))
+        }
     }
 }
 
@@ -122,13 +121,7 @@ impl Query {
 /// Echo a sane inbound `X-Request-Id`; anything else gets a fresh id from the caller.
 pub fn request_id(inbound: Option<&str>, mint: impl FnOnce() -> String) -> String {
     match inbound {
-        Some(id)
-            if !id.is_empty()
-                && id.len() <= 200
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b)) =>
-        {
-            id.to_string()
-        }
+        Some(id) if !id.is_empty() && id.len() <= 200 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b)) => id.to_string(),
         _ => mint(),
     }
 }
@@ -161,19 +154,13 @@ pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(ApiError::bad_request(format!(
-            "Request body must be a JSON object, got {}",
-            crate::fields::type_name(&other)
-        ))),
+        Ok(other) => Err(ApiError::bad_request(format!("Request body must be a JSON object, got {}", crate::fields::type_name(&other)))),
         Err(e) => Err(ApiError::bad_request(format!("Invalid JSON in request body: {e}"))),
     }
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(
-        ErrorCode::PayloadTooLarge,
-        format!("Request body is larger than {} bytes", MAX_BODY_BYTES),
-    )
+    ApiError::new(ErrorCode::PayloadTooLarge, format!("Request body is larger than {} bytes", MAX_BODY_BYTES))
 }
 
 #[cfg(test)]
@@ -269,14 +256,10 @@ mod tests {
 pub fn id_param(q: &Query) -> Result<String, ApiError> {
     use crate::error::{Constraint, FieldError};
     match q.get("id").map(str::trim) {
-        None | Some("") => Err(ApiError::bad_query(vec![FieldError::new(
-            "id",
-            Constraint::NotNull,
-            "Missing required query parameter: id",
-            Value::Null,
-        )])),
-        Some(v) => crate::fields::uuid(&Value::from(v))
-            .map_err(|(c, m)| ApiError::bad_query(vec![FieldError::new("id", c, format!("id {m}"), Value::from(v))])),
+        None | Some("") => Err(ApiError::bad_query(vec![FieldError::new("id", Constraint::NotNull, "Missing required query parameter: id", Value::Null)])),
+        Some(v) => {
+            crate::fields::uuid(&Value::from(v)).map_err(|(c, m)| ApiError::bad_query(vec![FieldError::new("id", c, format!("id {m}"), Value::from(v))]))
+        }
     }
 }
 

@@ -135,7 +135,7 @@ mod tests {
         assert_ne!(fp, fingerprint("POST", "/functions/v1/api-jobs", b"{ }"));
         assert_eq!(previous(&[], &fp), Ok(Previous::None));
         let done = json!({"request_hash": fp, "status_code": 201, "response": "{\"success\":true}"});
-        assert_eq!(previous(&[done.clone()], &fp), Ok(Previous::Replay { status: 201, body: "{\"success\":true}".into() }));
+        assert_eq!(previous(std::slice::from_ref(&done), &fp), Ok(Previous::Replay { status: 201, body: "{\"success\":true}".into() }));
         assert_eq!(previous(&[done], "other").unwrap_err().status(), 422);
         let running = json!({"request_hash": fp, "status_code": null, "response": null});
         assert_eq!(previous(&[running], &fp).unwrap_err().status(), 409);

@@ -83,12 +83,8 @@ pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
 }
 
 /// `data.issue` as GET answers it, for the GET and for If-Match.
-pub const SHOWN: Shown = Shown {
-    table: "issues",
-    list: &LIST,
-    reads: |scope, id| vec![get(scope, id)],
-    data: |found, id| resource::one_row(found, id, "Issue", "issue", decode),
-};
+pub const SHOWN: Shown =
+    Shown { table: "issues", list: &LIST, reads: |scope, id| vec![get(scope, id)], data: |found, id| resource::one_row(found, id, "Issue", "issue", decode) };
 
 /// Whether an issue may move from `from` to `to` (staying put is always allowed).
 pub fn can_move(from: &str, to: &str) -> bool {
@@ -308,7 +304,8 @@ impl Planned {
     /// or the issue changed meanwhile (PATCH): 409.
     pub fn answer(&self, written: &[Vec<Value>]) -> Result<Value, ApiError> {
         let row = written.get(self.row).and_then(|r| r.first());
-        row.map(|r| json!({ "issue": decode(r) })).ok_or_else(|| ApiError::conflict("The issue changed, or its NCR number was taken, while this request ran; retry"))
+        row.map(|r| json!({ "issue": decode(r) }))
+            .ok_or_else(|| ApiError::conflict("The issue changed, or its NCR number was taken, while this request ran; retry"))
     }
 }
 
@@ -326,19 +323,21 @@ mod tests {
         v.as_object().unwrap().clone()
     }
 
-
     fn op_found() -> Vec<Value> {
         vec![json!({"tbl": "operations", "id": "op"}), json!({"tbl": "users", "id": "u"})]
     }
 
     #[test]
     fn reference_ncr_example_numbers_itself_in_the_same_write() {
-        let d = parse(&body(json!({
-            "operation_id": "op", "title": "Dimensional Out of Tolerance", "description": "Part hole diameter measured 0.505\", spec is 0.500\" ±0.002\"",
-            "severity": "high", "issue_type": "ncr", "ncr_category": "process", "affected_quantity": 5, "disposition": "rework",
-            "root_cause": "Tool wear - end mill exceeded replacement interval", "corrective_action": "Replaced tool, re-machined 5 parts",
-            "preventive_action": "Implemented tool life tracking in system", "verification_required": true, "reported_by_id": "u"
-        })), false);
+        let d = parse(
+            &body(json!({
+                "operation_id": "op", "title": "Dimensional Out of Tolerance", "description": "Part hole diameter measured 0.505\", spec is 0.500\" ±0.002\"",
+                "severity": "high", "issue_type": "ncr", "ncr_category": "process", "affected_quantity": 5, "disposition": "rework",
+                "root_cause": "Tool wear - end mill exceeded replacement interval", "corrective_action": "Replaced tool, re-machined 5 parts",
+                "preventive_action": "Implemented tool life tracking in system", "verification_required": true, "reported_by_id": "u"
+            })),
+            false,
+        );
         assert!(d.ignored.is_empty());
         let p = d.plan(&[vec![], op_found(), vec![]], "t", "2026-01-15T14:30:00.000Z", None, ids()).unwrap();
         assert_eq!(p.row, 1);
@@ -352,9 +351,17 @@ mod tests {
     #[test]
     fn status_machine() {
         for (from, to, ok) in [
-            ("open", "in_progress", true), ("open", "resolved", true), ("open", "closed", true), ("in_progress", "open", true),
-            ("in_progress", "resolved", true), ("resolved", "closed", true), ("resolved", "in_progress", true), ("resolved", "open", false),
-            ("closed", "open", false), ("closed", "resolved", false), ("closed", "closed", true),
+            ("open", "in_progress", true),
+            ("open", "resolved", true),
+            ("open", "closed", true),
+            ("in_progress", "open", true),
+            ("in_progress", "resolved", true),
+            ("resolved", "closed", true),
+            ("resolved", "in_progress", true),
+            ("resolved", "open", false),
+            ("closed", "open", false),
+            ("closed", "resolved", false),
+            ("closed", "closed", true),
         ] {
             assert_eq!(can_move(from, to), ok, "{from} -> {to}");
         }
@@ -362,7 +369,9 @@ mod tests {
 
     #[test]
     fn closing_an_unverified_ncr_that_needs_verification_is_409() {
-        let cur = vec![json!({"id": "i", "issue_type": "ncr", "ncr_number": "NCR-2026-0001", "status": "resolved", "verification_required": 1, "verified_at": null, "verified_by_id": null})];
+        let cur = vec![
+            json!({"id": "i", "issue_type": "ncr", "ncr_number": "NCR-2026-0001", "status": "resolved", "verification_required": 1, "verified_at": null, "verified_by_id": null}),
+        ];
         let d = parse(&body(json!({"status": "closed"})), true);
         let e = d.plan(&[cur.clone(), vec![], vec![]], "t", "now", Some("i"), ids()).unwrap_err();
         assert_eq!((e.status(), e.message.starts_with("NCR-2026-0001 requires verification")), (409, true));

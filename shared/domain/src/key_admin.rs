@@ -52,10 +52,7 @@ pub fn create(tenant_id: &str, key_id: &str, req: &NewKeyRequest, key: &NewKey, 
 /// revocation time.
 pub fn revoke(tenant_id: &str, id: &str, now: &str) -> Vec<Stmt> {
     vec![
-        Stmt::new(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3) WHERE tenant_id = ?1 AND id = ?2",
-            vec![tenant_id.into(), id.into(), now.into()],
-        ),
+        Stmt::new("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3) WHERE tenant_id = ?1 AND id = ?2", vec![tenant_id.into(), id.into(), now.into()]),
         one(Scope::Tenant(tenant_id), id),
     ]
 }

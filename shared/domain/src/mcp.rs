@@ -66,46 +66,289 @@ macro_rules! args {
 }
 
 const TOOLS: &[Tool] = &[
-    Tool { name: "fetch_jobs", title: "List jobs", description: "List jobs with their parts; filter by status and by partial customer or job number.", route: Route::List("api-jobs", &[]),
-        args: args![("status", "string", "not_started, in_progress, on_hold or completed"), ("customer", "string", "Customer name contains"), ("job_number", "string", "Job number contains"), PAGE[0], PAGE[1]], required: &[] },
-    Tool { name: "get_job", title: "Read a job", description: "One job with its parts and their operations.", route: Route::Get("api-jobs"), args: args![("id", "string", "Job id")], required: &["id"] },
-    Tool { name: "fetch_parts", title: "List parts", description: "List parts; filter by job, partial part number or material, and status.", route: Route::List("api-parts", &[]),
-        args: args![("job_id", "string", "Job id"), ("part_number", "string", "Part number contains"), ("material", "string", "Material contains"), ("status", "string", "not_started, in_progress, on_hold or completed"), PAGE[0], PAGE[1]], required: &[] },
-    Tool { name: "fetch_tasks", title: "List operations", description: "List operations (tasks) with every filter of api-operations.", route: Route::List("api-operations", &[]),
-        args: args![("part_id", "string", "Part id"), ("job_id", "string", "Job id"), ("cell_id", "string", "Cell id"), ("cell_name", "string", "Cell name contains"), ("status", "string", "not_started, in_progress, on_hold or completed"), ("assigned_operator_id", "string", "Operator id"), ("search", "string", "Operation name contains"), ("sort_by", "string", "sequence, created_at, estimated_time, actual_time or status"), PAGE[0], PAGE[1]], required: &[] },
-    Tool { name: "fetch_issues", title: "List issues", description: "List quality issues and NCRs.", route: Route::List("api-issues", &[]),
-        args: args![("issue_type", "string", "general or ncr"), ("severity", "string", "low, medium, high or critical"), ("status", "string", "open, in_progress, resolved or closed"), ("operation_id", "string", "Operation id"), ("job_id", "string", "Job id"), PAGE[0], PAGE[1]], required: &[] },
-    Tool { name: "fetch_ncrs", title: "List NCRs", description: "List non-conformance reports.", route: Route::List("api-issues", &[("issue_type", "ncr")]),
-        args: args![("severity", "string", "low, medium, high or critical"), ("status", "string", "open, in_progress, resolved or closed"), ("job_id", "string", "Job id"), PAGE[0], PAGE[1]], required: &[] },
-    Tool { name: "fetch_batches", title: "List batches", description: "List batches (laser nests, saw batches, ...).", route: Route::List("api-batches", &[]),
-        args: args![("status", "string", "draft, ready, in_progress, completed or cancelled"), ("batch_type", "string", "laser_nesting, tube_batch, saw_batch, finishing_batch or general"), ("search", "string", "Batch number or material contains"), PAGE[0], PAGE[1]], required: &[] },
-    Tool { name: "fetch_time_entries", title: "List time entries", description: "Labour booked on operations, by operation, operator, job or date range.", route: Route::List("api-time-entries", &[]),
-        args: args![("operation_id", "string", "Operation id"), ("operator_id", "string", "Operator id"), ("job_id", "string", "Job id"), ("from", "string", "Start on or after (date)"), ("to", "string", "Start before (date)"), PAGE[0], PAGE[1]], required: &[] },
-    Tool { name: "get_dashboard_stats", title: "Shop floor dashboard", description: "Counts: jobs by status, operations in progress, open issues and open NCRs.", route: Route::Dashboard, args: args![], required: &[] },
-    Tool { name: "start_job", title: "Start a job", description: "Start a not_started or on_hold job.", route: Route::Action("api-job-lifecycle", "start", &[]), args: args![("id", "string", "Job id")], required: &["id"] },
-    Tool { name: "stop_job", title: "Stop a job", description: "Put an in_progress job on hold.", route: Route::Action("api-job-lifecycle", "stop", &[]), args: args![("id", "string", "Job id")], required: &["id"] },
-    Tool { name: "resume_job", title: "Resume a job", description: "Resume an on_hold job.", route: Route::Action("api-job-lifecycle", "resume", &[]), args: args![("id", "string", "Job id")], required: &["id"] },
-    Tool { name: "complete_job", title: "Complete a job", description: "Complete an in_progress job.", route: Route::Action("api-job-lifecycle", "complete", &[]), args: args![("id", "string", "Job id")], required: &["id"] },
-    Tool { name: "update_job", title: "Update a job", description: "Change a job's customer, due date, notes, priority or metadata.", route: Route::Update("api-jobs", &[]),
-        args: args![("id", "string", "Job id"), ("customer", "string", "Customer"), ("due_date", "string", "Due date (YYYY-MM-DD)"), ("notes", "string", "Notes"), ("priority", "integer", "0-100"), ("description", "string", "Description")], required: &["id"] },
-    Tool { name: "create_job", title: "Create a job", description: "Create a job with its parts and their operations in one atomic write.", route: Route::Create("api-jobs", &[]),
-        args: args![("job_number", "string", "Unique job number"), ("customer", "string", "Customer"), ("due_date", "string", "Due date (YYYY-MM-DD)"), ("notes", "string", "Notes"), ("parts", "array", "Parts: {part_number, quantity, material?, operations?: [{operation_name, sequence?, cell_name?, estimated_time?}]}")], required: &["job_number", "parts"] },
-    Tool { name: "start_operation", title: "Start an operation", description: "Start an operation and open a time entry for the operator.", route: Route::Action("api-operation-lifecycle", "start", &["user_id"]),
-        args: args![("id", "string", "Operation id"), ("user_id", "string", "Operator id (else the assigned operator)")], required: &["id"] },
-    Tool { name: "pause_operation", title: "Pause an operation", description: "Pause an in_progress operation; its time is booked.", route: Route::Action("api-operation-lifecycle", "pause", &[]), args: args![("id", "string", "Operation id")], required: &["id"] },
-    Tool { name: "resume_operation", title: "Resume an operation", description: "Resume a paused operation.", route: Route::Action("api-operation-lifecycle", "resume", &["user_id"]),
-        args: args![("id", "string", "Operation id"), ("user_id", "string", "Operator id (else the assigned operator)")], required: &["id"] },
-    Tool { name: "complete_operation", title: "Complete an operation", description: "Complete an operation; its time is booked.", route: Route::Action("api-operation-lifecycle", "complete", &[]), args: args![("id", "string", "Operation id")], required: &["id"] },
-    Tool { name: "update_operation", title: "Update an operation", description: "Change an operation's name, sequence, cell, times, instructions, notes or operator.", route: Route::Update("api-operations", &[]),
-        args: args![("id", "string", "Operation id"), ("operation_name", "string", "Name"), ("sequence", "integer", "Sequence in the part"), ("cell_name", "string", "Cell name"), ("estimated_time", "number", "Minutes"), ("instructions", "string", "Instructions"), ("notes", "string", "Notes"), ("assigned_operator_id", "string", "Operator id")], required: &["id"] },
-    Tool { name: "create_ncr", title: "Create an NCR", description: "Report a non-conformance on an operation; its NCR number is generated.", route: Route::Create("api-issues", &[("issue_type", "ncr")]),
-        args: args![("operation_id", "string", "Operation id"), ("title", "string", "Short summary"), ("description", "string", "What was found"), ("severity", "string", "low, medium, high or critical"), ("ncr_category", "string", "material, process, equipment, design, supplier, documentation or other"), ("disposition", "string", "use_as_is, rework, repair, scrap or return_to_supplier"), ("affected_quantity", "integer", "Parts affected"), ("root_cause", "string", "Root cause")], required: &["operation_id", "title"] },
-    Tool { name: "add_substep", title: "Add a substep", description: "Add a checklist step to an operation.", route: Route::Create("api-substeps", &[]),
-        args: args![("operation_id", "string", "Operation id"), ("description", "string", "What to do"), ("sequence", "integer", "Order within the operation")], required: &["operation_id", "description", "sequence"] },
-    Tool { name: "complete_substep", title: "Complete a substep", description: "Mark a checklist step done.", route: Route::Update("api-substeps", &[("completed", "true")]), args: args![("id", "string", "Substep id")], required: &["id"] },
-    Tool { name: "start_batch", title: "Start a batch", description: "Start a draft or ready batch and its operations for the operator.", route: Route::Action("api-batch-lifecycle", "start", &["operator_id"]),
-        args: args![("id", "string", "Batch id"), ("operator_id", "string", "Operator id")], required: &["id", "operator_id"] },
-    Tool { name: "stop_batch", title: "Stop a batch", description: "Complete a running batch, sharing its minutes across its operations.", route: Route::Action("api-batch-lifecycle", "stop", &[]), args: args![("id", "string", "Batch id")], required: &["id"] },
+    Tool {
+        name: "fetch_jobs",
+        title: "List jobs",
+        description: "List jobs with their parts; filter by status and by partial customer or job number.",
+        route: Route::List("api-jobs", &[]),
+        args: args![
+            ("status", "string", "not_started, in_progress, on_hold or completed"),
+            ("customer", "string", "Customer name contains"),
+            ("job_number", "string", "Job number contains"),
+            PAGE[0],
+            PAGE[1]
+        ],
+        required: &[],
+    },
+    Tool {
+        name: "get_job",
+        title: "Read a job",
+        description: "One job with its parts and their operations.",
+        route: Route::Get("api-jobs"),
+        args: args![("id", "string", "Job id")],
+        required: &["id"],
+    },
+    Tool {
+        name: "fetch_parts",
+        title: "List parts",
+        description: "List parts; filter by job, partial part number or material, and status.",
+        route: Route::List("api-parts", &[]),
+        args: args![
+            ("job_id", "string", "Job id"),
+            ("part_number", "string", "Part number contains"),
+            ("material", "string", "Material contains"),
+            ("status", "string", "not_started, in_progress, on_hold or completed"),
+            PAGE[0],
+            PAGE[1]
+        ],
+        required: &[],
+    },
+    Tool {
+        name: "fetch_tasks",
+        title: "List operations",
+        description: "List operations (tasks) with every filter of api-operations.",
+        route: Route::List("api-operations", &[]),
+        args: args![
+            ("part_id", "string", "Part id"),
+            ("job_id", "string", "Job id"),
+            ("cell_id", "string", "Cell id"),
+            ("cell_name", "string", "Cell name contains"),
+            ("status", "string", "not_started, in_progress, on_hold or completed"),
+            ("assigned_operator_id", "string", "Operator id"),
+            ("search", "string", "Operation name contains"),
+            ("sort_by", "string", "sequence, created_at, estimated_time, actual_time or status"),
+            PAGE[0],
+            PAGE[1]
+        ],
+        required: &[],
+    },
+    Tool {
+        name: "fetch_issues",
+        title: "List issues",
+        description: "List quality issues and NCRs.",
+        route: Route::List("api-issues", &[]),
+        args: args![
+            ("issue_type", "string", "general or ncr"),
+            ("severity", "string", "low, medium, high or critical"),
+            ("status", "string", "open, in_progress, resolved or closed"),
+            ("operation_id", "string", "Operation id"),
+            ("job_id", "string", "Job id"),
+            PAGE[0],
+            PAGE[1]
+        ],
+        required: &[],
+    },
+    Tool {
+        name: "fetch_ncrs",
+        title: "List NCRs",
+        description: "List non-conformance reports.",
+        route: Route::List("api-issues", &[("issue_type", "ncr")]),
+        args: args![
+            ("severity", "string", "low, medium, high or critical"),
+            ("status", "string", "open, in_progress, resolved or closed"),
+            ("job_id", "string", "Job id"),
+            PAGE[0],
+            PAGE[1]
+        ],
+        required: &[],
+    },
+    Tool {
+        name: "fetch_batches",
+        title: "List batches",
+        description: "List batches (laser nests, saw batches, ...).",
+        route: Route::List("api-batches", &[]),
+        args: args![
+            ("status", "string", "draft, ready, in_progress, completed or cancelled"),
+            ("batch_type", "string", "laser_nesting, tube_batch, saw_batch, finishing_batch or general"),
+            ("search", "string", "Batch number or material contains"),
+            PAGE[0],
+            PAGE[1]
+        ],
+        required: &[],
+    },
+    Tool {
+        name: "fetch_time_entries",
+        title: "List time entries",
+        description: "Labour booked on operations, by operation, operator, job or date range.",
+        route: Route::List("api-time-entries", &[]),
+        args: args![
+            ("operation_id", "string", "Operation id"),
+            ("operator_id", "string", "Operator id"),
+            ("job_id", "string", "Job id"),
+            ("from", "string", "Start on or after (date)"),
+            ("to", "string", "Start before (date)"),
+            PAGE[0],
+            PAGE[1]
+        ],
+        required: &[],
+    },
+    Tool {
+        name: "get_dashboard_stats",
+        title: "Shop floor dashboard",
+        description: "Counts: jobs by status, operations in progress, open issues and open NCRs.",
+        route: Route::Dashboard,
+        args: args![],
+        required: &[],
+    },
+    Tool {
+        name: "start_job",
+        title: "Start a job",
+        description: "Start a not_started or on_hold job.",
+        route: Route::Action("api-job-lifecycle", "start", &[]),
+        args: args![("id", "string", "Job id")],
+        required: &["id"],
+    },
+    Tool {
+        name: "stop_job",
+        title: "Stop a job",
+        description: "Put an in_progress job on hold.",
+        route: Route::Action("api-job-lifecycle", "stop", &[]),
+        args: args![("id", "string", "Job id")],
+        required: &["id"],
+    },
+    Tool {
+        name: "resume_job",
+        title: "Resume a job",
+        description: "Resume an on_hold job.",
+        route: Route::Action("api-job-lifecycle", "resume", &[]),
+        args: args![("id", "string", "Job id")],
+        required: &["id"],
+    },
+    Tool {
+        name: "complete_job",
+        title: "Complete a job",
+        description: "Complete an in_progress job.",
+        route: Route::Action("api-job-lifecycle", "complete", &[]),
+        args: args![("id", "string", "Job id")],
+        required: &["id"],
+    },
+    Tool {
+        name: "update_job",
+        title: "Update a job",
+        description: "Change a job's customer, due date, notes, priority or metadata.",
+        route: Route::Update("api-jobs", &[]),
+        args: args![
+            ("id", "string", "Job id"),
+            ("customer", "string", "Customer"),
+            ("due_date", "string", "Due date (YYYY-MM-DD)"),
+            ("notes", "string", "Notes"),
+            ("priority", "integer", "0-100"),
+            ("description", "string", "Description")
+        ],
+        required: &["id"],
+    },
+    Tool {
+        name: "create_job",
+        title: "Create a job",
+        description: "Create a job with its parts and their operations in one atomic write.",
+        route: Route::Create("api-jobs", &[]),
+        args: args![
+            ("job_number", "string", "Unique job number"),
+            ("customer", "string", "Customer"),
+            ("due_date", "string", "Due date (YYYY-MM-DD)"),
+            ("notes", "string", "Notes"),
+            ("parts", "array", "Parts: {part_number, quantity, material?, operations?: [{operation_name, sequence?, cell_name?, estimated_time?}]}")
+        ],
+        required: &["job_number", "parts"],
+    },
+    Tool {
+        name: "start_operation",
+        title: "Start an operation",
+        description: "Start an operation and open a time entry for the operator.",
+        route: Route::Action("api-operation-lifecycle", "start", &["user_id"]),
+        args: args![("id", "string", "Operation id"), ("user_id", "string", "Operator id (else the assigned operator)")],
+        required: &["id"],
+    },
+    Tool {
+        name: "pause_operation",
+        title: "Pause an operation",
+        description: "Pause an in_progress operation; its time is booked.",
+        route: Route::Action("api-operation-lifecycle", "pause", &[]),
+        args: args![("id", "string", "Operation id")],
+        required: &["id"],
+    },
+    Tool {
+        name: "resume_operation",
+        title: "Resume an operation",
+        description: "Resume a paused operation.",
+        route: Route::Action("api-operation-lifecycle", "resume", &["user_id"]),
+        args: args![("id", "string", "Operation id"), ("user_id", "string", "Operator id (else the assigned operator)")],
+        required: &["id"],
+    },
+    Tool {
+        name: "complete_operation",
+        title: "Complete an operation",
+        description: "Complete an operation; its time is booked.",
+        route: Route::Action("api-operation-lifecycle", "complete", &[]),
+        args: args![("id", "string", "Operation id")],
+        required: &["id"],
+    },
+    Tool {
+        name: "update_operation",
+        title: "Update an operation",
+        description: "Change an operation's name, sequence, cell, times, instructions, notes or operator.",
+        route: Route::Update("api-operations", &[]),
+        args: args![
+            ("id", "string", "Operation id"),
+            ("operation_name", "string", "Name"),
+            ("sequence", "integer", "Sequence in the part"),
+            ("cell_name", "string", "Cell name"),
+            ("estimated_time", "number", "Minutes"),
+            ("instructions", "string", "Instructions"),
+            ("notes", "string", "Notes"),
+            ("assigned_operator_id", "string", "Operator id")
+        ],
+        required: &["id"],
+    },
+    Tool {
+        name: "create_ncr",
+        title: "Create an NCR",
+        description: "Report a non-conformance on an operation; its NCR number is generated.",
+        route: Route::Create("api-issues", &[("issue_type", "ncr")]),
+        args: args![
+            ("operation_id", "string", "Operation id"),
+            ("title", "string", "Short summary"),
+            ("description", "string", "What was found"),
+            ("severity", "string", "low, medium, high or critical"),
+            ("ncr_category", "string", "material, process, equipment, design, supplier, documentation or other"),
+            ("disposition", "string", "use_as_is, rework, repair, scrap or return_to_supplier"),
+            ("affected_quantity", "integer", "Parts affected"),
+            ("root_cause", "string", "Root cause")
+        ],
+        required: &["operation_id", "title"],
+    },
+    Tool {
+        name: "add_substep",
+        title: "Add a substep",
+        description: "Add a checklist step to an operation.",
+        route: Route::Create("api-substeps", &[]),
+        args: args![("operation_id", "string", "Operation id"), ("description", "string", "What to do"), ("sequence", "integer", "Order within the operation")],
+        required: &["operation_id", "description", "sequence"],
+    },
+    Tool {
+        name: "complete_substep",
+        title: "Complete a substep",
+        description: "Mark a checklist step done.",
+        route: Route::Update("api-substeps", &[("completed", "true")]),
+        args: args![("id", "string", "Substep id")],
+        required: &["id"],
+    },
+    Tool {
+        name: "start_batch",
+        title: "Start a batch",
+        description: "Start a draft or ready batch and its operations for the operator.",
+        route: Route::Action("api-batch-lifecycle", "start", &["operator_id"]),
+        args: args![("id", "string", "Batch id"), ("operator_id", "string", "Operator id")],
+        required: &["id", "operator_id"],
+    },
+    Tool {
+        name: "stop_batch",
+        title: "Stop a batch",
+        description: "Complete a running batch, sharing its minutes across its operations.",
+        route: Route::Action("api-batch-lifecycle", "stop", &[]),
+        args: args![("id", "string", "Batch id")],
+        required: &["id"],
+    },
 ];
 
 impl Tool {
@@ -378,9 +621,25 @@ mod tests {
     fn every_reference_tool_is_there_with_a_schema() {
         let names: Vec<String> = tools().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect();
         for required in [
-            "fetch_jobs", "fetch_parts", "fetch_tasks", "fetch_issues", "fetch_ncrs", "get_dashboard_stats", "start_job", "stop_job",
-            "complete_job", "resume_job", "update_job", "create_job", "start_operation", "pause_operation", "complete_operation",
-            "update_operation", "create_ncr", "add_substep", "complete_substep",
+            "fetch_jobs",
+            "fetch_parts",
+            "fetch_tasks",
+            "fetch_issues",
+            "fetch_ncrs",
+            "get_dashboard_stats",
+            "start_job",
+            "stop_job",
+            "complete_job",
+            "resume_job",
+            "update_job",
+            "create_job",
+            "start_operation",
+            "pause_operation",
+            "complete_operation",
+            "update_operation",
+            "create_ncr",
+            "add_substep",
+            "complete_substep",
         ] {
             assert!(names.iter().any(|n| n == required), "{required}");
         }
@@ -411,7 +670,10 @@ mod tests {
         assert_eq!(plan_call("start_job", &json!({})), Err(ToolError::Arguments("id is required".into())));
         assert_eq!(plan_call("start_job", &json!({"id": "x", "force": true})), Err(ToolError::Arguments("force is not an argument of start_job".into())));
         assert_eq!(plan_call("nope", &json!({})), Err(ToolError::UnknownTool("nope".into())));
-        let r = tool_result(422, &json!({"success": false, "error": {"code": "VALIDATION_ERROR", "message": "✗ 1", "details": [{"field": "job_number", "message": "Missing required field: job_number"}]}}));
+        let r = tool_result(
+            422,
+            &json!({"success": false, "error": {"code": "VALIDATION_ERROR", "message": "✗ 1", "details": [{"field": "job_number", "message": "Missing required field: job_number"}]}}),
+        );
         assert_eq!(r["isError"], true);
         assert!(r["content"][0]["text"].as_str().unwrap().contains("job_number: Missing required field"));
     }
@@ -426,7 +688,10 @@ mod tests {
         let listed = answer("tools/list", &modern, &Era::Modern).unwrap();
         assert_eq!((listed["resultType"].as_str(), listed["cacheScope"].as_str()), (Some("complete"), Some("public")));
         assert!(answer("tools/list", &json!({}), &Era::Legacy("2025-11-25".into())).unwrap().get("resultType").is_none());
-        assert_eq!(answer("initialize", &json!({"params": {"protocolVersion": "2025-06-18"}}), &Era::Legacy("x".into())).unwrap()["protocolVersion"], "2025-06-18");
+        assert_eq!(
+            answer("initialize", &json!({"params": {"protocolVersion": "2025-06-18"}}), &Era::Legacy("x".into())).unwrap()["protocolVersion"],
+            "2025-06-18"
+        );
         assert!(answer("bogus", &json!({}), &Era::Modern).is_none());
     }
 }

@@ -119,7 +119,15 @@ pub struct Planned {
 }
 
 /// 404 / 409 / 422 (the operator), then the batch.
-pub fn plan(action: Action, found: &[Vec<Value>], id: &str, user_id: Option<&str>, tenant_id: &str, now: &str, mut mint: impl FnMut() -> String) -> Result<Planned, ApiError> {
+pub fn plan(
+    action: Action,
+    found: &[Vec<Value>],
+    id: &str,
+    user_id: Option<&str>,
+    tenant_id: &str,
+    now: &str,
+    mut mint: impl FnMut() -> String,
+) -> Result<Planned, ApiError> {
     let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
     let op = rows(0).first().ok_or_else(|| ApiError::not_found("Operation", id))?;
     let text = |k: &str| op.get(k).and_then(Value::as_str);
@@ -153,7 +161,10 @@ pub fn plan(action: Action, found: &[Vec<Value>], id: &str, user_id: Option<&str
     if let Some(operator_id) = &operator {
         let entry_id = mint();
         stmts.push(Stmt::new(
-            format!("INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, start_time, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE {}", guard(6)),
+            format!(
+                "INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, start_time, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE {}",
+                guard(6)
+            ),
             guarded(vec![entry_id.clone().into(), tenant_id.into(), id.into(), operator_id.clone().into(), now.into()]),
         ));
         opened = Some(json!({ "id": entry_id, "operator_id": operator_id, "start_time": now }));
@@ -175,7 +186,8 @@ pub fn plan(action: Action, found: &[Vec<Value>], id: &str, user_id: Option<&str
         timestamp: now.into(),
         data,
     };
-    let part_data = |prev: &str, new: &str| json!({ "part_id": part_id, "part_number": text("part_number"), "job_id": job_id, "previous_status": prev, "new_status": new });
+    let part_data =
+        |prev: &str, new: &str| json!({ "part_id": part_id, "part_number": text("part_number"), "job_id": job_id, "previous_status": prev, "new_status": new });
     if to == "in_progress" {
         stmts.push(Stmt::new(
             format!("UPDATE parts SET status = 'in_progress', started_at = COALESCE(started_at, ?1), updated_at = ?1 WHERE id = ?2 AND status = 'not_started' AND {}", guard(3)),
@@ -188,7 +200,8 @@ pub fn plan(action: Action, found: &[Vec<Value>], id: &str, user_id: Option<&str
             format!("UPDATE jobs SET status = 'in_progress', started_at = COALESCE(started_at, ?1), updated_at = ?1 WHERE id = ?2 AND status = 'not_started' AND {}", guard(3)),
             guarded(vec![now.into(), job_id.into()]),
         ));
-        let data = json!({ "job_id": job_id, "job_number": text("job_number"), "previous_status": "not_started", "new_status": "in_progress", "started_at": now });
+        let data =
+            json!({ "job_id": job_id, "job_number": text("job_number"), "previous_status": "not_started", "new_status": "in_progress", "started_at": now });
         stmts.push(event("job.started", data, &mut mint).insert_when("changes() = 1", vec![]));
     }
     if action == Action::Complete {
@@ -273,7 +286,6 @@ mod tests {
         vec![vec![op(status)], open, user]
     }
 
-
     const NOW: &str = "2026-01-15T12:15:00.000Z";
 
     #[test]
@@ -290,7 +302,18 @@ mod tests {
     fn start_opens_an_entry_and_rolls_up_guarded_by_the_token() {
         let p = plan(Action::Start, &found("not_started", vec![], vec![json!({"id": "u", "active": 1})]), "o", Some("u"), "t", NOW, ids()).unwrap();
         let firsts: Vec<String> = p.stmts.iter().map(|s| s.sql.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).collect();
-        assert_eq!(firsts, vec!["UPDATE operations SET", "INSERT INTO time_entries", "UPDATE parts SET", "INSERT INTO events", "UPDATE jobs SET", "INSERT INTO events", "INSERT INTO events"]);
+        assert_eq!(
+            firsts,
+            vec![
+                "UPDATE operations SET",
+                "INSERT INTO time_entries",
+                "UPDATE parts SET",
+                "INSERT INTO events",
+                "UPDATE jobs SET",
+                "INSERT INTO events",
+                "INSERT INTO events"
+            ]
+        );
         assert!(p.stmts[0].sql.contains("transition_id = ?5"), "{}", p.stmts[0].sql);
         assert!(p.stmts[1..].iter().filter(|s| !s.sql.contains("changes() = 1")).all(|s| s.sql.contains("transition_id = ?")));
         let answer = p.answer(&[json!({"id": "o", "status": "in_progress", "part_id": "p", "transition_id": "x"})]).unwrap();

@@ -158,7 +158,13 @@ impl Draft {
                     let new_id = mint();
                     stmts.push(resource::insert(
                         "cells",
-                        &[("id", new_id.clone().into()), ("tenant_id", tenant_id.into()), ("name", name.into()), ("created_at", now.into()), ("updated_at", now.into())],
+                        &[
+                            ("id", new_id.clone().into()),
+                            ("tenant_id", tenant_id.into()),
+                            ("name", name.into()),
+                            ("created_at", now.into()),
+                            ("updated_at", now.into()),
+                        ],
                         "id",
                     ));
                     new_id
@@ -224,7 +230,10 @@ mod tests {
 
     #[test]
     fn reference_create_example_parses_and_plans_one_insert() {
-        let d = parse(&body(json!({"part_id": "p", "cell_id": "c", "operation_name": "Welding", "estimated_time": 60, "sequence": 2, "notes": "TIG weld only"})), false);
+        let d = parse(
+            &body(json!({"part_id": "p", "cell_id": "c", "operation_name": "Welding", "estimated_time": 60, "sequence": 2, "notes": "TIG weld only"})),
+            false,
+        );
         assert!(d.ignored.is_empty());
         let refs = vec![json!({"tbl": "parts", "id": "p"}), json!({"tbl": "cells", "id": "c"})];
         let stmts = d.plan(&[vec![], refs, vec![], vec![]], "t", "now", None, || "new".into()).unwrap().stmts;
@@ -238,7 +247,8 @@ mod tests {
         let stmts = d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![], vec![]], "t", "now", None, || "new".into()).unwrap().stmts;
         assert!(stmts[0].sql.starts_with("INSERT INTO cells"));
         let d = parse(&body(json!({"part_id": "p", "operation_name": "Cut", "sequence": 1, "cell_name": "Saw-9"})), false);
-        let stmts = d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![json!({"id": "c9"})], vec![]], "t", "now", None, || "new".into()).unwrap().stmts;
+        let stmts =
+            d.plan(&[vec![], vec![json!({"tbl": "parts", "id": "p"})], vec![json!({"id": "c9"})], vec![]], "t", "now", None, || "new".into()).unwrap().stmts;
         assert_eq!(stmts.len(), 1);
         assert!(stmts[0].params.contains(&Param::Text("c9".into())));
     }

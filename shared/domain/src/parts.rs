@@ -153,12 +153,7 @@ impl Draft {
                    UNION ALL SELECT p.id, p.parent_part_id, p.job_id, c.depth + 1 FROM parts p JOIN chain c ON p.id = c.parent \
                    WHERE c.depth < 10000) \
                  SELECT id, job_id, depth FROM chain",
-                vec![
-                    self.values.get("parent_part_id").cloned().unwrap_or(Param::Null),
-                    self.parent_number.clone().into(),
-                    job,
-                    self_id,
-                ],
+                vec![self.values.get("parent_part_id").cloned().unwrap_or(Param::Null), self.parent_number.clone().into(), job, self_id],
             )
         } else {
             nothing()
@@ -168,7 +163,15 @@ impl Draft {
 
     /// 404 / 422 / 409, then the write: the part (with its operations and `part.created`), or
     /// the update (with `part.updated`).
-    pub fn plan(mut self, found: &[Vec<Value>], quota: &Quota, tenant_id: &str, now: &str, id: Option<&str>, mut mint: impl FnMut() -> String) -> Result<Planned, ApiError> {
+    pub fn plan(
+        mut self,
+        found: &[Vec<Value>],
+        quota: &Quota,
+        tenant_id: &str,
+        now: &str,
+        id: Option<&str>,
+        mut mint: impl FnMut() -> String,
+    ) -> Result<Planned, ApiError> {
         let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
         let current = match id {
             Some(id) => Some(rows(0).first().ok_or_else(|| ApiError::not_found("Part", id))?),
@@ -205,7 +208,11 @@ impl Draft {
 
     fn resolve_parent(&mut self, chain: &Chain<'_>, id: Option<&str>, job_id: &str) {
         let error = |c: Constraint, message: String, value: Value| {
-            let field = if self.parent_number.is_some() && !matches!(self.values.get("parent_part_id"), Some(Param::Text(_))) { "parent_part_number" } else { "parent_part_id" };
+            let field = if self.parent_number.is_some() && !matches!(self.values.get("parent_part_id"), Some(Param::Text(_))) {
+                "parent_part_number"
+            } else {
+                "parent_part_id"
+            };
             FieldError::new(field, c, message, value).on("part", 0)
         };
         let named = self.parent_number.clone().map(Value::from).or_else(|| self.values.text("parent_part_id").map(Value::from)).unwrap_or(Value::Null);
@@ -317,7 +324,6 @@ mod tests {
         v.as_object().unwrap().clone()
     }
 
-
     const JOB: &str = "j1";
 
     fn job_found() -> Vec<Value> {
@@ -326,7 +332,12 @@ mod tests {
 
     #[test]
     fn reference_example_resolves_the_parent_by_number() {
-        let d = parse(&body(json!({"job_id": JOB, "part_number": "PART-002", "material": "Steel 4140", "quantity": 5, "parent_part_number": "PART-001", "notes": "Sub-assembly"})), false);
+        let d = parse(
+            &body(
+                json!({"job_id": JOB, "part_number": "PART-002", "material": "Steel 4140", "quantity": 5, "parent_part_number": "PART-001", "notes": "Sub-assembly"}),
+            ),
+            false,
+        );
         assert!(d.ignored.is_empty());
         let pre = d.preloads(Scope::KeyHash("h"), None);
         assert!(pre[3].sql.contains("WITH RECURSIVE chain"));

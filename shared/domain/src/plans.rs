@@ -37,11 +37,7 @@ pub fn limits(plan: &str, overrides: Limits, enforced: bool) -> Limits {
         "pro" => (Some(1_000), Some(1_000), Some(20_000)),
         _ => (Some(100), Some(50), Some(500)),
     };
-    Limits {
-        daily_requests: overrides.daily_requests.or(requests),
-        jobs: overrides.jobs.or(jobs),
-        parts: overrides.parts.or(parts),
-    }
+    Limits { daily_requests: overrides.daily_requests.or(requests), jobs: overrides.jobs.or(jobs), parts: overrides.parts.or(parts) }
 }
 
 /// The UTC calendar day requests are counted in.

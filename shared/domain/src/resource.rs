@@ -486,12 +486,7 @@ pub fn insert_when(table: &str, sets: &[(&'static str, Param)], guard: (String, 
     let mut params: Vec<Param> = sets.iter().map(|(_, p)| p.clone()).collect();
     params.extend(guard.1);
     Stmt::new(
-        format!(
-            "INSERT INTO {table} ({}) SELECT {} WHERE {} ON CONFLICT DO NOTHING RETURNING {returning}",
-            names.join(", "),
-            slots.join(", "),
-            guard.0
-        ),
+        format!("INSERT INTO {table} ({}) SELECT {} WHERE {} ON CONFLICT DO NOTHING RETURNING {returning}", names.join(", "), slots.join(", "), guard.0),
         params,
     )
 }

@@ -54,9 +54,9 @@ impl std::fmt::Debug for Keyring {
 impl Keyring {
     /// From the settings `ERYXON_SECRETS_KEY` and `ERYXON_SECRETS_KEY_PREVIOUS`.
     pub fn from_settings(current: Option<&str>, previous: Option<&str>) -> Result<Keyring, ApiError> {
-        let current = current.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-            ApiError::internal("Secrets cannot be stored: set the ERYXON_SECRETS_KEY secret (32 bytes, hex or base64)")
-        })?;
+        let current = current
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| ApiError::internal("Secrets cannot be stored: set the ERYXON_SECRETS_KEY secret (32 bytes, hex or base64)"))?;
         Ok(Keyring {
             current: SealingKey::parse(current, "ERYXON_SECRETS_KEY")?,
             previous: previous.filter(|s| !s.trim().is_empty()).map(|p| SealingKey::parse(p, "ERYXON_SECRETS_KEY_PREVIOUS")).transpose()?,

@@ -112,11 +112,7 @@ pub fn verify(token: &str, secret: &[u8], now: Now) -> Result<Session, ApiError>
         }
     }
     let user_id = claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(invalid)?.to_string();
-    let tenant_claim = claims
-        .get("tenant_id")
-        .or_else(|| claims.pointer("/app_metadata/tenant_id"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let tenant_claim = claims.get("tenant_id").or_else(|| claims.pointer("/app_metadata/tenant_id")).and_then(Value::as_str).map(str::to_string);
     Ok(Session { user_id, tenant_claim })
 }
 

@@ -106,7 +106,8 @@ pub fn expired_failures(now: Now) -> Stmt {
 /// Each candidate's stored hash; a decoy when there is none, so that an unknown email takes
 /// as long to refuse as a wrong password.
 pub fn hashes(rows: &[Value]) -> Vec<Stored> {
-    let stored: Vec<Stored> = rows.iter().map(|r| r.get("password_hash").and_then(Value::as_str).and_then(Stored::decode).unwrap_or_else(Stored::decoy)).collect();
+    let stored: Vec<Stored> =
+        rows.iter().map(|r| r.get("password_hash").and_then(Value::as_str).and_then(Stored::decode).unwrap_or_else(Stored::decoy)).collect();
     if stored.is_empty() {
         vec![Stored::decoy()]
     } else {

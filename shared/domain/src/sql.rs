@@ -196,9 +196,13 @@ impl Condition {
     fn refusal(self) -> crate::error::ApiError {
         use crate::error::{ApiError, ErrorCode};
         match self {
-            Condition::IfMatch => ApiError::new(ErrorCode::PreconditionFailed, "The record changed since the ETag in If-Match was read; GET it again and retry"),
+            Condition::IfMatch => {
+                ApiError::new(ErrorCode::PreconditionFailed, "The record changed since the ETag in If-Match was read; GET it again and retry")
+            }
             Condition::Quota => ApiError::new(ErrorCode::QuotaExceeded, "The plan's quota filled while this request ran; nothing was written"),
-            Condition::Unchanged => ApiError::conflict("A record this request changes was changed by another request meanwhile; nothing was written. Retry the request"),
+            Condition::Unchanged => {
+                ApiError::conflict("A record this request changes was changed by another request meanwhile; nothing was written. Retry the request")
+            }
         }
     }
 }
@@ -223,7 +227,8 @@ pub fn classify_failure(text: &str) -> crate::error::ApiError {
         let after = text.split("constraint failed:").nth(1).unwrap_or_default().trim();
         let column = after.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).next().unwrap_or_default();
         let field = column.rsplit('.').next().filter(|f| !f.is_empty()).unwrap_or("body");
-        let (constraint, rule) = if text.contains("NOT NULL") { (Constraint::NotNull, "cannot be null") } else { (Constraint::EnumConstraint, "is not allowed for this field") };
+        let (constraint, rule) =
+            if text.contains("NOT NULL") { (Constraint::NotNull, "cannot be null") } else { (Constraint::EnumConstraint, "is not allowed for this field") };
         let message = format!("A value is not allowed for its field: {field} {rule}");
         ApiError::new(ErrorCode::ValidationError, message.clone()).with_details(vec![FieldError::new(field, constraint, message, serde_json::Value::Null)])
     } else if text.contains("pattern too complex") {
@@ -267,7 +272,10 @@ mod literal_tests {
 
     #[test]
     fn render_literal_quotes_and_numbers_params() {
-        let s = Stmt::new("INSERT INTO t VALUES (?1, ?2, ?10, ?3)", vec!["it's".into(), 5i64.into(), Param::Null, "a".into(), "b".into(), "c".into(), "d".into(), "e".into(), "f".into(), "ten".into()]);
+        let s = Stmt::new(
+            "INSERT INTO t VALUES (?1, ?2, ?10, ?3)",
+            vec!["it's".into(), 5i64.into(), Param::Null, "a".into(), "b".into(), "c".into(), "d".into(), "e".into(), "f".into(), "ten".into()],
+        );
         assert_eq!(render_literal(&s), "INSERT INTO t VALUES ('it''s', 5, 'ten', NULL)");
     }
 

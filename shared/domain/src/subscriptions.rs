@@ -5,8 +5,8 @@ use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::API_VERSION;
 use crate::fields::{self, Patch, Reader};
 use crate::resource::{self, Filter, FilterKind, ListSpec, Shown, Values};
-use crate::sql::{Param, Scope, Stmt};
 use crate::secrets::{Keyring, NONCE_BYTES};
+use crate::sql::{Param, Scope, Stmt};
 use crate::webhook_url;
 use crate::webhooks::{self, EVENT_TYPES, TEST_EVENT};
 use serde_json::{json, Map, Value};
@@ -203,8 +203,10 @@ pub fn rotate(body: &Map<String, Value>, tenant_id: &str, id: &str, now_ms: i64,
     let now = crate::time::Now(now_ms).rfc3339();
     let until = crate::time::Now(now_ms + hours * 3_600_000).rfc3339();
     Ok(Stmt::new(
-        format!("UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?3, secret = ?4, updated_at = ?5 \
-                 WHERE id = ?1 AND tenant_id = ?2 RETURNING {RETURNING}"),
+        format!(
+            "UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?3, secret = ?4, updated_at = ?5 \
+                 WHERE id = ?1 AND tenant_id = ?2 RETURNING {RETURNING}"
+        ),
         vec![id.into(), tenant_id.into(), until.into(), sealed.into(), now.into()],
     ))
 }
@@ -295,7 +297,12 @@ mod tests {
 
     #[test]
     fn reference_create_example() {
-        let d = parse(&body(json!({"url": "https://your-erp.com/webhooks/eryxon", "events": ["job.created", "job.completed", "ncr.created"], "active": true})), false, whatwg, false);
+        let d = parse(
+            &body(json!({"url": "https://your-erp.com/webhooks/eryxon", "events": ["job.created", "job.completed", "ncr.created"], "active": true})),
+            false,
+            whatwg,
+            false,
+        );
         let (s, secret) = d.plan_create("t", "now", "w".into(), "whsec_generated".into(), |s| Ok(format!("sealed({s})"))).unwrap();
         assert_eq!(secret, "whsec_generated");
         assert!(s.params.contains(&Param::Text("sealed(whsec_generated)".into())), "only the sealed form is stored");
@@ -308,7 +315,8 @@ mod tests {
     fn urls_events_and_secrets_are_checked() {
         let d = parse(&body(json!({"url": "http://10.0.0.1/x", "events": ["job.created", "job.deleted"], "secret": "short"})), false, whatwg, false);
         let e = d.plan_create("t", "now", "w".into(), "g".into(), |s| Ok(s.to_string())).unwrap_err();
-        let got: Vec<String> = e.details.unwrap().as_array().unwrap().iter().map(|d| format!("{}:{}", d["field"].as_str().unwrap(), d["constraint"].as_str().unwrap())).collect();
+        let got: Vec<String> =
+            e.details.unwrap().as_array().unwrap().iter().map(|d| format!("{}:{}", d["field"].as_str().unwrap(), d["constraint"].as_str().unwrap())).collect();
         assert_eq!(got, vec!["url:PATTERN_MISMATCH", "events:ENUM_CONSTRAINT", "secret:PATTERN_MISMATCH"]);
         assert!(parse(&body(json!({"url": "http://127.0.0.1:9/x", "events": ["job.created"]})), false, whatwg, true).errors.is_empty());
         assert_eq!(parse(&body(json!({"url": "https://a.example", "events": []})), false, whatwg, false).errors[0].constraint, Constraint::MinLength);
@@ -320,7 +328,10 @@ mod tests {
         let keys = Keyring::from_settings(Some(&"22".repeat(32)), Some(&"11".repeat(32))).unwrap();
         assert!(unsealed(&keys).params.contains(&Param::Text(keys.current_prefix())));
         let under_old = old.seal("whsec_b2xk", &[1; NONCE_BYTES]);
-        let rows = vec![json!({"id": "w1", "secret": "whsec_clear", "previous_secret": null}), json!({"id": "w2", "secret": keys.seal("whsec_bmV3", &[2; NONCE_BYTES]), "previous_secret": under_old})];
+        let rows = vec![
+            json!({"id": "w1", "secret": "whsec_clear", "previous_secret": null}),
+            json!({"id": "w2", "secret": keys.seal("whsec_bmV3", &[2; NONCE_BYTES]), "previous_secret": under_old}),
+        ];
         let stmt = reseal(&rows, &keys, || Ok([3; NONCE_BYTES])).unwrap().unwrap();
         let Param::Text(items) = &stmt.params[0] else { panic!() };
         let items: Vec<Value> = serde_json::from_str(items).unwrap();

@@ -62,24 +62,13 @@ pub fn authenticate(key: &PresentedKey, found: Found<'_>, enforced: bool, now: N
     Ok(Caller { tenant_id, plan, key_id, quota, standing })
 }
 
-/// Statements that create a tenant with one API key (used by the admin tool and seeding);
-/// `overrides` replace the plan's limits where set.
-pub fn create_with_key(tenant_id: &str, name: &str, plan: &str, overrides: Limits, key_id: &str, key_name: &str, key: &api_key::NewKey, now: &str) -> Vec<Stmt> {
-    vec![
-        Stmt::new(
-            "INSERT INTO tenants (id, name, plan, daily_request_limit, max_jobs, max_parts, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            vec![
-                tenant_id.into(),
-                name.into(),
-                plan.into(),
-                overrides.daily_requests.into(),
-                overrides.jobs.into(),
-                overrides.parts.into(),
-                now.into(),
-            ],
-        ),
-        add_key(tenant_id, key_id, key_name, key, None, now),
-    ]
+/// The statement that creates a tenant (used by the admin tool and seeding; its first key is
+/// [`add_key`]); `overrides` replace the plan's limits where set.
+pub fn create(tenant_id: &str, name: &str, plan: &str, overrides: Limits, now: &str) -> Stmt {
+    Stmt::new(
+        "INSERT INTO tenants (id, name, plan, daily_request_limit, max_jobs, max_parts, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        vec![tenant_id.into(), name.into(), plan.into(), overrides.daily_requests.into(), overrides.jobs.into(), overrides.parts.into(), now.into()],
+    )
 }
 
 /// A statement that stores a new key for an existing tenant; `created_by` is the admin user

@@ -10,9 +10,7 @@ impl Now {
     /// RFC 3339 in UTC with milliseconds, as every timestamp column stores it (so that text
     /// order is time order).
     pub fn rfc3339(self) -> String {
-        DateTime::<Utc>::from_timestamp_millis(self.0)
-            .unwrap_or_default()
-            .to_rfc3339_opts(SecondsFormat::Millis, true)
+        DateTime::<Utc>::from_timestamp_millis(self.0).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 }
 
@@ -24,9 +22,7 @@ pub fn parse_date_or_datetime(s: &str) -> Option<String> {
             return Some(d.format("%Y-%m-%d").to_string());
         }
     }
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Millis, true))
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
 /// The calendar day `days` before `day` (both `YYYY-MM-DD`).
@@ -68,10 +64,7 @@ mod tests {
     #[test]
     fn dates_and_datetimes_are_accepted() {
         assert_eq!(parse_date_or_datetime("2026-12-31").as_deref(), Some("2026-12-31"));
-        assert_eq!(
-            parse_date_or_datetime("2026-12-31T10:00:00+02:00").as_deref(),
-            Some("2026-12-31T08:00:00.000Z")
-        );
+        assert_eq!(parse_date_or_datetime("2026-12-31T10:00:00+02:00").as_deref(), Some("2026-12-31T08:00:00.000Z"));
         for bad in ["2026-13-01", "31-12-2026", "2026-2-1", "tomorrow", "", "2026-12-31T25:00:00Z"] {
             assert_eq!(parse_date_or_datetime(bad), None, "{bad}");
         }

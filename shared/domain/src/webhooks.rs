@@ -16,10 +16,27 @@ use sha2::Sha256;
 
 /// The reference's event types, the only ones a webhook may subscribe to.
 pub const EVENT_TYPES: &[&str] = &[
-    "job.created", "job.started", "job.stopped", "job.resumed", "job.completed", "job.updated",
-    "part.created", "part.updated", "part.started", "part.completed",
-    "operation.started", "operation.paused", "operation.resumed", "operation.completed",
-    "batch.started", "batch.completed", "issue.created", "ncr.created", "ncr.verified", "step.added", "step.completed",
+    "job.created",
+    "job.started",
+    "job.stopped",
+    "job.resumed",
+    "job.completed",
+    "job.updated",
+    "part.created",
+    "part.updated",
+    "part.started",
+    "part.completed",
+    "operation.started",
+    "operation.paused",
+    "operation.resumed",
+    "operation.completed",
+    "batch.started",
+    "batch.completed",
+    "issue.created",
+    "ncr.created",
+    "ncr.verified",
+    "step.added",
+    "step.completed",
 ];
 
 /// The event type of a test delivery (`POST /api-webhooks/test`); it goes to one webhook only.

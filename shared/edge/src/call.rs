@@ -3,13 +3,13 @@
 use crate::db::Db;
 use crate::reply::{self, Reply};
 use eryxon_domain::http::{self, Method, Query};
-use eryxon_domain::sql::{Scope, Stmt};
+use eryxon_domain::idempotency::{self, Previous};
 use eryxon_domain::plans::{self, Standing};
+use eryxon_domain::secrets::{Keyring, NONCE_BYTES};
 use eryxon_domain::session::{self, Admin};
+use eryxon_domain::sql::{Scope, Stmt};
 use eryxon_domain::tenant::{self, Caller, Found};
 use eryxon_domain::time::Now;
-use eryxon_domain::idempotency::{self, Previous};
-use eryxon_domain::secrets::{Keyring, NONCE_BYTES};
 use eryxon_domain::{api_key, envelope, ApiError};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -498,4 +498,3 @@ pub fn random_bytes() -> Result<[u8; 32], ApiError> {
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()
 }
-

@@ -5,8 +5,8 @@ use crate::{new_id, rows, Call, Reply};
 use eryxon_domain::entity::Entity;
 use eryxon_domain::http::{id_param, Method};
 use eryxon_domain::resource::{Draft, ListSpec, Planned, Shown};
-use eryxon_domain::tenant::Caller;
 use eryxon_domain::sql::{Scope, Stmt};
+use eryxon_domain::tenant::Caller;
 use eryxon_domain::{resource, ApiError};
 use serde_json::{Map, Value};
 

@@ -40,11 +40,7 @@ impl Db {
         let results = outcome.map_err(|e| failure(&e, request_id))?;
         let read: u64 = results.iter().filter_map(|r| r.meta().ok().flatten()).filter_map(|m| m.rows_read).map(|n| n as u64).sum();
         self.rows_read.set(self.rows_read.get() + read);
-        results
-            .iter()
-            .map(|r| r.results::<Value>())
-            .collect::<worker::Result<Vec<_>>>()
-            .map_err(|e| failure(&e, request_id))
+        results.iter().map(|r| r.results::<Value>()).collect::<worker::Result<Vec<_>>>().map_err(|e| failure(&e, request_id))
     }
 
     pub fn round_trips(&self) -> u32 {

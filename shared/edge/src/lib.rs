@@ -5,8 +5,8 @@
 //! (one D1 round trip that also runs the handler's reads), writes (one atomic batch), and
 //! answers with [`Call::respond`].
 
-pub mod catalog;
 mod call;
+pub mod catalog;
 mod crypto;
 pub mod erp;
 pub use crypto::pbkdf2_sha256;

@@ -53,7 +53,8 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
             let overrides = Limits { daily_requests: number("daily-requests")?, jobs: number("max-jobs")?, parts: number("max-parts")? };
             let tenant_id = flag("id").unwrap_or_else(new_id);
             let key = mint(mode)?;
-            let mut stmts = tenant::create_with_key(&tenant_id, &name, &plan, overrides, &new_id(), &key_name, &key, &now);
+            let mut stmts =
+                vec![tenant::create(&tenant_id, &name, &plan, overrides, &now), tenant::add_key(&tenant_id, &new_id(), &key_name, &key, None, &now)];
             let mut out = json!({ "tenant_id": tenant_id, "plan": plan, "api_key": key.secret, "key_prefix": key.prefix });
             if let Some(email) = flag("admin-email") {
                 let full_name = flag("admin-name").unwrap_or_else(|| "Admin".into());
@@ -85,7 +86,10 @@ fn run(args: &[String]) -> Result<serde_json::Value, String> {
             let stmt = Stmt::new("UPDATE api_keys SET revoked_at = ?1 WHERE key_prefix = ?2 AND revoked_at IS NULL", vec![now.into(), prefix.clone().into()]);
             Ok(json!({ "key_prefix": prefix, "sql": sql(&[stmt]) }))
         }
-        _ => Err("usage: tenant create --name N [--plan P] [--admin-email E] | user create --tenant ID --email E | key create --tenant ID | key revoke --prefix P".into()),
+        _ => Err(
+            "usage: tenant create --name N [--plan P] [--admin-email E] | user create --tenant ID --email E | key create --tenant ID | key revoke --prefix P"
+                .into(),
+        ),
     }
 }
 

@@ -130,7 +130,15 @@ pub fn classify(req: &SyncRequest, found: &[Vec<Value>], tenant_id: &str, now: &
         if d.errors.is_empty() {
             for &ri in &item.recs {
                 let rec = &req.recs[ri];
-                let ctx = Ctx { existing: &existing, claimed_keys: &claimed_keys, claimed_naturals: &claimed_naturals, resolved: &resolved, new_cells: &new_cells, tenant_id, now };
+                let ctx = Ctx {
+                    existing: &existing,
+                    claimed_keys: &claimed_keys,
+                    claimed_naturals: &claimed_naturals,
+                    resolved: &resolved,
+                    new_cells: &new_cells,
+                    tenant_id,
+                    now,
+                };
                 match ctx.record(rec, &item_resolved, &mut d, mint) {
                     Ok(id) => {
                         item_resolved.insert(ri, id);
@@ -157,7 +165,13 @@ pub fn classify(req: &SyncRequest, found: &[Vec<Value>], tenant_id: &str, now: &
         }
         let root_status = d.records.first().map(|r| r["status"].clone()).unwrap_or(Value::Null);
         let any_change = d.records.iter().any(|r| r["status"] != "unchanged");
-        result["status"] = if root_status == "created" { "created".into() } else if any_change { "updated".into() } else { "unchanged".into() };
+        result["status"] = if root_status == "created" {
+            "created".into()
+        } else if any_change {
+            "updated".into()
+        } else {
+            "unchanged".into()
+        };
         result["id"] = d.records.first().map(|r| r["id"].clone()).unwrap_or(Value::Null);
         result["records"] = json!(d.records);
         out.results.push(result);
@@ -197,13 +211,23 @@ impl Ctx<'_> {
         let spec = Spec::of(rec.level);
         let key = (rec.level, rec.source.clone(), rec.external_id.clone());
         if self.claimed_keys.contains(&key) || d.keys.contains(&key) {
-            return Err(rec.error("external_id", Constraint::UniqueConstraint, format!("external_id {} appears twice in this request", rec.external_id), json!(rec.external_id)));
+            return Err(rec.error(
+                "external_id",
+                Constraint::UniqueConstraint,
+                format!("external_id {} appears twice in this request", rec.external_id),
+                json!(rec.external_id),
+            ));
         }
         let parent = self.parent(rec, item_resolved)?;
         let by_key = self.existing.by_key(rec.level, &rec.source, &rec.external_id);
         if let (Some(e), Some(col), Some(p)) = (by_key, spec.parent, parent.as_deref()) {
             if e[col] != p {
-                return Err(rec.error(col, Constraint::FkConstraint, format!("{} {} belongs to another {}; it cannot move", spec.label, rec.external_id, &col[..col.len() - 3]), json!(p)));
+                return Err(rec.error(
+                    col,
+                    Constraint::FkConstraint,
+                    format!("{} {} belongs to another {}; it cannot move", spec.label, rec.external_id, &col[..col.len() - 3]),
+                    json!(p),
+                ));
             }
         }
         let natural = rec.values.get(spec.natural).cloned().or_else(|| by_key.and_then(|e| param_of(&e[spec.natural])));
@@ -218,14 +242,24 @@ impl Ctx<'_> {
         if let Some(n) = &natural {
             let nat = (rec.level, parent.clone().unwrap_or_default(), natural_text(rec.level, n));
             if self.claimed_naturals.contains(&nat) || d.naturals.contains(&nat) {
-                return Err(rec.error(spec.natural, Constraint::UniqueConstraint, format!("{} {} appears twice in this request", spec.natural, natural_text(rec.level, n)), n.to_json()));
+                return Err(rec.error(
+                    spec.natural,
+                    Constraint::UniqueConstraint,
+                    format!("{} {} appears twice in this request", spec.natural, natural_text(rec.level, n)),
+                    n.to_json(),
+                ));
             }
             d.naturals.insert(nat);
         }
         d.keys.insert(key);
         if current.is_none() {
             if let Some(c) = spec.columns.iter().find(|c| c.required && rec.values.get(c.name).is_none()) {
-                return Err(rec.error(c.name, Constraint::NotNull, format!("Missing required field: {} (a new {} needs it)", c.name, spec.singular), Value::Null));
+                return Err(rec.error(
+                    c.name,
+                    Constraint::NotNull,
+                    format!("Missing required field: {} (a new {} needs it)", c.name, spec.singular),
+                    Value::Null,
+                ));
             }
         }
         let (cell_id, cell_name) = self.cell(rec, d, mint)?;

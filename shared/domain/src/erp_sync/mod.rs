@@ -21,12 +21,12 @@ pub mod specs;
 pub use matching::{classify, Outcome};
 pub use parse::{parse, Root, SyncRequest};
 
-use crate::error::{ApiError, ErrorCode};
-use crate::sql::{Scope, Stmt};
 #[cfg(test)]
 use crate::error::Constraint;
-use specs::{Level, Spec};
+use crate::error::{ApiError, ErrorCode};
+use crate::sql::{Scope, Stmt};
 use serde_json::{json, Value};
+use specs::{Level, Spec};
 
 pub const MAX_ITEMS: usize = 1000;
 pub const DEFAULT_SOURCE: &str = "default";
@@ -71,20 +71,26 @@ pub fn reads(scope: Scope<'_>, req: &SyncRequest) -> Vec<Stmt> {
     // D1 wants exactly as many bindings as the highest parameter a statement names.
     let stmt = |sql: String, last: usize| Stmt::scoped(scope, &sql, params[..last - 1].to_vec());
     vec![
-        stmt(format!(
-            "SELECT {} FROM cells WHERE tenant_id = {{tenant}} AND id IN ({} UNION SELECT id FROM cells WHERE tenant_id = {{tenant}} AND name IN \
+        stmt(
+            format!(
+                "SELECT {} FROM cells WHERE tenant_id = {{tenant}} AND id IN ({} UNION SELECT id FROM cells WHERE tenant_id = {{tenant}} AND name IN \
              (SELECT value FROM json_each(?9)) UNION SELECT id FROM cells WHERE tenant_id = {{tenant}} AND id IN (SELECT value FROM json_each(?10)))",
-            columns(&specs::CELL),
-            by_key("cells", 8)
-        ), 10),
+                columns(&specs::CELL),
+                by_key("cells", 8)
+            ),
+            10,
+        ),
         stmt(format!("SELECT {} FROM jobs WHERE tenant_id = {{tenant}} AND id IN ({involved_jobs})", columns(&specs::JOB)), 4),
         stmt(format!("SELECT {} FROM parts WHERE tenant_id = {{tenant}} AND id IN ({involved_parts})", columns(&specs::PART)), 6),
-        stmt(format!(
-            "SELECT {} FROM operations WHERE tenant_id = {{tenant}} AND id IN ({} UNION SELECT o.id FROM operations o \
+        stmt(
+            format!(
+                "SELECT {} FROM operations WHERE tenant_id = {{tenant}} AND id IN ({} UNION SELECT o.id FROM operations o \
              WHERE o.tenant_id = {{tenant}} AND o.part_id IN ({involved_parts}))",
-            columns(&specs::OPERATION),
-            by_key("operations", 7)
-        ), 7),
+                columns(&specs::OPERATION),
+                by_key("operations", 7)
+            ),
+            7,
+        ),
     ]
 }
 
@@ -114,15 +120,12 @@ fn writes(spec: &Spec, tenant_id: &str, now: &str, inserts: &[Value], updates: &
     }
     if !updates.is_empty() {
         // A column the row leaves out keeps its value; one it names (even as null) is written.
-        let sets = cols.iter().map(|c| format!("{c} = CASE WHEN json_type(u.value, '$.{c}') IS NULL THEN {t}.{c} ELSE {} END", value(c, "u.value"), t = spec.table));
+        let sets =
+            cols.iter().map(|c| format!("{c} = CASE WHEN json_type(u.value, '$.{c}') IS NULL THEN {t}.{c} ELSE {} END", value(c, "u.value"), t = spec.table));
         let mut sets: Vec<String> = ["external_source", "external_id"].iter().map(|c| format!("{c} = {}", value(c, "u.value"))).chain(sets).collect();
         sets.push("updated_at = ?2".into());
         stmts.push(Stmt::new(
-            format!(
-                "UPDATE {t} SET {} FROM json_each(?3) AS u WHERE {t}.tenant_id = ?1 AND {t}.id = u.value ->> '$.id'",
-                sets.join(", "),
-                t = spec.table
-            ),
+            format!("UPDATE {t} SET {} FROM json_each(?3) AS u WHERE {t}.tenant_id = ?1 AND {t}.id = u.value ->> '$.id'", sets.join(", "), t = spec.table),
             vec![tenant_id.into(), now.into(), json!(updates).to_string().into()],
         ));
     }
@@ -211,4 +214,3 @@ pub fn plan(outcome: &Outcome, tenant_id: &str, now: &str) -> Vec<Stmt> {
 
 #[cfg(test)]
 mod tests;
-

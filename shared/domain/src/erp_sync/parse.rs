@@ -97,7 +97,12 @@ pub fn parse(root: Root, single: bool, body: &Map<String, Value>) -> Result<Sync
     let items = match body.get("items") {
         Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_ITEMS => items,
         other => {
-            let e = FieldError::new("items", Constraint::TypeMismatch, format!("items must be an array of 1 to {MAX_ITEMS} records"), other.cloned().unwrap_or(Value::Null));
+            let e = FieldError::new(
+                "items",
+                Constraint::TypeMismatch,
+                format!("items must be an array of 1 to {MAX_ITEMS} records"),
+                other.cloned().unwrap_or(Value::Null),
+            );
             return Err(ApiError::validation("sync", vec![e]));
         }
     };
@@ -200,7 +205,12 @@ impl SyncRequest {
             (None, None) => {
                 // Only this record's own errors: a scan of all would be quadratic in a large request.
                 if !errs[before..].iter().any(|e| e.field.ends_with(id_field) || e.field.ends_with(ext_field)) {
-                    errs.push(r.error(id_field, Constraint::FkRequired, format!("Missing required foreign key: {id_field} or {ext_field} is required"), Value::Null));
+                    errs.push(r.error(
+                        id_field,
+                        Constraint::FkRequired,
+                        format!("Missing required foreign key: {id_field} or {ext_field} is required"),
+                        Value::Null,
+                    ));
                 }
                 Parent::None
             }

@@ -110,9 +110,13 @@ fn errors_are_per_item_and_write_nothing_of_that_item() {
 fn a_natural_key_without_external_id_is_adopted_and_one_with_another_is_a_clash() {
     let req = parse(Root::Cells, false, &body(json!({"items": [{"external_id": "W1", "name": "Weld"}, {"external_id": "L1", "name": "Laser"}]}))).unwrap();
     let found = vec![
-        vec![json!({"id": "c1", "name": "weld", "external_source": null, "external_id": null, "description": null, "active": 1}),
-             json!({"id": "c2", "name": "Laser", "external_source": "default", "external_id": "OTHER", "description": null, "active": 1})],
-        vec![], vec![], vec![],
+        vec![
+            json!({"id": "c1", "name": "weld", "external_source": null, "external_id": null, "description": null, "active": 1}),
+            json!({"id": "c2", "name": "Laser", "external_source": "default", "external_id": "OTHER", "description": null, "active": 1}),
+        ],
+        vec![],
+        vec![],
+        vec![],
     ];
     let out = classify(&req, &found, "t", "now", &mut minted());
     assert_eq!(out.results[0]["status"], "updated");

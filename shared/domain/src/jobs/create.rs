@@ -9,24 +9,57 @@
 use super::status::{self, STATUSES};
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::Event;
-use crate::plans::Quota;
 use crate::fields::{self, Reader};
+use crate::plans::Quota;
 use crate::resource::{self, Ref};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 
 const JOB_FIELDS: &[&str] = &[
-    "job_number", "customer", "customer_name", "due_date", "due_date_override", "priority", "description", "notes",
-    "metadata", "current_cell_id", "status", "parts",
+    "job_number",
+    "customer",
+    "customer_name",
+    "due_date",
+    "due_date_override",
+    "priority",
+    "description",
+    "notes",
+    "metadata",
+    "current_cell_id",
+    "status",
+    "parts",
 ];
 const PART_FIELDS: &[&str] = &[
-    "part_number", "material", "material_id", "quantity", "parent_part_number", "parent_part_id", "description", "notes", "drawing_url",
-    "step_file_url", "file_paths", "metadata", "current_cell_id", "status", "operations",
+    "part_number",
+    "material",
+    "material_id",
+    "quantity",
+    "parent_part_number",
+    "parent_part_id",
+    "description",
+    "notes",
+    "drawing_url",
+    "step_file_url",
+    "file_paths",
+    "metadata",
+    "current_cell_id",
+    "status",
+    "operations",
 ];
 const OPERATION_FIELDS: &[&str] = &[
-    "operation_name", "sequence", "cell_id", "cell_name", "estimated_time", "estimated_time_minutes", "setup_time_minutes",
-    "setup_time", "instructions", "notes", "status", "assigned_operator_id",
+    "operation_name",
+    "sequence",
+    "cell_id",
+    "cell_name",
+    "estimated_time",
+    "estimated_time_minutes",
+    "setup_time_minutes",
+    "setup_time",
+    "instructions",
+    "notes",
+    "status",
+    "assigned_operator_id",
 ];
 /// Operation status `paused` is accepted and stored as `on_hold` (CONTRACT.md).
 pub const OPERATION_STATUS_ALIASES: &[(&str, &str)] = &[("paused", "on_hold")];
@@ -144,7 +177,12 @@ fn reference(r: &Reader<'_>, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>, na
 fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>, ignored: &mut Vec<String>) -> PartDraft {
     if let Some(id) = r.optional(errs, &["parent_part_id"], fields::reference) {
         // The parts of a new job have no ids yet; a parent is named by its part number.
-        errs.push(r.error("parent_part_id", Constraint::FkConstraint, format!("Foreign key parent_part_id references non-existent record: {id}; in a new job name the parent by parent_part_number"), json!(id)));
+        errs.push(r.error(
+            "parent_part_id",
+            Constraint::FkConstraint,
+            format!("Foreign key parent_part_id references non-existent record: {id}; in a new job name the parent by parent_part_number"),
+            json!(id),
+        ));
     }
     let mut draft = PartDraft {
         part_number: r.required(errs, &["part_number"], fields::text(1, 255)).unwrap_or_default(),
@@ -167,7 +205,13 @@ fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldErr
 }
 
 /// The `operations` array of a part in a create body: each checked, sequences unique.
-pub(crate) fn parse_operations(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>, ignored: &mut Vec<String>) -> Vec<OperationDraft> {
+pub(crate) fn parse_operations(
+    r: &Reader<'_>,
+    part: &Map<String, Value>,
+    errs: &mut Vec<FieldError>,
+    refs: &mut Vec<Ref>,
+    ignored: &mut Vec<String>,
+) -> Vec<OperationDraft> {
     let mut sequences: HashSet<i64> = HashSet::new();
     let mut ops = vec![];
     for (k, op) in objects(r, errs, part.get("operations"), "operations", "operation", false).into_iter().enumerate() {
@@ -175,7 +219,12 @@ pub(crate) fn parse_operations(r: &Reader<'_>, part: &Map<String, Value>, errs: 
         ignored.extend(or.unknown_keys(OPERATION_FIELDS));
         let parsed = parse_operation(&or, k, errs, refs);
         if !sequences.insert(parsed.sequence) {
-            errs.push(or.error("sequence", Constraint::UniqueConstraint, format!("Duplicate sequence {} within part", parsed.sequence), json!(parsed.sequence)));
+            errs.push(or.error(
+                "sequence",
+                Constraint::UniqueConstraint,
+                format!("Duplicate sequence {} within part", parsed.sequence),
+                json!(parsed.sequence),
+            ));
         }
         ops.push(parsed);
     }
@@ -200,7 +249,14 @@ fn parse_operation(r: &Reader<'_>, index: usize, errs: &mut Vec<FieldError>, ref
 
 /// The objects of an array field; a missing required array, a non-array or a non-object
 /// element is an error.
-pub(crate) fn objects<'a>(r: &Reader<'a>, errs: &mut Vec<FieldError>, v: Option<&'a Value>, name: &str, entity: &str, required: bool) -> Vec<&'a Map<String, Value>> {
+pub(crate) fn objects<'a>(
+    r: &Reader<'a>,
+    errs: &mut Vec<FieldError>,
+    v: Option<&'a Value>,
+    name: &str,
+    entity: &str,
+    required: bool,
+) -> Vec<&'a Map<String, Value>> {
     match v {
         None | Some(Value::Null) if required => {
             errs.push(r.error(name, Constraint::NotNull, format!("Missing required field: {name}"), Value::Null));
@@ -217,7 +273,12 @@ pub(crate) fn objects<'a>(r: &Reader<'a>, errs: &mut Vec<FieldError>, v: Option<
                 .filter_map(|(i, item)| match item {
                     Value::Object(o) => Some(o),
                     other => {
-                        errs.push(r.error(&format!("{name}[{i}]"), Constraint::TypeMismatch, format!("Each {entity} must be an object, got {}", fields::type_name(other)), other.clone()));
+                        errs.push(r.error(
+                            &format!("{name}[{i}]"),
+                            Constraint::TypeMismatch,
+                            format!("Each {entity} must be an object, got {}", fields::type_name(other)),
+                            other.clone(),
+                        ));
                         None
                     }
                 })
@@ -252,7 +313,12 @@ fn check_part_numbers(r: &Reader<'_>, body: &Map<String, Value>, parts: &[PartDr
         if parent == p.part_number {
             errs.push(pr.error("parent_part_number", Constraint::CircularReference, "Part cannot be its own parent", json!(parent)));
         } else if !first_index.contains_key(parent) {
-            errs.push(pr.error("parent_part_number", Constraint::FkConstraint, format!("Foreign key parent_part_number references non-existent record: {parent}"), json!(parent)));
+            errs.push(pr.error(
+                "parent_part_number",
+                Constraint::FkConstraint,
+                format!("Foreign key parent_part_number references non-existent record: {parent}"),
+                json!(parent),
+            ));
         } else if cyclic[i] {
             errs.push(pr.error("parent_part_number", Constraint::CircularReference, "Parent chain forms a cycle", json!(parent)));
         }
@@ -413,12 +479,14 @@ fn insert_job(d: &JobDraft, job_id: &str, tenant_id: &str, now: &str, quota: &Qu
 /// Inserts part rows (JSON objects) of one job in one statement, guarded by `guard` (`?5`).
 pub(crate) fn insert_parts(tenant_id: &str, job_id: &str, now: &str, rows: &[Value], guard: &str, guard_param: Param) -> Stmt {
     Stmt::new(
-        format!("INSERT INTO parts (id, tenant_id, job_id, parent_part_id, part_number, material, material_id, quantity, status, \
+        format!(
+            "INSERT INTO parts (id, tenant_id, job_id, parent_part_id, part_number, material, material_id, quantity, status, \
          current_cell_id, description, notes, drawing_url, step_file_url, file_paths, metadata, created_at, updated_at) \
          SELECT value ->> '$.id', ?1, ?2, value ->> '$.parent_part_id', value ->> '$.part_number', value ->> '$.material', \
          value ->> '$.material_id', value ->> '$.quantity', value ->> '$.status', value ->> '$.current_cell_id', \
          value ->> '$.description', value ->> '$.notes', value ->> '$.drawing_url', value ->> '$.step_file_url', \
-         value ->> '$.file_paths', value ->> '$.metadata', ?3, ?3 FROM json_each(?4) WHERE {guard}"),
+         value ->> '$.file_paths', value ->> '$.metadata', ?3, ?3 FROM json_each(?4) WHERE {guard}"
+        ),
         vec![tenant_id.into(), job_id.into(), now.into(), json!(rows).to_string().into(), guard_param],
     )
 }
@@ -461,20 +529,24 @@ impl NestedOperations {
         if !self.cells.is_empty() {
             let cells: Vec<&Value> = self.cells.values().collect();
             stmts.push(Stmt::new(
-                format!("INSERT INTO cells (id, tenant_id, name, created_at, updated_at) \
-                 SELECT value ->> '$.id', ?1, value ->> '$.name', ?2, ?2 FROM json_each(?3) WHERE {guard} ON CONFLICT DO NOTHING"),
+                format!(
+                    "INSERT INTO cells (id, tenant_id, name, created_at, updated_at) \
+                 SELECT value ->> '$.id', ?1, value ->> '$.name', ?2, ?2 FROM json_each(?3) WHERE {guard} ON CONFLICT DO NOTHING"
+                ),
                 vec![t(), now.into(), json!(cells).to_string().into(), guard_param.clone()],
             ));
         }
         if !self.rows.is_empty() {
             stmts.push(Stmt::new(
-                format!("INSERT INTO operations (id, tenant_id, part_id, cell_id, assigned_operator_id, operation_name, sequence, \
+                format!(
+                    "INSERT INTO operations (id, tenant_id, part_id, cell_id, assigned_operator_id, operation_name, sequence, \
                  status, estimated_time, setup_time_minutes, instructions, notes, created_at, updated_at) \
                  SELECT value ->> '$.id', ?1, value ->> '$.part_id', \
                  COALESCE(value ->> '$.cell_id', (SELECT c.id FROM cells c WHERE c.tenant_id = ?1 AND c.name = value ->> '$.cell_name')), \
                  value ->> '$.assigned_operator_id', value ->> '$.operation_name', value ->> '$.sequence', value ->> '$.status', \
                  value ->> '$.estimated_time', value ->> '$.setup_time_minutes', value ->> '$.instructions', value ->> '$.notes', ?2, ?2 \
-                 FROM json_each(?3) WHERE {guard}"),
+                 FROM json_each(?3) WHERE {guard}"
+                ),
                 vec![t(), now.into(), json!(self.rows).to_string().into(), guard_param],
             ));
         }
@@ -503,7 +575,6 @@ mod tests {
         v.as_object().unwrap().clone()
     }
 
-
     fn reference_example() -> Map<String, Value> {
         body(json!({
             "job_number": "JOB-2026-001", "customer": "ACME Corp", "due_date": "2026-12-31", "notes": "Rush order",
@@ -531,8 +602,10 @@ mod tests {
     #[test]
     fn a_large_job_is_still_a_handful_of_statements() {
         let parts: Vec<Value> = (0..200)
-            .map(|i| json!({"part_number": format!("P{i}"), "quantity": 1,
-                "operations": (1..=5).map(|s| json!({"operation_name": "Op", "sequence": s, "cell_name": "Saw"})).collect::<Vec<_>>()}))
+            .map(|i| {
+                json!({"part_number": format!("P{i}"), "quantity": 1,
+                "operations": (1..=5).map(|s| json!({"operation_name": "Op", "sequence": s, "cell_name": "Saw"})).collect::<Vec<_>>()})
+            })
             .collect();
         let plan = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[], &[]).unwrap().plan("t", &Quota::default(), "now", ids());
         assert_eq!(plan.stmts.len(), 6);
@@ -588,7 +661,8 @@ mod tests {
 
     #[test]
     fn parents_resolve_by_number_and_cycles_are_refused() {
-        let ok = body(json!({"job_number": "J", "parts": [{"part_number": "A", "quantity": 1}, {"part_number": "B", "quantity": 1, "parent_part_number": "A"}]}));
+        let ok =
+            body(json!({"job_number": "J", "parts": [{"part_number": "A", "quantity": 1}, {"part_number": "B", "quantity": 1, "parent_part_number": "A"}]}));
         let plan = parse(&ok).check(&[], &[]).unwrap().plan("t", &Quota::default(), "now", ids());
         let rows: Value = match &plan.stmts[1].params[3] {
             Param::Text(t) => serde_json::from_str(t).unwrap(),
@@ -598,7 +672,10 @@ mod tests {
 
         let cases = [
             (json!([{"part_number": "A", "quantity": 1, "parent_part_number": "A"}]), "CIRCULAR_REFERENCE"),
-            (json!([{"part_number": "A", "quantity": 1, "parent_part_number": "B"}, {"part_number": "B", "quantity": 1, "parent_part_number": "A"}]), "CIRCULAR_REFERENCE"),
+            (
+                json!([{"part_number": "A", "quantity": 1, "parent_part_number": "B"}, {"part_number": "B", "quantity": 1, "parent_part_number": "A"}]),
+                "CIRCULAR_REFERENCE",
+            ),
             (json!([{"part_number": "A", "quantity": 1, "parent_part_number": "Z"}]), "FK_CONSTRAINT"),
             (json!([{"part_number": "A", "quantity": 1, "parent_part_id": "Z"}]), "FK_CONSTRAINT"),
         ];
@@ -619,7 +696,15 @@ mod tests {
         let flagged: Vec<Value> = e.details.unwrap().as_array().unwrap().iter().map(|d| d["entityIndex"].clone()).collect();
         assert_eq!(flagged, vec![json!(0), json!(1), json!(2)], "R, a root, is fine");
         // A chain of 5,000 parts, each the parent of the next, ends at its root: valid.
-        let chain: Vec<Value> = (0..5000).map(|i| if i == 0 { json!({"part_number": "P0", "quantity": 1}) } else { json!({"part_number": format!("P{i}"), "quantity": 1, "parent_part_number": format!("P{}", i - 1)}) }).collect();
+        let chain: Vec<Value> = (0..5000)
+            .map(|i| {
+                if i == 0 {
+                    json!({"part_number": "P0", "quantity": 1})
+                } else {
+                    json!({"part_number": format!("P{i}"), "quantity": 1, "parent_part_number": format!("P{}", i - 1)})
+                }
+            })
+            .collect();
         assert!(parse(&body(json!({"job_number": "J", "parts": chain}))).check(&[], &[]).is_ok());
     }
 
@@ -638,9 +723,11 @@ mod tests {
 
     #[test]
     fn known_cells_pass_and_unknown_current_cell_is_named() {
-        let b = body(json!({"job_number": "J", "current_cell_id": "c9", "parts": [{"part_number": "A", "quantity": 1, "operations": [{"operation_name": "x", "cell_id": "c1"}]}]}));
+        let b = body(
+            json!({"job_number": "J", "current_cell_id": "c9", "parts": [{"part_number": "A", "quantity": 1, "operations": [{"operation_name": "x", "cell_id": "c1"}]}]}),
+        );
         let c1 = json!({"tbl": "cells", "id": "c1"});
-        let e = parse(&b).check(&[], &[c1.clone()]).unwrap_err();
+        let e = parse(&b).check(&[], std::slice::from_ref(&c1)).unwrap_err();
         let d = e.details.unwrap();
         assert_eq!(d.as_array().unwrap().len(), 1);
         assert_eq!(d[0]["message"], "Foreign key current_cell_id references non-existent record: c9");

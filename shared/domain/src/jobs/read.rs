@@ -141,7 +141,11 @@ mod tests {
     #[test]
     fn list_reads_the_page_total_and_parts_with_the_same_filters() {
         let s = list(Scope::Tenant("t"), &q("status=in_progress&customer=AC%25ME"));
-        assert!(s[0].sql.contains("j.status = ?2 AND instr(lower(j.customer), ?3) > 0 ORDER BY j.created_at DESC, j.id DESC LIMIT ?4 OFFSET ?5"), "{}", s[0].sql);
+        assert!(
+            s[0].sql.contains("j.status = ?2 AND instr(lower(j.customer), ?3) > 0 ORDER BY j.created_at DESC, j.id DESC LIMIT ?4 OFFSET ?5"),
+            "{}",
+            s[0].sql
+        );
         assert_eq!(s[0].params[2], Param::Text("ac%me".into()));
         assert_eq!(s[1].params.len(), 3, "the count takes no limit/offset");
         assert_eq!(s[2].params, s[0].params);

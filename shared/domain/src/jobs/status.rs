@@ -8,11 +8,7 @@ pub const STATUSES: &[&str] = &["not_started", "in_progress", "on_hold", "comple
 
 /// Whether a job may move from `from` to `to`. Staying put is always allowed.
 pub fn can_move(from: &str, to: &str) -> bool {
-    from == to
-        || matches!(
-            (from, to),
-            ("not_started", "in_progress") | ("in_progress", "on_hold") | ("on_hold", "in_progress") | ("in_progress", "completed")
-        )
+    from == to || matches!((from, to), ("not_started", "in_progress") | ("in_progress", "on_hold") | ("on_hold", "in_progress") | ("in_progress", "completed"))
 }
 
 /// Column assignments a move sets: `started_at` the first time only, `paused_at` on hold and
@@ -26,10 +22,7 @@ pub fn stamps(from: &str, to: &str, now: &str, started_at: Option<&str>) -> Vec<
         "in_progress" if from == "on_hold" => vec![("resumed_at", now.into()), ("paused_at", Param::Null)],
         "in_progress" => vec![("started_at", started_at.unwrap_or(now).into()), ("paused_at", Param::Null)],
         "on_hold" => vec![("paused_at", now.into())],
-        "completed" => vec![
-            ("completed_at", now.into()),
-            ("actual_duration", started_at.and_then(|s| time::minutes_between(s, now)).unwrap_or(0).into()),
-        ],
+        "completed" => vec![("completed_at", now.into()), ("actual_duration", started_at.and_then(|s| time::minutes_between(s, now)).unwrap_or(0).into())],
         _ => vec![],
     }
 }
@@ -55,7 +48,9 @@ mod tests {
         assert!(can_move("on_hold", "in_progress"));
         assert!(can_move("in_progress", "completed"));
         assert!(can_move("completed", "completed"));
-        for (from, to) in [("not_started", "completed"), ("completed", "in_progress"), ("on_hold", "completed"), ("not_started", "on_hold"), ("completed", "not_started")] {
+        for (from, to) in
+            [("not_started", "completed"), ("completed", "in_progress"), ("on_hold", "completed"), ("not_started", "on_hold"), ("completed", "not_started")]
+        {
             assert!(!can_move(from, to), "{from} -> {to}");
         }
     }

@@ -100,11 +100,7 @@ pub fn plan(c: &Changes, current: &Value, tenant_id: &str, now: &str, event_id: 
     let mut params: Vec<Param> = vec![id.clone().into(), tenant_id.into(), from.clone().into()];
     params.extend(sets.into_iter().map(|(_, p)| p));
     let update = Stmt::new(
-        format!(
-            "UPDATE jobs SET {} WHERE id = ?1 AND tenant_id = ?2 AND status = ?3 RETURNING {}",
-            assignments.join(", "),
-            bare_job_columns()
-        ),
+        format!("UPDATE jobs SET {} WHERE id = ?1 AND tenant_id = ?2 AND status = ?3 RETURNING {}", assignments.join(", "), bare_job_columns()),
         params,
     );
     let mut changes = c.shown.clone();
