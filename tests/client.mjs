@@ -47,6 +47,15 @@ export async function api(method, path, { key = SEED.a, body, raw, headers = {},
   return { status: res.status, body: json, headers: res.headers, res };
 }
 
+/** Retries while the first request with its Idempotency-Key is still being answered (409), as a client would. */
+export async function settled(method, path, options) {
+  for (let i = 0; ; i += 1) {
+    const r = await api(method, path, options);
+    if (r.status !== 409 || i > 50) return r;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /**
  * Whether `text` is stored anywhere in the hosted stack's local D1 files (SQLite keeps text as
  * UTF-8, so a secret stored in clear would appear verbatim, in the database or its WAL).

@@ -3,19 +3,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { BASE, SEED, SELF_HOSTED, api, createJob, job, unique } from './client.mjs';
+import { BASE, SEED, SELF_HOSTED, api, createJob, job, settled, unique } from './client.mjs';
 import { eventually, startReceiver } from './receiver.mjs';
 
 const keyed = (key, extra = {}) => ({ ...extra, headers: { 'idempotency-key': key, ...(extra.headers ?? {}) } });
 
-/** Retries while the first request with the key is still being answered (409), as a client would. */
-async function settled(method, path, options) {
-  for (let i = 0; ; i += 1) {
-    const r = await api(method, path, options);
-    if (r.status !== 409 || i > 50) return r;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const jobsNumbered = async (number) => (await api('GET', `api-jobs?job_number=${number}`)).body.data.pagination.total;
 

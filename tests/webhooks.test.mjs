@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { api, createJob, job, minute, SEED, SELF_HOSTED, storedInClear, unique } from './client.mjs';
+import { api, createJob, job, minute, SEED, SELF_HOSTED, settled, storedInClear, unique } from './client.mjs';
 import { eventually, startReceiver } from './receiver.mjs';
 
 const ALL = [
@@ -36,6 +36,11 @@ const hook = async (path, events, key = SEED.a, at = undefined) => {
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.data.webhook;
 };
+/** The webhook's first delivery once it has failed. */
+const failedDelivery = (webhookId, seconds) => eventually(async () => {
+  const d = (await api('GET', `api-webhooks/deliveries?webhook_id=${webhookId}`)).body.data.deliveries[0];
+  return d?.status === 'failed' ? d : null;
+}, seconds, 'a failed delivery');
 const operator = async () => (await api('POST', 'api-operators', { body: { full_name: 'Hook Op', employee_id: unique('H') } })).body.data.operator.id;
 
 test('every event type reaches a real receiver, verified with the reference and Standard Webhooks algorithms', async () => {
@@ -117,10 +122,7 @@ test('a receiver that never recovers ends in a failed delivery, which can be red
   const path = `/down/${unique('d')}`;
   const wh = await hook(path, ['job.created']);
   await createJob();
-  const failed = await eventually(async () => {
-    const d = (await api('GET', `api-webhooks/deliveries?webhook_id=${wh.id}`)).body.data.deliveries[0];
-    return d?.status === 'failed' && d;
-  }, 25, 'failed delivery');
+  const failed = await failedDelivery(wh.id, 25);
   assert.equal(failed.attempts, 4, 'the first attempt and three retries of the test schedule');
   assert.equal(receiver.at(path).length, 4);
   assert.equal((await api('POST', `api-webhooks/redeliver?id=${failed.id}`)).status, 200);
@@ -211,10 +213,7 @@ test('a redirect is never followed: it is a failed attempt, logged as such', asy
   const path = `/redirect/${unique('r')}`;
   const wh = await hook(path, ['job.created']);
   await createJob();
-  const failed = await eventually(async () => {
-    const d = (await api('GET', `api-webhooks/deliveries?webhook_id=${wh.id}`)).body.data.deliveries[0];
-    return d?.status === 'failed' ? d : null;
-  }, 20, 'the redirected delivery to fail');
+  const failed = await failedDelivery(wh.id, 20);
   assert.equal(failed.last_status_code, 302);
   assert.match(failed.last_error, /redirect/);
   assert.equal(receiver.at(`/ok${path}`).length, 0, 'the Location was never requested');
@@ -242,12 +241,7 @@ test('signing secrets are sealed at rest: never in the database in clear, idempo
   const options = { headers: { 'idempotency-key': unique('wh') }, body: { url: `${receiver.url}${path}`, events: ['job.created'], secret: given } };
   const made = await api('POST', 'api-webhooks', options);
   assert.equal(made.status, 201);
-  let replayed;
-  for (let i = 0; i < 50; i += 1) {
-    replayed = await api('POST', 'api-webhooks', options);
-    if (replayed.status !== 409) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const replayed = await settled('POST', 'api-webhooks', options);
   assert.deepEqual([replayed.status, replayed.body.data.webhook.secret], [201, given], 'the replay shows the secret again');
   const rotated = (await api('POST', `api-webhooks/rotate-secret?id=${made.body.data.webhook.id}`, { body: { grace_period_hours: 1 } })).body.data.webhook.secret;
   await createJob();
