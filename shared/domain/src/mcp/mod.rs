@@ -9,6 +9,9 @@
 use crate::error::ApiError;
 use serde_json::{json, Map, Value};
 
+pub mod request;
+pub use request::{forwarded, plan, Local, Plan};
+
 pub const MODERN: &str = "2026-07-28";
 pub const LEGACY: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
 pub const SERVER_NAME: &str = "eryxon-flow";
