@@ -140,23 +140,27 @@ async fn sweep(env: &Env) -> worker::Result<usize> {
     // The same scheduled run forgets what has outlived its promise.
     let stmts = [dispatch::stale_tenants(now), idempotency::expired(Now(now)), sync::expired_deletions(Now(now)), sign_in::expired_failures(Now(now))];
     let found = db.batch(&stmts, "sweep").await.map_err(api)?;
-    // And seals webhook secrets not yet under the current key (stored in clear before sealing,
-    // or during a rotation), apart: a missing key must not stop the re-queueing below.
-    match keyring(env) {
-        Ok(keys) => {
-            let unsealed = db.batch(&[subscriptions::unsealed(&keys)], "sweep").await.map_err(api)?;
-            if let Some(reseal) = subscriptions::reseal(unsealed.first().map(Vec::as_slice).unwrap_or(&[]), &keys, nonce).map_err(api)? {
-                db.batch(&[reseal], "sweep").await.map_err(api)?;
-            }
-        }
-        Err(e) => console_error!("webhook secrets are not sealed: {}", e.message),
-    }
     let tenants: Vec<String> = found.first().into_iter().flatten().filter_map(|r| r["tenant_id"].as_str().map(str::to_string)).collect();
     let queue = env.queue("EVENTS")?;
     for tenant in &tenants {
         queue.send(tenant.clone()).await?;
     }
+    // Then it seals webhook secrets not yet under the current key (stored in clear before
+    // sealing, or during a rotation); a failure there is logged and tried again next minute.
+    if let Err(e) = seal_secrets(env, &db).await {
+        console_error!("webhook secrets are not sealed: {e:?}");
+    }
     Ok(tenants.len())
+}
+
+/// One page of the webhook secrets the sweep can seal, sealed under the current key.
+async fn seal_secrets(env: &Env, db: &Db) -> worker::Result<()> {
+    let keys = keyring(env).map_err(api)?;
+    let unsealed = db.batch(&[subscriptions::unsealed(&keys)], "sweep").await.map_err(api)?;
+    if let Some(reseal) = subscriptions::reseal(unsealed.first().map(Vec::as_slice).unwrap_or(&[]), &keys, nonce).map_err(api)? {
+        db.batch(&[reseal], "sweep").await.map_err(api)?;
+    }
+    Ok(())
 }
 
 /// The test stack alone (binding `ERYXON_TEST_CLOCK`) may run the sweep on demand, at

@@ -91,7 +91,9 @@ pub fn attempts(rows: &[Value], timestamp: i64, keys: &Keyring) -> Vec<Attempt> 
         .map(|r| {
             let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
             let body = s("payload");
-            let opened = keys.open(&s("secret")).and_then(|secret| Ok((secret, r["previous_secret"].as_str().map(|p| keys.open(p)).transpose()?)));
+            // The previous secret of a rotation only adds a signature: one that does not open
+            // (a retired key) is left out rather than holding the delivery back.
+            let opened = keys.open(&s("secret")).map(|secret| (secret, r["previous_secret"].as_str().and_then(|p| keys.open(p).ok())));
             let (headers, unsigned) = match opened {
                 Ok((secret, previous)) => (webhooks::signed_headers(&secret, previous.as_deref(), &s("event_id"), &s("event_type"), timestamp, &body), None),
                 Err(e) => (vec![], Some(e.message)),

@@ -92,6 +92,11 @@ impl Keyring {
         stored.strip_prefix(PREFIX).and_then(|r| r.split_once(':')).is_some_and(|(id, _)| id == self.current.id)
     }
 
+    /// How every value sealed under the previous key begins, during a rotation.
+    pub fn previous_prefix(&self) -> Option<String> {
+        self.previous.as_ref().map(|k| format!("{PREFIX}{}:", k.id))
+    }
+
     /// How every value sealed under the current key begins, for the sweep's query.
     pub fn current_prefix(&self) -> String {
         format!("{PREFIX}{}:", self.current.id)

@@ -211,13 +211,14 @@ pub fn rotate(body: &Map<String, Value>, tenant_id: &str, id: &str, now_ms: i64,
     ))
 }
 
-/// Webhook secrets not sealed under the current key (stored in clear before sealing existed,
-/// or sealed under the previous key of a rotation), a page at a time, for the cron sweep.
+/// Webhook secrets the sweep can seal under the current key: stored in clear before sealing
+/// existed, or sealed under the previous key of a rotation. A value under a key no longer
+/// configured is not selected (it can only wait for its key), so it can never fill the page.
 pub fn unsealed(keys: &Keyring) -> Stmt {
+    let sealable = |col: &str| format!("({col} IS NOT NULL AND (substr({col}, 1, 7) <> 'sealed:' OR substr({col}, 1, length(?1)) = ?1))");
     Stmt::new(
-        "SELECT id, secret, previous_secret FROM webhooks WHERE substr(secret, 1, length(?1)) IS NOT ?1 \
-         OR (previous_secret IS NOT NULL AND substr(previous_secret, 1, length(?1)) IS NOT ?1) LIMIT 100",
-        vec![keys.current_prefix().into()],
+        format!("SELECT id, secret, previous_secret FROM webhooks WHERE {} OR {} LIMIT 100", sealable("secret"), sealable("previous_secret")),
+        vec![Param::from(keys.previous_prefix())],
     )
 }
 
@@ -226,20 +227,21 @@ pub fn unsealed(keys: &Keyring) -> Stmt {
 pub fn reseal(rows: &[Value], keys: &Keyring, mut nonce: impl FnMut() -> Result<[u8; NONCE_BYTES], ApiError>) -> Result<Option<Stmt>, ApiError> {
     let mut items = vec![];
     for r in rows {
-        let mut seal = |stored: Option<&str>| -> Result<Option<Value>, ApiError> {
+        let mut seal = |stored: Option<&str>| -> Result<Value, ApiError> {
             match stored {
-                Some(v) if keys.is_current(v) => Ok(Some(json!(v))),
-                // Sealed under a key no longer configured: left as it is (its deliveries wait for
-                // the key), never a reason to stop sealing the others.
+                Some(v) if keys.is_current(v) => Ok(json!(v)),
+                // Sealed under a key no longer configured: left as it is (it waits for its
+                // key), never a reason not to seal the row's other secret.
                 Some(v) => match keys.open(v) {
-                    Ok(plain) => Ok(Some(json!(keys.seal(&plain, &nonce()?)))),
-                    Err(_) => Ok(None),
+                    Ok(plain) => Ok(json!(keys.seal(&plain, &nonce()?))),
+                    Err(_) => Ok(json!(v)),
                 },
-                None => Ok(Some(Value::Null)),
+                None => Ok(Value::Null),
             }
         };
         let (secret, previous) = (r["secret"].as_str(), r["previous_secret"].as_str());
-        if let (Some(new_secret), Some(new_previous)) = (seal(secret)?, seal(previous)?) {
+        let (new_secret, new_previous) = (seal(secret)?, seal(previous)?);
+        if new_secret.as_str() != secret || new_previous.as_str() != previous {
             items.push(json!({ "id": r["id"], "old": secret, "old_previous": previous, "secret": new_secret, "previous": new_previous }));
         }
     }
@@ -326,7 +328,8 @@ mod tests {
     fn the_sweep_seals_what_is_in_clear_or_under_the_previous_key() {
         let old = Keyring::from_settings(Some(&"11".repeat(32)), None).unwrap();
         let keys = Keyring::from_settings(Some(&"22".repeat(32)), Some(&"11".repeat(32))).unwrap();
-        assert!(unsealed(&keys).params.contains(&Param::Text(keys.current_prefix())));
+        assert_eq!(unsealed(&keys).params, vec![Param::Text(keys.previous_prefix().unwrap())], "clear values and the previous key's only");
+        assert_eq!(unsealed(&old).params, vec![Param::Null], "no rotation: clear values only");
         let under_old = old.seal("whsec_b2xk", &[1; NONCE_BYTES]);
         let rows = vec![
             json!({"id": "w1", "secret": "whsec_clear", "previous_secret": null}),
@@ -344,6 +347,11 @@ mod tests {
         let lost = Keyring::from_settings(Some(&"33".repeat(32)), None).unwrap().seal("whsec_lost", &[4; NONCE_BYTES]);
         let stuck = vec![json!({"id": "w3", "secret": lost, "previous_secret": null})];
         assert!(reseal(&stuck, &keys, || Ok([5; NONCE_BYTES])).unwrap().is_none(), "a secret under an unknown key is skipped, not an error");
+        let half = vec![json!({"id": "w4", "secret": "whsec_clear", "previous_secret": stuck[0]["secret"]})];
+        let Param::Text(items) = &reseal(&half, &keys, || Ok([6; NONCE_BYTES])).unwrap().unwrap().params[0] else { panic!() };
+        let items: Vec<Value> = serde_json::from_str(items).unwrap();
+        assert!(keys.is_current(items[0]["secret"].as_str().unwrap()), "the clear secret is sealed");
+        assert_eq!(items[0]["previous"], stuck[0]["secret"], "beside a previous one that waits for its key");
     }
 
     #[test]

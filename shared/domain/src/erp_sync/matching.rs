@@ -317,7 +317,10 @@ impl Ctx<'_> {
                 // meanwhile is left as it is; `was` holds what those fields were when read, a
                 // condition of the write (see `plan`): changed meanwhile, the sync is refused.
                 let mut update: Map<String, Value> = row.into_iter().filter(|(k, _)| changed.contains_key(k) || KEPT.contains(&k.as_str())).collect();
-                let was: Map<String, Value> = changed.keys().map(|k| (k.clone(), current.map(|(e, _)| e[k.as_str()].clone()).unwrap_or_default())).collect();
+                // The ERP identity is always checked: two syncs adopting one record by its natural
+                // key at once must not both commit, the second re-keying the first's record.
+                let checked = changed.keys().map(String::as_str).chain(["external_source", "external_id"]);
+                let was: Map<String, Value> = checked.map(|k| (k.to_string(), current.map(|(e, _)| e[k].clone()).unwrap_or_default())).collect();
                 update.insert("was".into(), Value::Object(was));
                 d.updates.push((rec.level, Value::Object(update)));
                 self.event(spec, false, &id, rec, changed, d, mint);

@@ -133,7 +133,7 @@ fn writes(spec: &Spec, tenant_id: &str, now: &str, inserts: &[Value], updates: &
 }
 
 /// The condition of the whole write: every record it updates still exists, and each field it
-/// changes still holds the value it was read with. A PATCH of the same field that landed in
+/// changes (and its ERP identity) still holds the value it was read with. A PATCH of the same field that landed in
 /// between fails the sync (409, retry: a sync is idempotent, and the retry plans from what is
 /// stored then) instead of being overwritten; changes to other fields (a PATCH of the notes, a
 /// lifecycle roll-up) do not. First in the batch, before any of its own updates.
@@ -146,9 +146,9 @@ fn unchanged_since_read(outcome: &Outcome, tenant_id: &str) -> Vec<Stmt> {
             (!was.is_empty()).then(|| {
                 let spec = Spec::of(level);
                 let t = spec.table;
-                let moved: Vec<String> = spec
-                    .written_columns()
-                    .iter()
+                let moved: Vec<String> = ["external_source", "external_id"]
+                    .into_iter()
+                    .chain(spec.written_columns())
                     .map(|c| format!("(json_type(u.value, '$.was.{c}') IS NOT NULL AND {t}.{c} IS NOT u.value ->> '$.was.{c}')"))
                     .collect();
                 let holds = format!(

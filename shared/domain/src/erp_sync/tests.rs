@@ -84,11 +84,12 @@ fn an_update_writes_only_what_changed_under_the_version_it_read() {
     let update = &out.rows(Level::Job).1[0];
     assert_eq!(update["customer"], "Changed Corp");
     assert!(update.get("notes").is_none() && update.get("job_number").is_none(), "untouched fields are not in the row: {update}");
-    assert_eq!(update["was"], json!({"customer": "ACME"}), "what the changed field was when read");
+    assert_eq!(update["was"], json!({"customer": "ACME", "external_source": "default", "external_id": "J1"}), "what the changed field and the identity were");
     let stmts = plan(&out, "t", "later");
     assert!(stmts[0].sql.starts_with("INSERT INTO write_conditions (failed) SELECT 'changed'"), "the condition leads: {}", stmts[0].sql);
     assert!(stmts[0].sql.contains("(json_type(u.value, '$.was.customer') IS NOT NULL AND jobs.customer IS NOT u.value ->> '$.was.customer')"));
     assert!(stmts[0].sql.contains("WHERE jobs.id IS NULL OR"), "a record deleted meanwhile fails it too");
+    assert!(stmts[0].sql.contains("jobs.external_id IS NOT u.value ->> '$.was.external_id'"), "and one another sync adopted meanwhile");
     let set = stmts.iter().find(|s| s.sql.starts_with("UPDATE jobs")).unwrap();
     assert!(set.sql.contains("notes = CASE WHEN json_type(u.value, '$.notes') IS NULL THEN jobs.notes ELSE"), "{}", set.sql);
 }

@@ -22,7 +22,8 @@ pub enum Plan {
 pub enum Local {
     /// Not one JSON-RPC message: 400 with the JSON-RPC error, id null.
     Unreadable(Value),
-    /// A notification (or a client's response): 202, nothing to answer.
+    /// A notification, or a client's response (it names no method but carries a result or
+    /// an error): 202, nothing to answer.
     Notification,
     /// The dashboard tool: its reads ride in the authentication round trip.
     Dashboard { id: Value, era: Era },
@@ -37,7 +38,8 @@ pub fn plan(body: &[u8], version_header: Option<&str>) -> Plan {
         Ok(_) => return Plan::Local(Local::Unreadable(error(INVALID_REQUEST, "Send one JSON-RPC message per request (batches are not supported)"))),
         Err(e) => return Plan::Local(Local::Unreadable(error(PARSE_ERROR, format!("Invalid JSON: {e}")))),
     };
-    let Some(id) = request.get("id").cloned() else { return Plan::Local(Local::Notification) };
+    let is_response = request.get("method").is_none() && (request.get("result").is_some() || request.get("error").is_some());
+    let Some(id) = request.get("id").cloned().filter(|_| !is_response) else { return Plan::Local(Local::Notification) };
     let era = match era(&request, version_header) {
         Ok(era) => era,
         Err(e) => return Plan::Local(Local::Answer { id, status: 400, outcome: Err(e) }),
@@ -117,6 +119,7 @@ mod tests {
         }
         assert_eq!(plan(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, None), Plan::Local(Local::Notification));
         assert_eq!(answered(plan(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, None)).0, 202);
+        assert_eq!(plan(br#"{"jsonrpc":"2.0","id":3,"result":{}}"#, None), Plan::Local(Local::Notification), "a client's response is accepted too");
     }
 
     #[test]
