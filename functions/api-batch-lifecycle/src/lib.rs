@@ -2,7 +2,7 @@
 //! `/add-operations?id=` with `{"operation_ids": [...]}`.
 
 use eryxon_domain::batch_lifecycle::{self, Action};
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::id_param;
 use eryxon_domain::{batches, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
@@ -10,24 +10,16 @@ use eryxon_edge::{new_id, Call, Reply};
 eryxon_edge::function!("api-batch-lifecycle", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    let action = match call.action.as_deref() {
-        Some("start") => Some(Action::Start),
-        Some("stop") => Some(Action::Stop),
-        Some("add-operations") => None,
-        _ => return Err(call.no_route()),
-    };
-    if call.method != Method::Post {
-        return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
-    }
-    match action {
-        Some(action) => transition(call, action).await,
-        None => {
+    eryxon_edge::routes!(call, {
+        ("start", Post) => transition(call, Action::Start).await,
+        ("stop", Post) => transition(call, Action::Stop).await,
+        ("add-operations", Post) => {
             catalog::write(call, Writing::Update(&batches::SHOWN), batches::parse_additions, |d, found, caller, now, id| {
                 d.plan_additions(found, &caller.tenant_id, now, id.unwrap_or_default())
             })
             .await
-        }
-    }
+        },
+    })
 }
 
 /// Two round trips: the key check with the batch, its operations and the operator; then one

@@ -1,6 +1,6 @@
 //! `api-batches`: list, read with operations, create with operations, PATCH, DELETE before start.
 
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::id_param;
 use eryxon_domain::{batches, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, rows, Call, Reply};
@@ -9,13 +9,10 @@ use serde_json::Value;
 eryxon_edge::function!("api-batches", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    match call.method {
-        Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &batches::SHOWN).await,
-        Method::Get => catalog::list_of(call, &batches::LIST, "batches", Value::clone).await,
-        Method::Post => {
+    eryxon_edge::routes!(call, {
+        ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &batches::SHOWN).await,
+        ("", Get) => catalog::list_of(call, &batches::LIST, "batches", Value::clone).await,
+        ("", Post) => {
             catalog::write(
                 call,
                 Writing::Create,
@@ -23,8 +20,8 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
                 |d, found, caller, now, _| d.plan_create(found, &caller.tenant_id, now, new_id()),
             )
             .await
-        }
-        Method::Patch => {
+        },
+        ("", Patch) => {
             catalog::write(
                 call,
                 Writing::Update(&batches::SHOWN),
@@ -32,10 +29,9 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
                 |d, found, caller, now, id| d.plan_update(found, &caller.tenant_id, now, id.unwrap_or_default()),
             )
             .await
-        }
-        Method::Delete => delete(call).await,
-        m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
-    }
+        },
+        ("", Delete) => delete(call).await,
+    })
 }
 
 async fn delete(call: &Call) -> Result<Reply, ApiError> {

@@ -1,7 +1,6 @@
 //! `api-issues`: quality issues and NCRs: list, read, create (NCR numbers generated in the
 //! same write), PATCH through the status machine, DELETE.
 
-use eryxon_domain::http::Method;
 use eryxon_domain::{issues, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
@@ -9,17 +8,14 @@ use eryxon_edge::{new_id, Call, Reply};
 eryxon_edge::function!("api-issues", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    match call.method {
-        Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &issues::SHOWN).await,
-        Method::Get => catalog::list_of(call, &issues::LIST, "issues", issues::decode).await,
-        Method::Post => {
+    eryxon_edge::routes!(call, {
+        ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &issues::SHOWN).await,
+        ("", Get) => catalog::list_of(call, &issues::LIST, "issues", issues::decode).await,
+        ("", Post) => {
             catalog::write(call, Writing::Create, |b| issues::parse(b, false), |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id))
                 .await
-        }
-        Method::Patch => {
+        },
+        ("", Patch) => {
             catalog::write(
                 call,
                 Writing::Update(&issues::SHOWN),
@@ -27,8 +23,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
                 |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id),
             )
             .await
-        }
-        Method::Delete => catalog::delete_by(call, "Issue", issues::delete).await,
-        m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
-    }
+        },
+        ("", Delete) => catalog::delete_by(call, "Issue", issues::delete).await,
+    })
 }

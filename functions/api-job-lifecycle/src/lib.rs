@@ -1,6 +1,6 @@
 //! `api-job-lifecycle`: POST `/start`, `/stop`, `/resume`, `/complete` with `?id=`.
 
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::id_param;
 use eryxon_domain::jobs::lifecycle::{self, Action};
 use eryxon_domain::ApiError;
 use eryxon_edge::{new_id, rows, Call, Reply};
@@ -8,11 +8,12 @@ use eryxon_edge::{new_id, rows, Call, Reply};
 eryxon_edge::function!("api-job-lifecycle", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    let action = call.action.as_deref().and_then(Action::parse).ok_or_else(|| call.no_route())?;
-    if call.method != Method::Post {
-        return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
-    }
-    transition(call, action).await
+    eryxon_edge::routes!(call, {
+        ("start", Post) => transition(call, Action::Start).await,
+        ("stop", Post) => transition(call, Action::Stop).await,
+        ("resume", Post) => transition(call, Action::Resume).await,
+        ("complete", Post) => transition(call, Action::Complete).await,
+    })
 }
 
 /// Two round trips: the key check with the job, then the compare-and-set with its event.

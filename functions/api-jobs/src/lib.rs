@@ -1,7 +1,7 @@
 //! `api-jobs`: list, read, nested create, update and delete of jobs.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::id_param;
 use eryxon_domain::jobs::{self, create, read, update};
 use eryxon_domain::{resource, ApiError};
 use eryxon_edge::{catalog, new_id, rows, Call, Reply};
@@ -10,17 +10,13 @@ use serde_json::json;
 eryxon_edge::function!("api-jobs", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    match call.method {
-        Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &read::SHOWN).await,
-        Method::Get => list(call).await,
-        Method::Post => create(call).await,
-        Method::Patch => patch(call).await,
-        Method::Delete => delete(call).await,
-        m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
-    }
+    eryxon_edge::routes!(call, {
+        ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &read::SHOWN).await,
+        ("", Get) => list(call).await,
+        ("", Post) => create(call).await,
+        ("", Patch) => patch(call).await,
+        ("", Delete) => delete(call).await,
+    })
 }
 
 /// One round trip: the key check, the page, its total and the page's parts.

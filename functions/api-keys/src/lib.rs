@@ -2,7 +2,7 @@
 //! and shows it once, `DELETE ?id=` revokes one. API keys cannot call this endpoint.
 
 use eryxon_domain::api_key::{self, RANDOM_BYTES};
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::id_param;
 use eryxon_domain::{key_admin, ApiError};
 use eryxon_edge::{new_id, random_bytes, rows, Call, Reply};
 use serde_json::{json, Value};
@@ -10,15 +10,11 @@ use serde_json::{json, Value};
 eryxon_edge::function!("api-keys", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    match call.method {
-        Method::Get => list(call).await,
-        Method::Post => create(call).await,
-        Method::Delete => revoke(call).await,
-        m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "DELETE", "OPTIONS"])),
-    }
+    eryxon_edge::routes!(call, {
+        ("", Get) => list(call).await,
+        ("", Post) => create(call).await,
+        ("", Delete) => revoke(call).await,
+    })
 }
 
 async fn list(call: &Call) -> Result<Reply, ApiError> {

@@ -1,7 +1,7 @@
 //! `api-operation-lifecycle`: POST `/start`, `/pause`, `/resume`, `/complete` with `?id=` (and
 //! `user_id` for start and resume), with time entries and the status roll-up.
 
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::id_param;
 use eryxon_domain::operation_lifecycle::{self, Action};
 use eryxon_domain::ApiError;
 use eryxon_edge::{new_id, rows, Call, Reply};
@@ -9,11 +9,12 @@ use eryxon_edge::{new_id, rows, Call, Reply};
 eryxon_edge::function!("api-operation-lifecycle", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    let action = call.action.as_deref().and_then(Action::parse).ok_or_else(|| call.no_route())?;
-    if call.method != Method::Post {
-        return Err(ApiError::method_not_allowed(call.method.as_str(), &["POST", "OPTIONS"]));
-    }
-    transition(call, action).await
+    eryxon_edge::routes!(call, {
+        ("start", Post) => transition(call, Action::Start).await,
+        ("pause", Post) => transition(call, Action::Pause).await,
+        ("resume", Post) => transition(call, Action::Resume).await,
+        ("complete", Post) => transition(call, Action::Complete).await,
+    })
 }
 
 /// Two round trips: the key check with the operation, its open entries and the operator; then

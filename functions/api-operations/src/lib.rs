@@ -2,7 +2,6 @@
 //! numbers, create (cell by id or name), PATCH, DELETE. Status moves through the lifecycle.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::http::Method;
 use eryxon_domain::{operations, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
@@ -11,13 +10,10 @@ use serde_json::Value;
 eryxon_edge::function!("api-operations", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    match call.method {
-        Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &operations::SHOWN).await,
-        Method::Get => catalog::list_of(call, &operations::LIST, "operations", Value::clone).await,
-        Method::Post => {
+    eryxon_edge::routes!(call, {
+        ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &operations::SHOWN).await,
+        ("", Get) => catalog::list_of(call, &operations::LIST, "operations", Value::clone).await,
+        ("", Post) => {
             catalog::write(
                 call,
                 Writing::Create,
@@ -25,8 +21,8 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
                 |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id),
             )
             .await
-        }
-        Method::Patch => {
+        },
+        ("", Patch) => {
             catalog::write(
                 call,
                 Writing::Update(&operations::SHOWN),
@@ -34,8 +30,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
                 |d, found, caller, now, id| d.plan(found, &caller.tenant_id, now, id, new_id),
             )
             .await
-        }
-        Method::Delete => catalog::delete_by(call, "Operation", operations::delete).await,
-        m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
-    }
+        },
+        ("", Delete) => catalog::delete_by(call, "Operation", operations::delete).await,
+    })
 }

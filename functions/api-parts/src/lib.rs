@@ -1,7 +1,6 @@
 //! `api-parts`: list, read with operations, create (with nested operations), PATCH, DELETE.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::http::Method;
 use eryxon_domain::{parts, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
@@ -9,13 +8,10 @@ use eryxon_edge::{new_id, Call, Reply};
 eryxon_edge::function!("api-parts", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    match call.method {
-        Method::Get if call.query.get("id").is_some() => catalog::get_shown(call, &parts::SHOWN).await,
-        Method::Get => catalog::list_of(call, &parts::LIST, "parts", parts::decode).await,
-        Method::Post => {
+    eryxon_edge::routes!(call, {
+        ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &parts::SHOWN).await,
+        ("", Get) => catalog::list_of(call, &parts::LIST, "parts", parts::decode).await,
+        ("", Post) => {
             catalog::write(
                 call,
                 Writing::Create,
@@ -23,8 +19,8 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
                 |d, found, caller, now, id| d.plan(found, &caller.quota, &caller.tenant_id, now, id, new_id),
             )
             .await
-        }
-        Method::Patch => {
+        },
+        ("", Patch) => {
             catalog::write(
                 call,
                 Writing::Update(&parts::SHOWN),
@@ -32,8 +28,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
                 |d, found, caller, now, id| d.plan(found, &caller.quota, &caller.tenant_id, now, id, new_id),
             )
             .await
-        }
-        Method::Delete => catalog::delete_by(call, "Part", parts::delete).await,
-        m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
-    }
+        },
+        ("", Delete) => catalog::delete_by(call, "Part", parts::delete).await,
+    })
 }

@@ -1,7 +1,7 @@
 //! `api-webhooks`: subscriptions (GET, POST, PATCH, DELETE), `POST /rotate-secret?id=`,
 //! `POST /test?id=`, `GET /deliveries`, `GET /logs` (every attempt), `POST /redeliver?id=`.
 
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::id_param;
 use eryxon_domain::{subscriptions, webhooks, ApiError};
 use eryxon_edge::{catalog, new_id, random_bytes, rows, runtime_url, Call, Reply};
 use serde_json::json;
@@ -9,26 +9,18 @@ use serde_json::json;
 eryxon_edge::function!("api-webhooks", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    let action = call.action.as_deref().ok_or_else(|| call.no_route())?;
-    let allowed: &[&str] = match action {
-        "" => &["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        "deliveries" | "logs" => &["GET", "OPTIONS"],
-        "rotate-secret" | "test" | "redeliver" => &["POST", "OPTIONS"],
-        _ => return Err(call.no_route()),
-    };
-    match (action, call.method) {
-        ("", Method::Get) if call.query.get("id").is_some() => catalog::get_shown(call, &subscriptions::SHOWN).await,
-        ("", Method::Get) => catalog::list_of(call, &subscriptions::LIST, "webhooks", subscriptions::decode).await,
-        ("", Method::Post) => create(call).await,
-        ("", Method::Patch) => patch(call).await,
-        ("", Method::Delete) => catalog::delete_by(call, "Webhook", |t, id| eryxon_domain::resource::delete("webhooks", t, id)).await,
-        ("deliveries", Method::Get) => catalog::list_of(call, &subscriptions::DELIVERIES, "deliveries", Clone::clone).await,
-        ("logs", Method::Get) => catalog::list_of(call, &subscriptions::ATTEMPTS, "attempts", Clone::clone).await,
-        ("rotate-secret", Method::Post) => rotate(call).await,
-        ("test", Method::Post) => send_test(call).await,
-        ("redeliver", Method::Post) => redeliver(call).await,
-        (_, m) => Err(ApiError::method_not_allowed(m.as_str(), allowed)),
-    }
+    eryxon_edge::routes!(call, {
+        ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &subscriptions::SHOWN).await,
+        ("", Get) => catalog::list_of(call, &subscriptions::LIST, "webhooks", subscriptions::decode).await,
+        ("", Post) => create(call).await,
+        ("", Patch) => patch(call).await,
+        ("", Delete) => catalog::delete_by(call, "Webhook", |t, id| eryxon_domain::resource::delete("webhooks", t, id)).await,
+        ("deliveries", Get) => catalog::list_of(call, &subscriptions::DELIVERIES, "deliveries", Clone::clone).await,
+        ("logs", Get) => catalog::list_of(call, &subscriptions::ATTEMPTS, "attempts", Clone::clone).await,
+        ("rotate-secret", Post) => rotate(call).await,
+        ("test", Post) => send_test(call).await,
+        ("redeliver", Post) => redeliver(call).await,
+    })
 }
 
 fn allow_local(call: &Call) -> bool {

@@ -134,6 +134,28 @@ pub fn check_declared_length(content_length: Option<&str>) -> Result<(), ApiErro
     }
 }
 
+/// A function's routes: each action it serves (what follows its name in the path, `""` for
+/// the resource itself) with a method. Declared once per function, by `eryxon_edge::routes!`.
+pub type RouteTable = [(&'static str, Method)];
+
+/// Why no route of `table` serves `method` on `action`: 404 for an action the table does not
+/// name (or a path that does not name the function), else 405 with `Allow` listing that
+/// action's methods and OPTIONS.
+pub fn no_route(path: &str, action: Option<&str>, method: Method, table: &RouteTable) -> ApiError {
+    let Some(action) = action else { return ApiError::route_not_found(path) };
+    let mut allowed: Vec<&str> = vec![];
+    for (a, m) in table {
+        if *a == action && !allowed.contains(&m.as_str()) {
+            allowed.push(m.as_str());
+        }
+    }
+    if allowed.is_empty() {
+        return ApiError::route_not_found(path);
+    }
+    allowed.push(Method::Options.as_str());
+    ApiError::method_not_allowed(method.as_str(), &allowed)
+}
+
 /// Adds a chunk of a body being read, refusing (413) as soon as the bytes read pass the limit,
 /// whatever `Content-Length` said or whether it was sent at all (a chunked body).
 pub fn read_within_limit(body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), ApiError> {
@@ -166,6 +188,16 @@ fn too_large() -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_route_table_answers_404_and_405_with_allow() {
+        const TABLE: &RouteTable = &[("", Method::Get), ("", Method::Get), ("", Method::Post), ("logs", Method::Get)];
+        let e = no_route("/functions/v1/api-x", Some(""), Method::Delete, TABLE);
+        assert_eq!((e.status(), e.headers[0].clone()), (405, ("Allow", "GET, POST, OPTIONS".to_string())), "each method once");
+        assert_eq!(no_route("/functions/v1/api-x/logs", Some("logs"), Method::Post, TABLE).headers[0].1, "GET, OPTIONS");
+        assert_eq!(no_route("/functions/v1/api-x/nope", Some("nope"), Method::Get, TABLE).status(), 404);
+        assert_eq!(no_route("/elsewhere", None, Method::Get, TABLE).status(), 404);
+    }
 
     #[test]
     fn a_body_is_refused_once_the_bytes_read_pass_the_limit() {

@@ -123,14 +123,16 @@ impl Call {
 
     /// For a function that serves one method on one path: 404 for any other path, 405 for
     /// any other method.
-    pub fn serves_only(&self, method: Method, action: &str) -> Result<(), ApiError> {
-        if self.action.as_deref() != Some(action) {
-            return Err(self.no_route());
+    pub fn serves_only(&self, method: Method, action: &'static str) -> Result<(), ApiError> {
+        if self.action.as_deref() == Some(action) && self.method == method {
+            return Ok(());
         }
-        if self.method != method {
-            return Err(ApiError::method_not_allowed(self.method.as_str(), &[method.as_str(), "OPTIONS"]));
-        }
-        Ok(())
+        Err(self.refuse(&[(action, method)]))
+    }
+
+    /// Why none of the function's routes (`table`, see [`crate::routes!`]) serves this request.
+    pub fn refuse(&self, table: &http::RouteTable) -> ApiError {
+        http::no_route(&self.path, self.action.as_deref(), self.method, table)
     }
 
     /// A request header (names are case-insensitive).

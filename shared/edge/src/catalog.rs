@@ -3,7 +3,7 @@
 
 use crate::{new_id, rows, Call, Reply};
 use eryxon_domain::entity::Entity;
-use eryxon_domain::http::{id_param, Method};
+use eryxon_domain::http::id_param;
 use eryxon_domain::resource::{Draft, ListSpec, Planned, Shown};
 use eryxon_domain::sql::{Scope, Stmt};
 use eryxon_domain::tenant::Caller;
@@ -12,17 +12,13 @@ use serde_json::{Map, Value};
 
 /// Routes a request of `/functions/v1/<entity function>`.
 pub async fn serve(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
-    if call.action.as_deref() != Some("") {
-        return Err(call.no_route());
-    }
-    match call.method {
-        Method::Get if call.query.get("id").is_some() => get(call, e).await,
-        Method::Get => list(call, e).await,
-        Method::Post => create(call, e).await,
-        Method::Patch => patch(call, e).await,
-        Method::Delete => delete(call, e).await,
-        m => Err(ApiError::method_not_allowed(m.as_str(), &["GET", "POST", "PATCH", "DELETE", "OPTIONS"])),
-    }
+    crate::routes!(call, {
+        ("", Get) if call.query.get("id").is_some() => get(call, e).await,
+        ("", Get) => list(call, e).await,
+        ("", Post) => create(call, e).await,
+        ("", Patch) => patch(call, e).await,
+        ("", Delete) => delete(call, e).await,
+    })
 }
 
 async fn get(call: &Call, e: &Entity) -> Result<Reply, ApiError> {

@@ -37,3 +37,26 @@ macro_rules! function {
         }
     };
 }
+
+/// A function's routes, declared once: each `(action, Method)` with an optional guard and the
+/// handler that serves it. What no route serves is answered from the same table: 404 for an
+/// unknown path, 405 with `Allow` for a known path and another method.
+///
+/// ```ignore
+/// eryxon_edge::routes!(call, {
+///     ("", Get) if call.query.get("id").is_some() => get(call).await,
+///     ("", Get) => list(call).await,
+///     ("logs", Get) => logs(call).await,
+/// })
+/// ```
+#[macro_export]
+macro_rules! routes {
+    ($call:expr, { $( ($action:literal, $method:ident) $(if $guard:expr)? => $handler:expr ),+ $(,)? }) => {{
+        let call: &$crate::Call = $call;
+        const TABLE: &::eryxon_domain::http::RouteTable = &[ $( ($action, ::eryxon_domain::http::Method::$method) ),+ ];
+        match (call.action.as_deref(), call.method) {
+            $( (Some($action), ::eryxon_domain::http::Method::$method) $(if $guard)? => $handler, )+
+            _ => Err(call.refuse(TABLE)),
+        }
+    }};
+}
