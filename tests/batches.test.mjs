@@ -2,9 +2,9 @@
 // out at stop. The test clock sets start and stop times, so shares are known numbers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, createJob, minute, roundTrips, SEED, unique } from './client.mjs';
+import { api, createJob, createOperator, minute, roundTrips, SEED, unique } from './client.mjs';
 
-const operator = async () => (await api('POST', 'api-operators', { body: { full_name: 'Laser Op', employee_id: unique('L') } })).body.data.operator.id;
+const operator = () => createOperator(SEED.a, 'Laser Op');
 const opsOf = async (estimates) => {
   const job = await createJob({ parts: estimates.map((e, i) => ({ part_number: `P${i}`, quantity: 1, operations: [{ operation_name: `Cut ${i}`, ...(e === null ? {} : { estimated_time: e }) }] })) });
   return { job, ops: job.parts.map((p) => p.operations[0].operation_id) };

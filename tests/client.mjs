@@ -84,6 +84,13 @@ export function job(overrides = {}) {
   };
 }
 
+/** Creates an operator (a user of the tenant `key` names) and returns its id. */
+export async function createOperator(key = SEED.a, fullName = 'Operator') {
+  const r = await api('POST', 'api-operators', { key, body: { full_name: fullName, employee_id: unique('E') } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.data.operator.id;
+}
+
 /** Creates a job and returns its create response data. */
 export async function createJob(overrides = {}, key = SEED.a) {
   const r = await api('POST', 'api-jobs', { key, body: job(overrides) });

@@ -1,9 +1,9 @@
 // api-issues: issues and NCRs, NCR numbering under concurrency, the status machine.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, createJob, SEED, unique } from './client.mjs';
+import { api, createJob, createOperator, SEED, unique } from './client.mjs';
 
-const operator = async (key = SEED.a) => (await api('POST', 'api-operators', { key, body: { full_name: 'QA', employee_id: unique('Q') } })).body.data.operator.id;
+const operator = (key = SEED.a) => createOperator(key, 'QA');
 const ncrBody = (operation_id, reported_by_id) => ({
   operation_id,
   title: 'Dimensional Out of Tolerance',

@@ -3,13 +3,13 @@
 // timestamps are exact without sleeping.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, createJob, minute, SEED, unique } from './client.mjs';
+import { api, createJob, createOperator, minute, SEED, unique } from './client.mjs';
 
 const jobAction = (id, action, at) => api('POST', `api-job-lifecycle/${action}?id=${id}`, { at });
 const opAction = (id, action, at, user) => api('POST', `api-operation-lifecycle/${action}?id=${id}${user ? `&user_id=${user}` : ''}`, { at });
 const getJob = async (id) => (await api('GET', `api-jobs?id=${id}`)).body.data.job;
 const getOp = async (id) => (await api('GET', `api-operations?id=${id}`)).body.data.operation;
-const operator = async (key = SEED.a) => (await api('POST', 'api-operators', { key, body: { full_name: 'Operator', employee_id: unique('E') } })).body.data.operator.id;
+const operator = (key = SEED.a) => createOperator(key, 'Operator');
 
 /** Drives a job (or operation) from not_started into `state` through the lifecycle. */
 const jobPaths = { not_started: [], in_progress: ['start'], on_hold: ['start', 'stop'], completed: ['start', 'complete'] };

@@ -4,9 +4,9 @@
 // run, and NCR numbering that survives any given number.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { api, BASE, createJob, SEED, unique } from './client.mjs';
+import { api, BASE, createJob, createOperator, SEED, unique } from './client.mjs';
 
-const operator = async () => (await api('POST', 'api-operators', { body: { full_name: 'Lost Op', employee_id: unique('N') } })).body.data.operator.id;
+const operator = () => createOperator(SEED.a, 'Lost Op');
 const deletedSince = async (since) => {
   const r = await api('GET', `api-deletions?since=${encodeURIComponent(since)}&limit=1000`);
   assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { api, createJob, job, minute, SEED, SELF_HOSTED, settled, storedInClear, unique } from './client.mjs';
+import { api, createJob, createOperator, job, minute, SEED, SELF_HOSTED, settled, storedInClear, unique } from './client.mjs';
 import { eventually, startReceiver } from './receiver.mjs';
 
 const ALL = [
@@ -41,7 +41,7 @@ const failedDelivery = (webhookId, seconds) => eventually(async () => {
   const d = (await api('GET', `api-webhooks/deliveries?webhook_id=${webhookId}`)).body.data.deliveries[0];
   return d?.status === 'failed' ? d : null;
 }, seconds, 'a failed delivery');
-const operator = async () => (await api('POST', 'api-operators', { body: { full_name: 'Hook Op', employee_id: unique('H') } })).body.data.operator.id;
+const operator = () => createOperator(SEED.a, 'Hook Op');
 
 test('every event type reaches a real receiver, verified with the reference and Standard Webhooks algorithms', async () => {
   const path = `/ok/${unique('all')}`;
