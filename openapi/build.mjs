@@ -21,6 +21,8 @@ const patchOf = (properties) => ({ ...obj(properties), anyOf: Object.keys(proper
 const ref = (name) => ({ $ref: `#/components/schemas/${name}` });
 const param = (name, schema, description, required = false) => ({ name, in: 'query', required, schema, description });
 const idParam = (what) => param('id', uuid, `The ${what}'s id`, true);
+/** List filters naming a record by id: a UUID, or 400 naming the parameter. */
+const idFilters = (...names) => names.map((n) => param(n, uuid, `Only those of this ${n.replace(/_id$/, '').replace(/_/g, ' ')}`));
 const STATUS = ['not_started', 'in_progress', 'on_hold', 'completed'];
 
 const listParams = (sorts, filters = []) => [
@@ -175,7 +177,7 @@ export function document() {
     singular: 'part', plural: 'parts', create: createOf({ job_id: uuid, ...partIn, parent_part_id: uuid, status: { type: 'string', enum: STATUS }, current_cell_id: uuid }, ['job_id', 'part_number', 'quantity']),
     patch: patchOf({ part_number: text(), quantity: int(1, 1000000000), material: nullable(text(255, 0)), notes: nullable(text(100000, 0)), description: nullable(text(100000, 0)), metadata: nullable({ type: 'object' }) }),
     sorts: ['created_at', 'part_number', 'updated_at', 'quantity', 'status'],
-    filters: [param('job_id', uuid, 'Job'), param('status', { type: 'string', enum: STATUS }, 'Status'), param('part_number', text(255, 0), 'Part number (partial)'), param('material', text(255, 0), 'Material (partial)')],
+    filters: [param('job_id', uuid, 'Job'), param('status', { type: 'string', enum: STATUS }, 'Status'), param('part_number', text(255, 0), 'Part number (partial)'), param('material', text(255, 0), 'Material (partial)'), ...idFilters('material_id', 'parent_part_id')],
   }));
   const partSync = sync('Parts', 'part', obj({ ...syncPart, ...syncOps, job_id: uuid, job_external_id: text(), job_external_source: text(64) }), 'job');
   add('api-parts/sync', partSync.sync);
@@ -185,7 +187,7 @@ export function document() {
     singular: 'operation', plural: 'operations', create: createOf({ part_id: uuid, ...operationIn }, ['part_id', 'operation_name', 'sequence']),
     patch: patchOf({ operation_name: text(), sequence: int(1, 1000000), notes: nullable(text(100000, 0)), instructions: nullable(text(100000, 0)), estimated_time: nullable(num) }),
     sorts: ['created_at', 'sequence', 'estimated_time', 'actual_time', 'status', 'updated_at'],
-    filters: [param('part_id', uuid, 'Part'), param('job_id', uuid, 'Job'), param('cell_id', uuid, 'Cell'), param('status', { type: 'string', enum: STATUS }, 'Status')],
+    filters: [param('part_id', uuid, 'Part'), param('job_id', uuid, 'Job'), param('cell_id', uuid, 'Cell'), param('status', { type: 'string', enum: STATUS }, 'Status'), ...idFilters('assigned_operator_id')],
   }));
   const opSync = sync('Operations', 'operation', obj({ ...syncOperation, part_id: uuid, part_external_id: text(), part_external_source: text(64) }), 'part');
   add('api-operations/sync', opSync.sync);
@@ -199,14 +201,16 @@ export function document() {
   add('api-materials', resource('Catalog', { singular: 'material', plural: 'materials', create: createOf({ name: text(), description: text(100000, 0) }, ['name']), patch: patchOf({ name: text(), description: nullable(text(100000, 0)) }), sorts: ['name', 'created_at', 'updated_at'] }));
   const operatorIn = { full_name: text(), employee_id: text(64), email: text(320, 3), role: { type: 'string', enum: ['operator'] }, active: { type: 'boolean' } };
   add('api-operators', resource('Catalog', { singular: 'operator', plural: 'operators', create: createOf(operatorIn, ['full_name']), patch: patchOf(operatorIn), sorts: ['full_name', 'employee_id', 'created_at', 'updated_at'] }));
-  add('api-substeps', resource('Shop floor', { singular: 'substep', plural: 'substeps', create: createOf({ operation_id: uuid, description: text(100000), sequence: int(1, 1000000), notes: text(100000, 0) }, ['operation_id', 'description', 'sequence']), patch: patchOf({ description: text(100000), completed: { type: 'boolean' }, notes: nullable(text(100000, 0)) }), sorts: ['sequence', 'created_at', 'completed_at', 'updated_at'] }));
+  add('api-substeps', resource('Shop floor', { singular: 'substep', plural: 'substeps', create: createOf({ operation_id: uuid, description: text(100000), sequence: int(1, 1000000), notes: text(100000, 0) }, ['operation_id', 'description', 'sequence']), patch: patchOf({ description: text(100000), completed: { type: 'boolean' }, notes: nullable(text(100000, 0)) }), sorts: ['sequence', 'created_at', 'completed_at', 'updated_at'], filters: idFilters('operation_id') }));
 
   for (const [action, item] of Object.entries(lifecycle('Shop floor', 'job', ['start', 'stop', 'resume', 'complete']))) add(`api-job-lifecycle/${action}`, item);
-  for (const [action, item] of Object.entries(lifecycle('Shop floor', 'operation', ['start', 'pause', 'resume', 'complete'], [param('user_id', uuid, 'The operator (default: the assigned one)')]))) add(`api-operation-lifecycle/${action}`, item);
-  add('api-time-entries', resource('Shop floor', { singular: 'time_entry', plural: 'time_entries', creatable: false, deletable: false, sorts: ['start_time', 'end_time', 'duration'] }));
-  add('api-batches', resource('Batches', { singular: 'batch', plural: 'batches', create: createOf({ batch_number: text(), batch_type: { type: 'string', enum: ['laser_nesting', 'tube_batch', 'saw_batch', 'finishing_batch', 'general'] }, cell_id: uuid, material: text(255, 0), thickness_mm: { type: 'number', minimum: 0, maximum: 1e6 }, notes: text(100000, 0), operation_ids: { type: 'array', items: uuid, maxItems: 1000, uniqueItems: true } }, ['batch_number']), patch: patchOf({ notes: nullable(text(100000, 0)), material: nullable(text(255, 0)) }), sorts: ['created_at', 'batch_number', 'status', 'started_at', 'updated_at'] }));
-  for (const [action, item] of Object.entries(lifecycle('Batches', 'batch', ['start', 'stop'], [param('operator_id', uuid, 'The operator')]))) add(`api-batch-lifecycle/${action}`, item);
-  add('api-issues', resource('Quality', { singular: 'issue', plural: 'issues', create: createOf({ operation_id: uuid, title: text(), description: text(100000), severity: { type: 'string', enum: ['low', 'medium', 'high', 'critical'] }, issue_type: { type: 'string', enum: ['general', 'ncr'] } }, ['operation_id', 'title']), patch: patchOf({ status: { type: 'string', enum: ['open', 'in_progress', 'resolved', 'closed'] }, resolution_notes: nullable(text(100000, 0)) }), sorts: ['created_at', 'updated_at', 'status', 'ncr_number'] }));
+  for (const [action, item] of Object.entries(lifecycle('Shop floor', 'operation', ['start', 'pause', 'resume', 'complete'], [param('user_id', uuid, 'The operator (default: the assigned one; with neither, the work is unattended and its time is machine time)')]))) add(`api-operation-lifecycle/${action}`, item);
+  add('api-time-entries', resource('Shop floor', { singular: 'time_entry', plural: 'time_entries', creatable: false, deletable: false, sorts: ['start_time', 'end_time', 'duration'], filters: idFilters('operation_id', 'operator_id', 'user_id', 'part_id', 'job_id') }));
+  add('api-batches', resource('Batches', { singular: 'batch', plural: 'batches', create: createOf({ batch_number: text(), batch_type: { type: 'string', enum: ['laser_nesting', 'tube_batch', 'saw_batch', 'finishing_batch', 'general'] }, cell_id: uuid, material: text(255, 0), thickness_mm: { type: 'number', minimum: 0, maximum: 1e6 }, notes: text(100000, 0), operation_ids: { type: 'array', items: uuid, maxItems: 1000, uniqueItems: true } }, ['batch_number']), patch: patchOf({ notes: nullable(text(100000, 0)), material: nullable(text(255, 0)) }), sorts: ['created_at', 'batch_number', 'status', 'started_at', 'updated_at'], filters: idFilters('cell_id', 'parent_batch_id') }));
+  const unattended = 'optional: without one the batch runs unattended and its time is machine time';
+  for (const [action, item] of Object.entries(lifecycle('Batches', 'batch', ['start'], [param('operator_id', uuid, `The operator (${unattended})`), param('user_id', uuid, 'The same as operator_id')]))) add(`api-batch-lifecycle/${action}`, item);
+  for (const [action, item] of Object.entries(lifecycle('Batches', 'batch', ['stop']))) add(`api-batch-lifecycle/${action}`, item);
+  add('api-issues', resource('Quality', { singular: 'issue', plural: 'issues', create: createOf({ operation_id: uuid, title: text(), description: text(100000), severity: { type: 'string', enum: ['low', 'medium', 'high', 'critical'] }, issue_type: { type: 'string', enum: ['general', 'ncr'] } }, ['operation_id', 'title']), patch: patchOf({ status: { type: 'string', enum: ['open', 'in_progress', 'resolved', 'closed'] }, resolution_notes: nullable(text(100000, 0)) }), sorts: ['created_at', 'updated_at', 'status', 'ncr_number'], filters: idFilters('operation_id', 'job_id') }));
 
   const webhookIn = { url: { type: 'string', format: 'uri', pattern: '^https://', maxLength: 2048, description: 'https, a public host (not private, loopback or link-local)' }, events: { type: 'array', minItems: 1, items: { type: 'string', enum: EVENT_TYPES } }, active: { type: 'boolean' }, description: text(1000, 0) };
   add('api-webhooks', resource('Webhooks', { singular: 'webhook', plural: 'webhooks', create: createOf(webhookIn, ['url', 'events'], ['active']), patch: patchOf({ ...webhookIn, description: nullable(webhookIn.description) }), sorts: ['created_at', 'url', 'updated_at'] }));
@@ -221,6 +225,7 @@ export function document() {
   const mcp = op('Model Context Protocol (JSON-RPC over HTTP)', { tags: ['AI assistants'], requestBody: body({ type: 'object' }), responses: { 200: { description: 'A JSON-RPC answer', content: { 'application/json': { schema: { type: 'object' } } } }, 202: { description: 'A notification was accepted' } } });
   // Protocol errors are JSON-RPC error objects; authentication errors the usual envelope.
   for (const status of Object.keys(ERRORS)) mcp.responses[status] = { description: 'A JSON-RPC error, or the error envelope', content: { 'application/json': { schema: { type: 'object' } } } };
+  mcp.responses[401].description = 'No valid API key: the error envelope, before anything else is looked at (even invalid JSON or an unknown tool)';
   add('mcp', { post: mcp });
   add('api-auth/sign-in', { post: op('Sign in: email and password for a session token', { tags: ['Admin'], security: [], requestBody: body(createOf({ email: text(320, 3), password: text(1024), tenant_id: uuid }, ['email', 'password'])), responses: success('access_token, token_type, expires_in, expires_at, user') }) });
   add('api-keys', {

@@ -42,7 +42,10 @@ function lockedWasmBindgen() {
 
 const WORKER_BUILD = '0.8.7';
 
-/** Installs what is missing: npm packages, the wasm target, wasm-bindgen-cli, worker-build. */
+/**
+ * Installs what is missing: npm packages, the wasm target, rustfmt and clippy (for the lint
+ * step of `npm test`), wasm-bindgen-cli, worker-build.
+ */
 export function ensureTools() {
   const stamp = join(root, 'node_modules', '.package-lock.json');
   if (!existsSync(stamp) || statSync(stamp).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs) {
@@ -50,6 +53,10 @@ export function ensureTools() {
   }
   if (!(output('rustup', ['target', 'list', '--installed']) ?? '').includes('wasm32-unknown-unknown')) {
     run('rustup', ['target', 'add', 'wasm32-unknown-unknown']);
+  }
+  // The same way as the target: components of the machine's one toolchain, from rustup.
+  if (output('cargo', ['fmt', '--version']) === null || output('cargo', ['clippy', '--version']) === null) {
+    run('rustup', ['component', 'add', 'rustfmt', 'clippy']);
   }
   const wb = lockedWasmBindgen();
   if (!versionIs(output('wasm-bindgen', ['--version']), wb)) {

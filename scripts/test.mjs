@@ -8,17 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from './build.mjs';
 import { admin, execute, migrate, start } from './cluster.mjs';
-import { ensureChromium, ensureSchemathesis, root, run } from './lib.mjs';
+import { ensureChromium, ensureSchemathesis, ensureTools, root, run } from './lib.mjs';
 
 const started = Date.now();
 const step = (name) => console.log(`\n== ${name} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
-step('build');
-build();
-
+// Formatting and lints first: they fail in seconds, the wasm build takes minutes.
 step('formatting and lints');
+ensureTools();
 run('cargo', ['fmt', '--all', '--', '--check']);
 run('cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']);
+
+step('build');
+build();
 
 step('native unit tests');
 run('cargo', ['test', '-p', 'eryxon-domain', '-p', 'eryxon-admin']);

@@ -121,12 +121,15 @@ test('roll-up: the first started operation starts its part and job; the last com
   assert.equal((await getJob(job.job_id)).status, 'in_progress', 'a job is completed by the office, not by roll-up');
 });
 
-test('the operator: user_id, else the assigned operator; unknown, foreign or deactivated is 422', async () => {
+test('the operator: user_id, else the assigned operator, else machine time; unknown, foreign or deactivated is 422', async () => {
+  const unattended = (await createJob()).parts[0].operations[0].operation_id;
+  const machine = await opAction(unattended, 'start');
+  assert.equal(machine.status, 200, JSON.stringify(machine.body));
+  assert.deepEqual([machine.body.data.time_entry.operator_id, machine.body.data.time_entry.time_type], [null, 'machine'], 'nobody given or assigned: unattended');
+  const listed = (await api('GET', `api-time-entries?operation_id=${unattended}`)).body.data.time_entries;
+  assert.deepEqual(listed.map((t) => [t.operator_id, t.time_type]), [[null, 'machine']]);
   const job = await createJob();
   const op = job.parts[0].operations[0].operation_id;
-  const none = await opAction(op, 'start');
-  assert.equal(none.status, 422);
-  assert.equal(none.body.error.details[0].constraint, 'FK_REQUIRED');
   const unknown = await opAction(op, 'start', undefined, '00000000-0000-4000-8000-000000000000');
   assert.equal(unknown.body.error.details[0].constraint, 'FK_CONSTRAINT');
   const foreign = await opAction(op, 'start', undefined, await operator(SEED.b));

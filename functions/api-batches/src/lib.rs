@@ -3,7 +3,7 @@
 use eryxon_domain::http::id_param;
 use eryxon_domain::{batches, ApiError};
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::{new_id, rows, Call, Reply};
+use eryxon_edge::{new_id, Call, Reply};
 use serde_json::Value;
 
 eryxon_edge::function!("api-batches", route);
@@ -36,12 +36,9 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 
 async fn delete(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
-    let (caller, found) = call
-        .authenticate(|scope| id.as_ref().map(|id| batches::get(scope, id).into_iter().chain([batches::children(scope, id)]).collect()).unwrap_or_default())
-        .await?;
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| batches::DeleteReads::stmts(scope, id)).unwrap_or_default()).await?;
     let id = id?;
-    // `get` reads the batch and its operations; the children come last.
-    let stmts = batches::plan_delete(rows(&found, 0), rows(&found, found.len().saturating_sub(1)), &caller.tenant_id, &id)?;
+    let stmts = batches::plan_delete(&batches::DeleteReads::found(found), &caller.tenant_id, &id)?;
     batches::deleted(&call.write(&stmts).await?, &id)?;
     Ok(Reply::ok(serde_json::json!({ "id": id, "deleted": true })))
 }

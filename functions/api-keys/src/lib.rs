@@ -27,7 +27,7 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
     let req = call.json_body().and_then(|b| key_admin::parse_create(&b));
     let (admin, _) = call.authenticate_admin(|_| vec![]).await?;
     let req = req?;
-    let random: [u8; RANDOM_BYTES] = random_bytes()?[..RANDOM_BYTES].try_into().map_err(|_| ApiError::internal("Short random read"))?;
+    let random: [u8; RANDOM_BYTES] = random_bytes()?;
     let key = api_key::mint(req.mode, &random);
     let (id, now) = (new_id(), call.now().rfc3339());
     call.write(&[key_admin::create(&admin.tenant_id, &id, &req, &key, &admin.user_id, &now)]).await?;

@@ -23,13 +23,9 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     })
 }
 
-fn allow_local(call: &Call) -> bool {
-    call.setting("ERYXON_WEBHOOK_ALLOW_LOCAL").as_deref() == Some("enabled")
-}
-
 /// The secret is answered here and at rotation only.
 async fn create(call: &Call) -> Result<Reply, ApiError> {
-    let draft = call.json_body().map(|body| subscriptions::parse(&body, false, runtime_url::parse, allow_local(call)));
+    let draft = call.json_body().map(|body| subscriptions::parse(&body, false, runtime_url::parse, call.local_webhooks_allowed()));
     let (caller, _) = call.authenticate(|_| vec![]).await?;
     let draft = draft?;
     let ignored = draft.ignored.clone();
@@ -44,7 +40,7 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
 
 async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
-    let draft = call.json_body().map(|body| subscriptions::parse(&body, true, runtime_url::parse, allow_local(call)));
+    let draft = call.json_body().map(|body| subscriptions::parse(&body, true, runtime_url::parse, call.local_webhooks_allowed()));
     let shown = &subscriptions::SHOWN;
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| catalog::if_match_reads(call, shown, scope, id)).unwrap_or_default()).await?;
     let (id, draft) = (id?, draft?);

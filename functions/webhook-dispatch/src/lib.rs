@@ -11,7 +11,7 @@ use eryxon_domain::dispatch::{self, Attempt};
 use eryxon_domain::time::Now;
 use eryxon_domain::webhooks::{self, Outcome};
 use eryxon_domain::{idempotency, sign_in, subscriptions, sync};
-use eryxon_edge::{error_response, keyring, new_id, nonce, ok_response, runtime_url, Db};
+use eryxon_edge::{error_response, keyring, new_id, ok_response, random_bytes, runtime_url, Db};
 use futures_util::future::{join_all, select, Either};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -79,7 +79,7 @@ async fn round(env: &Env, tenant: &str) -> worker::Result<Option<i64>> {
     let found = db.batch(&dispatch::claim(tenant, &now, &lease, &new_id(), &claim_token), "dispatch").await.map_err(api)?;
     let attempts = dispatch::attempts(found.get(4).map(Vec::as_slice).unwrap_or(&[]), now_ms / 1000, &keys);
     let claimed_all = (attempts.len() as i64) < dispatch::CLAIM_LIMIT;
-    let allow_local = env.var("ERYXON_WEBHOOK_ALLOW_LOCAL").map(|v| v.to_string() == "enabled").unwrap_or(false);
+    let allow_local = runtime_url::local_webhooks_allowed(env);
     let done: Vec<(Attempt, dispatch::Result)> = join_all(attempts.into_iter().map(|a| send(a, allow_local))).await;
     let schedule = webhooks::schedule(env.var("ERYXON_WEBHOOK_SCHEDULE").ok().map(|v| v.to_string()).as_deref());
     if !done.is_empty() {
@@ -157,7 +157,7 @@ async fn sweep(env: &Env) -> worker::Result<usize> {
 async fn seal_secrets(env: &Env, db: &Db) -> worker::Result<()> {
     let keys = keyring(env).map_err(api)?;
     let unsealed = db.batch(&[subscriptions::unsealed(&keys)], "sweep").await.map_err(api)?;
-    if let Some(reseal) = subscriptions::reseal(unsealed.first().map(Vec::as_slice).unwrap_or(&[]), &keys, nonce).map_err(api)? {
+    if let Some(reseal) = subscriptions::reseal(unsealed.first().map(Vec::as_slice).unwrap_or(&[]), &keys, random_bytes).map_err(api)? {
         db.batch(&[reseal], "sweep").await.map_err(api)?;
     }
     Ok(())

@@ -291,7 +291,8 @@ fn add_members(tenant_id: &str, batch_id: &str, ids: &[String], now: &str, guard
 /// 409 for a batch that has started; else its DELETE (its memberships go with it), which
 /// carries the same rule: a start that commits between the read and this write leaves the
 /// batch in place (see [`deleted`]), never an operation in progress without its batch.
-pub fn plan_delete(batch: &[Value], children: &[Value], tenant_id: &str, id: &str) -> Result<Vec<Stmt>, ApiError> {
+pub fn plan_delete(found: &DeleteReads, tenant_id: &str, id: &str) -> Result<Vec<Stmt>, ApiError> {
+    let (batch, children) = (found.batch(), found.children());
     let b = batch.first().ok_or_else(|| ApiError::not_found("Batch", id))?;
     if !b["started_at"].is_null() {
         return Err(started(b, id));
@@ -309,9 +310,33 @@ pub fn plan_delete(batch: &[Value], children: &[Value], tenant_id: &str, id: &st
     ])
 }
 
-/// A batch's child batches (one is enough to refuse its DELETE), read with it.
-pub fn children(scope: Scope<'_>, id: &str) -> Stmt {
-    Stmt::scoped(scope, "SELECT batch_number FROM batches WHERE tenant_id = {tenant} AND parent_batch_id = ?2 LIMIT 1", vec![id.into()])
+/// What a DELETE reads in the authentication round trip: the batch, and one of its child
+/// batches if it has any (one is enough to refuse it). Built and read by name here.
+pub struct DeleteReads(Vec<Vec<Value>>);
+
+impl DeleteReads {
+    const BATCH: usize = 0;
+    const CHILDREN: usize = 1;
+
+    pub fn stmts(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
+        vec![
+            Stmt::scoped(scope, "SELECT batch_number, started_at FROM batches WHERE tenant_id = {tenant} AND id = ?2", vec![id.into()]),
+            Stmt::scoped(scope, "SELECT batch_number FROM batches WHERE tenant_id = {tenant} AND parent_batch_id = ?2 LIMIT 1", vec![id.into()]),
+        ]
+    }
+
+    /// The rows [`DeleteReads::stmts`] found, in the order it made them.
+    pub fn found(rows: Vec<Vec<Value>>) -> DeleteReads {
+        DeleteReads(rows)
+    }
+
+    fn batch(&self) -> &[Value] {
+        resource::at(&self.0, Self::BATCH)
+    }
+
+    fn children(&self) -> &[Value] {
+        resource::at(&self.0, Self::CHILDREN)
+    }
 }
 
 /// What the DELETE of [`plan_delete`] did: deleted, or refused because the batch started
@@ -435,11 +460,14 @@ mod tests {
         let d = parse_additions(&body(json!({"operation_ids": ["o1"]})));
         let e = d.plan_additions(&[running.clone(), refs(&["o1"]), vec![], vec![]], "t", "now", "b").unwrap_err();
         assert_eq!(e.status(), 409);
-        assert_eq!(plan_delete(&running, &[], "t", "b").unwrap_err().status(), 409);
+        let reads = |batch: &[Value], children: &[Value]| DeleteReads::found(vec![batch.to_vec(), children.to_vec()]);
+        assert_eq!(plan_delete(&reads(&running, &[]), "t", "b").unwrap_err().status(), 409);
         let fresh = vec![json!({"id": "b", "batch_number": "B", "status": "draft", "started_at": null})];
-        let parent = plan_delete(&fresh, &[json!({"batch_number": "B-CHILD"})], "t", "b").unwrap_err();
+        let parent = plan_delete(&reads(&fresh, &[json!({"batch_number": "B-CHILD"})]), "t", "b").unwrap_err();
         assert!(parent.message.contains("parent of batch B-CHILD") && !parent.message.contains("retry"), "{}", parent.message);
-        let delete = plan_delete(&fresh, &[], "t", "b").unwrap();
+        assert_eq!(plan_delete(&reads(&[], &[]), "t", "b").unwrap_err().status(), 404);
+        assert_eq!(DeleteReads::stmts(Scope::Tenant("t"), "b").len(), 2);
+        let delete = plan_delete(&reads(&fresh, &[]), "t", "b").unwrap();
         assert!(delete[0].sql.contains("started_at IS NULL"), "the rule is carried into the write");
         assert!(deleted(&[vec![json!({"id": "b"})], vec![]], "b").is_ok());
         assert_eq!(deleted(&[vec![], running.clone()], "b").unwrap_err().status(), 409, "started meanwhile");

@@ -85,7 +85,12 @@ pub fn etag(body: &str) -> String {
 
 /// Whether an `If-None-Match` (`weak`: weak comparison) or `If-Match` header names `etag`.
 pub fn etag_listed(header: &str, etag: &str, weak: bool) -> bool {
-    header.split(',').map(str::trim).any(|t| t == "*" || t == etag || (weak && t.strip_prefix("W/") == Some(etag)))
+    lists_any(header) || header.split(',').map(str::trim).any(|t| t == etag || (weak && t.strip_prefix("W/") == Some(etag)))
+}
+
+/// Whether an `If-Match` / `If-None-Match` list holds `*`, which any current version meets.
+pub fn lists_any(header: &str) -> bool {
+    header.split(',').map(str::trim).any(|t| t == "*")
 }
 
 /// `If-Match` on a change: 412 unless the record, as a GET answers it now, has that tag.

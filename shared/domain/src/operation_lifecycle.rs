@@ -135,7 +135,7 @@ pub fn plan(
     if !action.sources().contains(&from) {
         return Err(refused("operation", text("operation_name").unwrap_or(id), action.as_str(), from, action.sources()));
     }
-    let operator = if action.opens_time() { Some(operator(rows(2), user_id)?) } else { None };
+    let operator = if action.opens_time() { operator(rows(2), user_id)? } else { None };
     let token = mint();
     let to = action.target();
     let open_entries = if action.opens_time() { &[][..] } else { rows(1) };
@@ -158,16 +158,19 @@ pub fn plan(
     };
 
     let mut opened = None;
-    if let Some(operator_id) = &operator {
+    if action.opens_time() {
+        // Labour for its operator, or machine time when nobody attends it.
         let entry_id = mint();
+        let time_type = if operator.is_some() { "run" } else { "machine" };
         stmts.push(Stmt::new(
             format!(
-                "INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, start_time, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE {}",
-                guard(6)
+                "INSERT INTO time_entries (id, tenant_id, operation_id, operator_id, time_type, start_time, created_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 WHERE {}",
+                guard(7)
             ),
-            guarded(vec![entry_id.clone().into(), tenant_id.into(), id.into(), operator_id.clone().into(), now.into()]),
+            guarded(vec![entry_id.clone().into(), tenant_id.into(), id.into(), Param::from(operator.clone()), time_type.into(), now.into()]),
         ));
-        opened = Some(json!({ "id": entry_id, "operator_id": operator_id, "start_time": now }));
+        opened = Some(json!({ "id": entry_id, "operator_id": operator, "time_type": time_type, "start_time": now }));
     }
     for entry in open_entries {
         let minutes = entry["start_time"].as_str().and_then(|s| time::exact_minutes(s, now)).unwrap_or(0.0);
@@ -228,20 +231,21 @@ pub fn plan(
     Ok(Planned { stmts, action, previous: from.to_string(), current: op.clone(), closed: open_entries.len(), opened })
 }
 
-/// The operator who opens the time entry: it must exist in the tenant and be active.
-fn operator(rows: &[Value], user_id: Option<&str>) -> Result<String, ApiError> {
+/// The operator who opens the time entry (given, else the assigned one): it must exist in the
+/// tenant and be active. With neither, the work is unattended: machine time, no operator.
+fn operator(rows: &[Value], user_id: Option<&str>) -> Result<Option<String>, ApiError> {
     let invalid = |c: Constraint, message: String, value: Value| ApiError::validation("operation", vec![FieldError::new("user_id", c, message, value)]);
     let Some(user) = rows.first() else {
-        return Err(match user_id {
-            Some(id) => invalid(Constraint::FkConstraint, format!("Foreign key user_id references non-existent record: {id}"), json!(id)),
-            None => invalid(Constraint::FkRequired, "user_id is required: the operation has no assigned operator to record time for".into(), Value::Null),
-        });
+        return match user_id {
+            Some(id) => Err(invalid(Constraint::FkConstraint, format!("Foreign key user_id references non-existent record: {id}"), json!(id))),
+            None => Ok(None),
+        };
     };
     let id = user["id"].as_str().unwrap_or_default().to_string();
     if user["active"].as_f64() == Some(0.0) {
         return Err(invalid(Constraint::FkConstraint, format!("Operator {id} is deactivated"), json!(id)));
     }
-    Ok(id)
+    Ok(Some(id))
 }
 
 impl Planned {
@@ -339,9 +343,12 @@ mod tests {
     }
 
     #[test]
-    fn opening_time_needs_an_active_operator() {
+    fn opening_time_needs_an_active_operator_or_none_at_all() {
         let detail = |r: Result<Planned, ApiError>| r.unwrap_err().details.unwrap()[0]["constraint"].as_str().unwrap().to_string();
-        assert_eq!(detail(plan(Action::Start, &found("not_started", vec![], vec![]), "o", None, "t", NOW, ids())), "FK_REQUIRED");
+        let unattended = plan(Action::Start, &found("not_started", vec![], vec![]), "o", None, "t", NOW, ids()).expect("no operator, none assigned");
+        let entry = unattended.stmts.iter().find(|s| s.sql.starts_with("INSERT INTO time_entries")).unwrap();
+        assert_eq!((&entry.params[3], &entry.params[4]), (&Param::Null, &Param::Text("machine".into())), "machine time");
+        assert_eq!(unattended.opened.as_ref().unwrap()["time_type"], "machine");
         assert_eq!(detail(plan(Action::Start, &found("not_started", vec![], vec![]), "o", Some("x"), "t", NOW, ids())), "FK_CONSTRAINT");
         assert_eq!(detail(plan(Action::Resume, &found("on_hold", vec![], vec![json!({"id": "u", "active": 0})]), "o", None, "t", NOW, ids())), "FK_CONSTRAINT");
         assert!(plan(Action::Pause, &found("in_progress", vec![], vec![]), "o", None, "t", NOW, ids()).is_ok(), "pausing needs no operator");

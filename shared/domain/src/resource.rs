@@ -94,6 +94,16 @@ pub struct Shown {
     pub data: fn(&[Vec<Value>], &str) -> Result<Value, ApiError>,
 }
 
+/// `If-Match` (the header, if sent) carried into the write, so that of two changes holding one
+/// tag only the first commits: the condition that the row of `table` is still as round trip
+/// one read it (`seen`). None without `If-Match`, or when it lists `*` (any version meets it).
+pub fn if_match_condition(if_match: Option<&str>, table: &str, seen: Option<&Value>, tenant_id: &str, id: &str) -> Option<Stmt> {
+    if if_match.is_none_or(crate::http::lists_any) {
+        return None;
+    }
+    still_as_read(table, seen, tenant_id, id)
+}
+
 /// The `If-Match` condition on a row of `table` as round trip one read it (`seen`, with its
 /// `updated_at`); none when it was not found (the write then answers 404 itself).
 pub fn still_as_read(table: &str, seen: Option<&Value>, tenant_id: &str, id: &str) -> Option<Stmt> {
@@ -698,6 +708,18 @@ mod tests {
         let (data, _) = lq.page("things", vec![], &[json!({"total": null})]);
         assert!(data["pagination"]["total"].is_null());
         assert!(lq.stmts(&SPEC, Scope::Tenant("t"))[1].params.len() == 1);
+    }
+
+    #[test]
+    fn if_match_is_carried_into_the_write_unless_any_version_meets_it() {
+        let seen = json!({"updated_at": "2026-01-01T00:00:00.000Z"});
+        let c = if_match_condition(Some("\"abc\""), "jobs", Some(&seen), "t", "j").expect("a tag names a version");
+        assert!(c.sql.contains("FROM jobs WHERE id = ?1 AND tenant_id = ?2 AND updated_at = ?3"));
+        assert_eq!(c.params[2], Param::Text("2026-01-01T00:00:00.000Z".into()));
+        assert!(if_match_condition(None, "jobs", Some(&seen), "t", "j").is_none());
+        assert!(if_match_condition(Some("*"), "jobs", Some(&seen), "t", "j").is_none());
+        assert!(if_match_condition(Some("\"abc\", *"), "jobs", Some(&seen), "t", "j").is_none(), "as etag_listed reads a list with *");
+        assert!(if_match_condition(Some("\"abc\""), "jobs", None, "t", "j").is_none(), "no record: the write answers 404");
     }
 
     #[test]

@@ -214,11 +214,21 @@ pub fn rotate(body: &Map<String, Value>, tenant_id: &str, id: &str, now_ms: i64,
 /// Webhook secrets the sweep can seal under the current key: stored in clear before sealing
 /// existed, or sealed under the previous key of a rotation. A value under a key no longer
 /// configured is not selected (it can only wait for its key), so it can never fill the page.
+/// Each case is a range of an indexed column (migration 0015): a sealed value begins
+/// `sealed:`, so a clear one sorts below `sealed:` or from `sealed;` on, and one under the
+/// previous key lies between its prefix and the prefix with `:` raised to `;`. The sweep then
+/// reads what it seals, not every webhook, every minute.
 pub fn unsealed(keys: &Keyring) -> Stmt {
-    let sealable = |col: &str| format!("({col} IS NOT NULL AND (substr({col}, 1, 7) <> 'sealed:' OR substr({col}, 1, length(?1)) = ?1))");
+    let previous = keys.previous_prefix();
+    let upper = previous.as_ref().map(|p| format!("{};", p.trim_end_matches(':')));
+    let ranges: Vec<String> = ["secret", "previous_secret"]
+        .iter()
+        .flat_map(|c| [format!("{c} < 'sealed:'"), format!("{c} >= 'sealed;'"), format!("{c} >= ?1 AND {c} < ?2")])
+        .map(|range| format!("SELECT id FROM webhooks WHERE {range}"))
+        .collect();
     Stmt::new(
-        format!("SELECT id, secret, previous_secret FROM webhooks WHERE {} OR {} LIMIT 100", sealable("secret"), sealable("previous_secret")),
-        vec![Param::from(keys.previous_prefix())],
+        format!("SELECT id, secret, previous_secret FROM webhooks WHERE id IN ({}) LIMIT 100", ranges.join(" UNION ")),
+        vec![Param::from(previous), Param::from(upper)],
     )
 }
 
@@ -328,8 +338,10 @@ mod tests {
     fn the_sweep_seals_what_is_in_clear_or_under_the_previous_key() {
         let old = Keyring::from_settings(Some(&"11".repeat(32)), None).unwrap();
         let keys = Keyring::from_settings(Some(&"22".repeat(32)), Some(&"11".repeat(32))).unwrap();
-        assert_eq!(unsealed(&keys).params, vec![Param::Text(keys.previous_prefix().unwrap())], "clear values and the previous key's only");
-        assert_eq!(unsealed(&old).params, vec![Param::Null], "no rotation: clear values only");
+        let prefix = keys.previous_prefix().unwrap();
+        assert_eq!(unsealed(&keys).params, vec![Param::Text(prefix.clone()), Param::Text(format!("{};", &prefix[..prefix.len() - 1]))]);
+        assert!(unsealed(&keys).sql.contains("secret < 'sealed:'") && unsealed(&keys).sql.contains("previous_secret >= ?1 AND previous_secret < ?2"));
+        assert_eq!(unsealed(&old).params, vec![Param::Null, Param::Null], "no rotation: clear values only");
         let under_old = old.seal("whsec_b2xk", &[1; NONCE_BYTES]);
         let rows = vec![
             json!({"id": "w1", "secret": "whsec_clear", "previous_secret": null}),

@@ -5,7 +5,7 @@ use crate::reply::{self, Reply};
 use eryxon_domain::http::{self, Method, Query};
 use eryxon_domain::idempotency::{self, Previous};
 use eryxon_domain::plans::{self, Standing};
-use eryxon_domain::secrets::{Keyring, NONCE_BYTES};
+use eryxon_domain::secrets::Keyring;
 use eryxon_domain::session::{self, Admin};
 use eryxon_domain::sql::{Scope, Stmt};
 use eryxon_domain::tenant::{self, Caller, Found};
@@ -303,7 +303,13 @@ impl Call {
 
     /// `plain` as D1 may hold it: sealed under the current key with a fresh random nonce.
     pub fn seal(&self, plain: &str) -> Result<String, ApiError> {
-        Ok(self.keyring()?.seal(plain, &nonce()?))
+        Ok(self.keyring()?.seal(plain, &random_bytes()?))
+    }
+
+    /// Whether this deployment lets webhooks deliver to local addresses (see
+    /// [`crate::runtime_url::local_webhooks_allowed`]).
+    pub fn local_webhooks_allowed(&self) -> bool {
+        crate::runtime_url::local_webhooks_allowed(&self.env)
     }
 
     /// A deployment setting (a `[vars]` entry or secret), if set.
@@ -482,16 +488,9 @@ pub fn keyring(env: &Env) -> Result<Keyring, ApiError> {
     Keyring::from_settings(setting("ERYXON_SECRETS_KEY").as_deref(), setting("ERYXON_SECRETS_KEY_PREVIOUS").as_deref())
 }
 
-/// A fresh random nonce for sealing.
-pub fn nonce() -> Result<[u8; NONCE_BYTES], ApiError> {
-    let mut bytes = [0u8; NONCE_BYTES];
-    getrandom::fill(&mut bytes).map_err(|_| ApiError::internal("No secure random source"))?;
-    Ok(bytes)
-}
-
-/// 32 random bytes from the runtime's cryptographic source.
-pub fn random_bytes() -> Result<[u8; 32], ApiError> {
-    let mut bytes = [0u8; 32];
+/// `N` random bytes from the runtime's cryptographic source (secrets, keys, nonces).
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|_| ApiError::internal("No secure random source"))?;
     Ok(bytes)
 }

@@ -76,14 +76,9 @@ pub fn check_if_match(call: &Call, shown: &Shown, current: &[Vec<Value>], id: &s
     call.check_if_match((shown.data)(current, id).ok())
 }
 
-/// Part three: the same condition carried into the write, so that of two changes holding one
-/// tag only the first commits (none without `If-Match`, or for `*`, which any version meets).
+/// Part three: the same condition carried into the write (see `resource::if_match_condition`).
 pub fn if_match_condition(call: &Call, table: &str, seen: Option<&Value>, tenant_id: &str, id: &str) -> Option<Stmt> {
-    let tags = call.header("if-match")?;
-    if tags.trim() == "*" {
-        return None;
-    }
-    resource::still_as_read(table, seen, tenant_id, id)
+    resource::if_match_condition(call.header("if-match"), table, seen, tenant_id, id)
 }
 
 /// Whether a write creates a record (201) or changes the one named by `?id=` (200).

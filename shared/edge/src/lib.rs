@@ -15,7 +15,7 @@ pub use db::Db;
 mod reply;
 pub mod runtime_url;
 
-pub use call::{keyring, new_id, nonce, random_bytes, Call};
+pub use call::{keyring, new_id, random_bytes, Call};
 /// The rows of result set `i` (empty when there is none).
 pub use eryxon_domain::resource::at as rows;
 pub use reply::{error_response, ok_response, Reply, Streamed};

@@ -30,3 +30,10 @@ pub fn parse(input: &str) -> Option<Parsed> {
         credentials: !url.username().is_empty() || !url.password().is_empty(),
     })
 }
+
+/// Whether webhooks may deliver to `http` loopback addresses: `ERYXON_WEBHOOK_ALLOW_LOCAL =
+/// "enabled"`, which `npm start` and the test stack set and no deployment does. Read here once
+/// for the URL checks at create and PATCH and again before each delivery.
+pub fn local_webhooks_allowed(env: &worker::Env) -> bool {
+    env.var("ERYXON_WEBHOOK_ALLOW_LOCAL").is_ok_and(|v| v.to_string() == "enabled")
+}
