@@ -8,7 +8,7 @@
 
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::fields::{self, Reader};
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Ref, Shown, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Ref, Shown, Use, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
@@ -17,7 +17,7 @@ pub const STATUSES: &[&str] = &["draft", "ready", "in_progress", "completed", "c
 /// The most operations one request may put in a batch.
 pub const MAX_OPERATIONS: usize = 1000;
 
-const COLUMNS: &[Column] = &[
+pub const FIELDS: &[Column] = &[
     Column::new("batch_number", Kind::Text(1, 255)).required(),
     Column::new("batch_type", Kind::OneOf(TYPES, &[])).not_null(),
     Column::new("status", Kind::OneOf(STATUSES, &[])).not_null(),
@@ -93,10 +93,9 @@ pub struct Draft {
 pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let r = Reader::root(body, "batch");
     let mut errors = vec![];
-    let mut values = resource::parse_body(&r, COLUMNS, "batch", patch, &mut errors);
-    let mut ignored = r.unknown_keys(&resource::known_names(COLUMNS, &["operation_ids"]));
+    let mut values = resource::parse_body(&r, FIELDS, "batch", patch, &mut errors);
+    let ignored = if patch { resource::ignored(&r, FIELDS, Use::Patch, &[]) } else { resource::ignored(&r, FIELDS, Use::Create, &["operation_ids"]) };
     let operation_ids = if patch {
-        ignored.extend(body.contains_key("operation_ids").then(|| "operation_ids".to_string()));
         vec![]
     } else {
         operation_ids(&r, body, false, &mut values.refs, &mut errors)
@@ -117,7 +116,8 @@ pub fn parse_additions(body: &Map<String, Value>) -> Draft {
     let mut errors = vec![];
     let mut refs = vec![];
     let operation_ids = operation_ids(&r, body, true, &mut refs, &mut errors);
-    Draft { values: Values { sets: vec![], refs }, operation_ids, errors, ignored: r.unknown_keys(&["operation_ids"]) }
+    let values = Values { refs, ..Values::default() };
+    Draft { values, operation_ids, errors, ignored: r.unknown_keys(&["operation_ids"]) }
 }
 
 fn operation_ids(r: &Reader<'_>, body: &Map<String, Value>, required: bool, refs: &mut Vec<Ref>, errors: &mut Vec<FieldError>) -> Vec<String> {

@@ -5,7 +5,7 @@
 use crate::error::{ApiError, FieldError};
 use crate::events::Event;
 use crate::fields::Reader;
-use crate::resource::{self, Column, ListSpec, Values};
+use crate::resource::{self, Column, ListSpec, Use, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
@@ -71,21 +71,15 @@ impl Entity {
     pub fn parse_create(&self, body: &Map<String, Value>) -> Draft {
         let r = Reader::root(body, self.singular);
         let mut errors = vec![];
-        let values = resource::parse_create(&r, self.columns, self.singular, 0, &mut errors);
-        Draft { values, errors, ignored: r.unknown_keys(&resource::known_names(self.columns, &[])) }
+        let values = resource::parse_create(&r, self.columns, Use::Create, self.singular, 0, &mut errors);
+        Draft { values, errors, ignored: resource::ignored(&r, self.columns, Use::Create, &[]) }
     }
 
     pub fn parse_patch(&self, body: &Map<String, Value>) -> Draft {
         let r = Reader::root(body, self.singular);
         let mut errors = vec![];
-        let values = resource::parse_patch(&r, self.columns, self.singular, &mut errors);
-        let fixed: Vec<&str> = self.columns.iter().filter(|c| !c.patch).map(|c| c.name).collect();
-        let ignored = r
-            .unknown_keys(&resource::known_names(self.columns, &[]))
-            .into_iter()
-            .chain(fixed.iter().filter(|f| body.contains_key(**f)).map(|f| f.to_string()))
-            .collect();
-        Draft { values, errors, ignored }
+        let values = resource::parse_patch(&r, self.columns, Use::Patch, self.singular, &mut errors);
+        Draft { values, errors, ignored: resource::ignored(&r, self.columns, Use::Patch, &[]) }
     }
 
     /// Reads for a create (`id` None) or a PATCH: the current row, the references, a clash.

@@ -14,7 +14,7 @@
 use crate::error::{ApiError, FieldError};
 use crate::events::Event;
 use crate::fields::Reader;
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Use, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
@@ -25,7 +25,7 @@ pub const NCR_CATEGORIES: &[&str] = &["material", "process", "equipment", "desig
 pub const DISPOSITIONS: &[&str] = &["use_as_is", "rework", "repair", "scrap", "return_to_supplier"];
 const TEXT: usize = 100_000;
 
-const COLUMNS: &[Column] = &[
+pub const FIELDS: &[Column] = &[
     Column::new("operation_id", Kind::Ref("operations")).required().fixed(),
     Column::new("title", Kind::Text(1, 255)).required(),
     Column::new("description", Kind::Text(1, TEXT)),
@@ -105,11 +105,9 @@ pub struct Draft {
 pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let r = Reader::root(body, "issue");
     let mut errors = vec![];
-    let mut values = resource::parse_body(&r, COLUMNS, "issue", patch, &mut errors);
-    let mut ignored = r.unknown_keys(&resource::known_names(COLUMNS, &[]));
-    if patch {
-        ignored.extend(["operation_id", "issue_type", "ncr_number"].iter().filter(|k| body.contains_key(**k)).map(|k| k.to_string()));
-    } else {
+    let mut values = resource::parse_body(&r, FIELDS, "issue", patch, &mut errors);
+    let ignored = resource::ignored(&r, FIELDS, if patch { Use::Patch } else { Use::Create }, &[]);
+    if !patch {
         for (col, default) in [("severity", "medium"), ("status", "open"), ("issue_type", "general")] {
             if values.get(col).is_none() {
                 values.set(col, default.into());

@@ -6,24 +6,28 @@ use crate::error::ApiError;
 use crate::fields::Reader;
 use crate::jobs::create::OPERATION_STATUS_ALIASES;
 use crate::jobs::status::STATUSES;
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Use, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
 const MAX_MINUTES: f64 = 1.0e9;
 
-const COLUMNS: &[Column] = &[
-    Column::new("part_id", Kind::Ref("parts")).required().fixed(),
+/// What an operation body may set: api-operations' create and PATCH, an operation inside a
+/// part's create, and an operation of an ERP sync are read by these.
+pub const FIELDS: &[Column] = &[
+    Column::new("part_id", Kind::Ref("parts")).required().parent(),
     Column::new("operation_name", Kind::Text(1, 255)).required(),
-    Column::new("sequence", Kind::Integer(1, 1_000_000)).required(),
+    // An ERP routing usually numbers its steps; when a nested one does not, its order is the sequence.
+    Column::new("sequence", Kind::Integer(1, 1_000_000)).required().defaulted_in_nested(),
     Column::new("cell_id", Kind::Ref("cells")),
-    Column::new("estimated_time", Kind::Number(0.0, MAX_MINUTES)).alias(&["estimated_time_minutes"]),
+    Column::new("cell_name", Kind::Text(1, 255)).unstored().doc("The cell by name (case-insensitive); a new name creates the cell"),
+    Column::new("estimated_time", Kind::Number(0.0, MAX_MINUTES)).alias(&["estimated_time_minutes"]).doc("Minutes"),
     Column::new("setup_time_minutes", Kind::Number(0.0, MAX_MINUTES)).alias(&["setup_time"]),
     Column::new("instructions", Kind::Text(0, 100_000)),
     Column::new("notes", Kind::Text(0, 100_000)),
-    Column::new("assigned_operator_id", Kind::Ref("users")),
-    Column::new("completion_percentage", Kind::Integer(0, 100)),
-    Column::new("status", Kind::OneOf(STATUSES, OPERATION_STATUS_ALIASES)).fixed(),
+    Column::new("assigned_operator_id", Kind::Ref("users")).not_synced(),
+    Column::new("completion_percentage", Kind::Integer(0, 100)).not_nested().not_synced(),
+    Column::new("status", Kind::OneOf(STATUSES, OPERATION_STATUS_ALIASES)).fixed().not_synced().doc("Default not_started; paused is stored as on_hold"),
 ];
 
 pub(crate) const RETURNING: &str = "id, part_id, cell_id, assigned_operator_id, operation_name, sequence, status, estimated_time, \
@@ -102,12 +106,9 @@ pub struct Draft {
 pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let r = Reader::root(body, "operation");
     let mut errors = vec![];
-    let values = resource::parse_body(&r, COLUMNS, "operation", patch, &mut errors);
-    let cell_name = r.optional(&mut errors, &["cell_name"], crate::fields::text(1, 255));
-    let mut ignored = r.unknown_keys(&resource::known_names(COLUMNS, &["cell_name"]));
-    if patch {
-        ignored.extend(["part_id", "status"].iter().filter(|k| body.contains_key(**k)).map(|k| k.to_string()));
-    }
+    let values = resource::parse_body(&r, FIELDS, "operation", patch, &mut errors);
+    let cell_name = values.unstored_text("cell_name").map(str::to_string);
+    let ignored = resource::ignored(&r, FIELDS, if patch { Use::Patch } else { Use::Create }, &[]);
     Draft { values, cell_name, errors, ignored }
 }
 

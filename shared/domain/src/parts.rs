@@ -5,29 +5,33 @@
 
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::Event;
-use crate::fields::{self, Reader};
+use crate::fields::Reader;
 use crate::jobs::create::{parse_operations, NestedOperations, OperationDraft};
 use crate::jobs::status::STATUSES;
 use crate::plans::Quota;
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Use, Values};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
 
-const COLUMNS: &[Column] = &[
-    Column::new("job_id", Kind::Ref("jobs")).required().fixed(),
+/// What a part body may set: api-parts' create and PATCH, a part inside a job's create, and
+/// a part of an ERP sync are read by these.
+pub const FIELDS: &[Column] = &[
+    Column::new("job_id", Kind::Ref("jobs")).required().parent(),
     Column::new("part_number", Kind::Text(1, 255)).required(),
     Column::new("quantity", Kind::Integer(1, 1_000_000_000)).required(),
     Column::new("material", Kind::Text(0, 255)),
-    Column::new("material_id", Kind::Ref("materials")),
-    Column::new("parent_part_id", Kind::Ref("parts")),
+    Column::new("material_id", Kind::Ref("materials")).not_synced(),
+    // In a new job the parts have no ids yet: a parent is named by its number there.
+    Column::new("parent_part_id", Kind::Ref("parts")).not_synced().not_nested(),
+    Column::new("parent_part_number", Kind::Text(1, 255)).unstored().not_synced().doc("The parent part by its number within the job"),
     Column::new("description", Kind::Text(0, 100_000)),
     Column::new("notes", Kind::Text(0, 100_000)),
     Column::new("drawing_url", Kind::Text(0, 2048)),
     Column::new("step_file_url", Kind::Text(0, 2048)),
-    Column::new("file_paths", Kind::StringList),
+    Column::new("file_paths", Kind::StringList).not_synced(),
     Column::new("metadata", Kind::Object),
-    Column::new("current_cell_id", Kind::Ref("cells")),
-    Column::new("status", Kind::OneOf(STATUSES, &[])).fixed(),
+    Column::new("current_cell_id", Kind::Ref("cells")).not_synced(),
+    Column::new("status", Kind::OneOf(STATUSES, &[])).fixed().not_synced().doc("Default not_started"),
 ];
 
 const RETURNING: &str = "id, job_id, parent_part_id, part_number, material, material_id, quantity, status, current_cell_id, \
@@ -102,11 +106,11 @@ pub struct Draft {
 pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let r = Reader::root(body, "part");
     let mut errors = vec![];
-    let mut values = resource::parse_body(&r, COLUMNS, "part", patch, &mut errors);
-    let parent_number = r.optional(&mut errors, &["parent_part_number"], fields::text(1, 255));
-    let mut ignored = r.unknown_keys(&resource::known_names(COLUMNS, &["parent_part_number", "operations"]));
+    let mut values = resource::parse_body(&r, FIELDS, "part", patch, &mut errors);
+    let parent_number = values.unstored_text("parent_part_number").map(str::to_string);
+    let (u, children) = if patch { (Use::Patch, &[][..]) } else { (Use::Create, &["operations"][..]) };
+    let mut ignored = resource::ignored(&r, FIELDS, u, children);
     let operations = if patch {
-        ignored.extend(["job_id", "status", "operations"].iter().filter(|k| body.contains_key(**k)).map(|k| k.to_string()));
         vec![]
     } else {
         parse_operations(&r, body, &mut errors, &mut values.refs, &mut ignored)

@@ -44,23 +44,53 @@ impl Kind {
     }
 }
 
-/// A column a request body may set.
+/// Where a request body may set a column: the endpoint's create, its PATCH, inside a parent's
+/// create (a part in a job, an operation in a part), or in an ERP sync item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    Create,
+    Patch,
+    Nested,
+    Sync,
+}
+
+impl Use {
+    const fn bit(self) -> u8 {
+        match self {
+            Use::Create => 1,
+            Use::Patch => 2,
+            Use::Nested => 4,
+            Use::Sync => 8,
+        }
+    }
+}
+
+/// A field a request body may set: the one declaration its parsing, nested creates, ERP sync,
+/// the OpenAPI document and the MCP schemas are all derived from.
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
     pub kind: Kind,
     pub required: bool,
-    /// Whether PATCH may change it.
-    pub patch: bool,
     /// Whether the database column is NOT NULL though a body may leave it out (it has a
     /// default): `null` is refused rather than cleared.
     pub not_null: bool,
+    /// The [`Use`]s that accept it (a bit each).
+    on: u8,
+    /// False for a field that is not a column of the table but names one (`cell_name`,
+    /// `parent_part_number`): parsed into [`Values::unstored`], never written as given.
+    pub stored: bool,
+    /// Whether a nested create may leave a required field out (the write supplies it).
+    pub defaulted_in_nested: bool,
+    /// What the document says about it beyond its type.
+    pub doc: &'static str,
 }
 
 impl Column {
+    /// Accepted everywhere: create, PATCH, nested and sync.
     pub const fn new(name: &'static str, kind: Kind) -> Column {
-        Column { name, aliases: &[], kind, required: false, patch: true, not_null: false }
+        Column { name, aliases: &[], kind, required: false, not_null: false, on: 0b1111, stored: true, defaulted_in_nested: false, doc: "" }
     }
     pub const fn required(mut self) -> Column {
         self.required = true;
@@ -70,17 +100,63 @@ impl Column {
         self.not_null = true;
         self
     }
-    pub const fn fixed(mut self) -> Column {
-        self.patch = false;
+    /// Set on create only, never changed by PATCH.
+    pub const fn fixed(self) -> Column {
+        self.without(Use::Patch)
+    }
+    /// Not written by ERP sync.
+    pub const fn not_synced(self) -> Column {
+        self.without(Use::Sync)
+    }
+    /// Not in a nested create.
+    pub const fn not_nested(self) -> Column {
+        self.without(Use::Nested)
+    }
+    /// The parent reference (`job_id` of a part): set by the endpoint's own create only, as a
+    /// nested create and a sync name the parent their own way.
+    pub const fn parent(self) -> Column {
+        self.fixed().not_synced().not_nested()
+    }
+    pub const fn without(mut self, u: Use) -> Column {
+        self.on &= !u.bit();
+        self
+    }
+    pub const fn unstored(mut self) -> Column {
+        self.stored = false;
+        self
+    }
+    pub const fn defaulted_in_nested(mut self) -> Column {
+        self.defaulted_in_nested = true;
         self
     }
     pub const fn alias(mut self, aliases: &'static [&'static str]) -> Column {
         self.aliases = aliases;
         self
     }
-    fn names(&self) -> Vec<&'static str> {
+    pub const fn doc(mut self, doc: &'static str) -> Column {
+        self.doc = doc;
+        self
+    }
+    pub const fn accepts(&self, u: Use) -> bool {
+        self.on & u.bit() != 0
+    }
+    /// Whether a body of this use must give it.
+    pub fn required_in(&self, u: Use) -> bool {
+        self.required && !(u == Use::Nested && self.defaulted_in_nested) && u != Use::Patch
+    }
+    /// Whether a PATCH or a sync may not clear it.
+    pub fn unclearable(&self) -> bool {
+        self.required || self.not_null
+    }
+    /// The field's name and its aliases.
+    pub fn names(&self) -> Vec<&'static str> {
         std::iter::once(self.name).chain(self.aliases.iter().copied()).collect()
     }
+}
+
+/// The columns of `cols` a body of use `u` may set.
+pub fn accepted(cols: &[Column], u: Use) -> impl Iterator<Item = &Column> {
+    cols.iter().filter(move |c| c.accepts(u))
 }
 
 /// A record as its GET answers it: the reads, and the `data` they make. The GET answers with
@@ -140,6 +216,10 @@ pub struct Ref {
 pub struct Values {
     pub sets: Vec<(&'static str, Param)>,
     pub refs: Vec<Ref>,
+    /// Fields that name a column rather than being one ([`Column::stored`]).
+    pub unstored: Vec<(&'static str, Param)>,
+    /// The columns among `sets` that hold JSON text.
+    pub(crate) json: Vec<&'static str>,
 }
 
 impl Values {
@@ -151,6 +231,32 @@ impl Values {
         match self.get(col) {
             Some(Param::Text(s)) => Some(s),
             _ => None,
+        }
+    }
+
+    /// An unstored field's text (`cell_name`, `parent_part_number`).
+    pub fn unstored_text(&self, name: &str) -> Option<&str> {
+        match self.unstored.iter().find(|(n, _)| *n == name) {
+            Some((_, Param::Text(s))) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Puts `value` unless the body gave the column.
+    pub fn or_default(&mut self, col: &'static str, value: Param) {
+        if self.get(col).is_none() {
+            self.sets.push((col, value));
+        }
+    }
+
+    fn put(&mut self, c: &Column, p: Param) {
+        if matches!(c.kind, Kind::Object | Kind::StringList) {
+            self.json.push(c.name);
+        }
+        if c.stored {
+            self.sets.push((c.name, p));
+        } else {
+            self.unstored.push((c.name, p));
         }
     }
 
@@ -168,7 +274,7 @@ impl Values {
             .map(|(c, p)| {
                 // JSON columns (metadata, file_paths) hold JSON text; show it as JSON.
                 let v = match p {
-                    Param::Text(s) if s.starts_with('{') || s.starts_with('[') => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
+                    Param::Text(s) if self.json.contains(c) => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
                     other => other.to_json(),
                 };
                 ((*c).to_string(), v)
@@ -177,14 +283,15 @@ impl Values {
     }
 }
 
-/// Reads the columns of a create body: required ones must be there, the others may be.
-pub fn parse_create(r: &Reader<'_>, cols: &[Column], entity: &'static str, index: usize, errs: &mut Vec<FieldError>) -> Values {
+/// Reads a create body (`u` is [`Use::Create`] or [`Use::Nested`]): the columns it requires
+/// must be there, the others may be.
+pub fn parse_create(r: &Reader<'_>, cols: &[Column], u: Use, entity: &'static str, index: usize, errs: &mut Vec<FieldError>) -> Values {
     let mut out = Values::default();
-    for c in cols {
+    for c in accepted(cols, u) {
         let names = c.names();
         let conv = |v: &Value| c.kind.convert(v);
         let before = errs.len();
-        let value = if c.required { r.required(errs, &names, conv) } else { r.optional(errs, &names, conv) };
+        let value = if c.required_in(u) { r.required(errs, &names, conv) } else { r.optional(errs, &names, conv) };
         // A missing required reference is the reference's FK_REQUIRED, not NOT_NULL.
         if let (Kind::Ref(_), Some(e)) = (c.kind, errs.get_mut(before)) {
             if e.constraint == Constraint::NotNull {
@@ -194,24 +301,24 @@ pub fn parse_create(r: &Reader<'_>, cols: &[Column], entity: &'static str, index
         }
         if let Some(p) = value {
             note_ref(r, c, &p, entity, index, &mut out.refs);
-            out.sets.push((c.name, p));
+            out.put(c, p);
         }
     }
     out
 }
 
-/// Reads the columns of a PATCH body: only patchable ones, `null` clears (a required or NOT
-/// NULL column cannot be cleared).
-pub fn parse_patch(r: &Reader<'_>, cols: &[Column], entity: &'static str, errs: &mut Vec<FieldError>) -> Values {
+/// Reads a PATCH body or a sync item (`u` is [`Use::Patch`] or [`Use::Sync`]): only what it
+/// accepts, where `null` clears (a required or NOT NULL column cannot be cleared).
+pub fn parse_patch(r: &Reader<'_>, cols: &[Column], u: Use, entity: &'static str, errs: &mut Vec<FieldError>) -> Values {
     let mut out = Values::default();
-    for c in cols.iter().filter(|c| c.patch) {
+    for c in accepted(cols, u) {
         match r.patch(errs, &c.names(), |v: &Value| c.kind.convert(v)) {
             Patch::Absent => {}
-            Patch::Null if c.required || c.not_null => errs.push(r.error(c.name, Constraint::NotNull, format!("{} cannot be null", c.name), Value::Null)),
-            Patch::Null => out.sets.push((c.name, Param::Null)),
+            Patch::Null if c.unclearable() => errs.push(r.error(c.name, Constraint::NotNull, format!("{} cannot be null", c.name), Value::Null)),
+            Patch::Null => out.put(c, Param::Null),
             Patch::Set(p) => {
                 note_ref(r, c, &p, entity, 0, &mut out.refs);
-                out.sets.push((c.name, p));
+                out.put(c, p);
             }
         }
     }
@@ -221,15 +328,21 @@ pub fn parse_patch(r: &Reader<'_>, cols: &[Column], entity: &'static str, errs: 
 /// Reads a create body ([`parse_create`]) or a PATCH body ([`parse_patch`]).
 pub fn parse_body(r: &Reader<'_>, cols: &[Column], entity: &'static str, patch: bool, errs: &mut Vec<FieldError>) -> Values {
     if patch {
-        parse_patch(r, cols, entity, errs)
+        parse_patch(r, cols, Use::Patch, entity, errs)
     } else {
-        parse_create(r, cols, entity, 0, errs)
+        parse_create(r, cols, Use::Create, entity, 0, errs)
     }
 }
 
-/// The names a body may use for these columns (for `meta.ignored_fields`).
-pub fn known_names(cols: &[Column], extra: &[&'static str]) -> Vec<&'static str> {
-    cols.iter().flat_map(|c| c.names()).chain(extra.iter().copied()).collect()
+/// The names a body of use `u` may give (for `meta.ignored_fields`): its columns' and `extra`.
+pub fn known_names(cols: &[Column], u: Use, extra: &[&'static str]) -> Vec<&'static str> {
+    accepted(cols, u).flat_map(|c| c.names()).chain(extra.iter().copied()).collect()
+}
+
+/// What `meta.ignored_fields` reports of a body of use `u`: keys none of its fields name,
+/// among them fields the entity has but this use does not accept (a PATCH of a fixed column).
+pub fn ignored(r: &Reader<'_>, cols: &[Column], u: Use, extra: &[&'static str]) -> Vec<String> {
+    r.unknown_keys(&known_names(cols, u, extra))
 }
 
 fn note_ref(r: &Reader<'_>, c: &Column, p: &Param, entity: &'static str, index: usize, refs: &mut Vec<Ref>) {
@@ -620,7 +733,7 @@ mod tests {
     fn create_reads_required_optional_and_refs() {
         let b = obj(json!({"name": " Saw ", "cell_id": "c1", "done": true}));
         let mut errs = vec![];
-        let v = parse_create(&Reader::root(&b, "thing"), COLS, "thing", 0, &mut errs);
+        let v = parse_create(&Reader::root(&b, "thing"), COLS, Use::Create, "thing", 0, &mut errs);
         assert_eq!(errs.len(), 1, "part_id is required");
         assert_eq!((errs[0].field.as_str(), errs[0].constraint), ("part_id", Constraint::FkRequired));
         assert_eq!(v.text("name"), Some("Saw"));
@@ -632,7 +745,7 @@ mod tests {
     fn patch_skips_fixed_columns_and_refuses_clearing_required_ones() {
         let b = obj(json!({"name": null, "cell_id": null, "part_id": "p"}));
         let mut errs = vec![];
-        let v = parse_patch(&Reader::root(&b, "thing"), COLS, "thing", &mut errs);
+        let v = parse_patch(&Reader::root(&b, "thing"), COLS, Use::Patch, "thing", &mut errs);
         assert_eq!(errs[0].constraint, Constraint::NotNull);
         assert_eq!(v.sets, vec![("cell_id", Param::Null)]);
     }
@@ -642,7 +755,7 @@ mod tests {
         const FLAGS: &[Column] = &[Column::new("active", Kind::Boolean).not_null()];
         let b = obj(json!({"active": null}));
         let mut errs = vec![];
-        let v = parse_patch(&Reader::root(&b, "thing"), FLAGS, "thing", &mut errs);
+        let v = parse_patch(&Reader::root(&b, "thing"), FLAGS, Use::Patch, "thing", &mut errs);
         assert_eq!((errs[0].field.as_str(), errs[0].constraint), ("active", Constraint::NotNull));
         assert!(v.sets.is_empty(), "nothing reaches the database's NOT NULL");
     }

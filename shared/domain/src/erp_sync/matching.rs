@@ -253,7 +253,7 @@ impl Ctx<'_> {
         }
         d.keys.insert(key);
         if current.is_none() {
-            if let Some(c) = spec.columns.iter().find(|c| c.required && rec.values.get(c.name).is_none()) {
+            if let Some(c) = spec.columns().into_iter().find(|c| c.required && rec.values.get(c.name).is_none()) {
                 return Err(rec.error(
                     c.name,
                     Constraint::NotNull,

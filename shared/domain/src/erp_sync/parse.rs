@@ -5,7 +5,7 @@ use super::specs::{Level, Spec};
 use super::{DEFAULT_SOURCE, MAX_ITEMS};
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::fields::{self, Reader};
-use crate::resource::{self, Values};
+use crate::resource::{self, Use, Values};
 use serde_json::{json, Map, Value};
 
 /// Which endpoint: the level of an item.
@@ -139,8 +139,9 @@ impl SyncRequest {
         let spec = Spec::of(level);
         let external_id = r.required(errs, &["external_id"], fields::text(1, 255)).unwrap_or_default();
         let source = r.optional(errs, &["external_source"], fields::text(1, 64)).or(inherited.map(str::to_string)).unwrap_or_else(|| DEFAULT_SOURCE.into());
-        let values = resource::parse_patch(r, spec.columns, spec.singular, errs);
-        let mut known: Vec<&str> = resource::known_names(spec.columns, &["external_id", "external_source"]);
+        let columns = spec.columns();
+        let values = resource::parse_patch(r, &columns, Use::Sync, spec.singular, errs);
+        let mut known: Vec<&str> = resource::known_names(&columns, Use::Sync, &["external_id", "external_source"]);
         let parent = match (level, parent) {
             (Level::Part, Parent::None) => {
                 known.extend(["job_id", "job_external_id", "job_external_source"]);

@@ -1,8 +1,9 @@
-//! What ERP sync writes at each level: the columns an item may set, the table, its natural
-//! key within its parent (a second record there is a clash) and its events. Limits are those
-//! of the create endpoints, so whatever one path accepts the other does too.
+//! What ERP sync writes at each level: the table, its natural key within its parent (a second
+//! record there is a clash) and its events. The fields an item may set are the entity's own
+//! declaration (those it accepts in [`Use::Sync`]), so whatever one path accepts the other
+//! does too.
 
-use crate::resource::{Column, Kind};
+use crate::resource::{self, Column, Use};
 
 /// The levels of the hierarchy a sync touches, parents first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,7 +19,11 @@ pub struct Spec {
     pub singular: &'static str,
     pub label: &'static str,
     pub table: &'static str,
-    pub columns: &'static [Column],
+    /// The entity's fields, of which a sync item sets those accepted in [`Use::Sync`].
+    pub fields: &'static [Column],
+    /// Sync fields the matcher resolves itself rather than writing them as given (an
+    /// operation's `cell_id` and `cell_name`).
+    pub resolved: &'static [&'static str],
     /// The parent column (`job_id`, `part_id`), if any.
     pub parent: Option<&'static str>,
     /// The column unique within the parent (or the tenant): `job_number`, `part_number`, ...
@@ -37,11 +42,8 @@ pub const CELL: Spec = Spec {
     singular: "cell",
     label: "Cell",
     table: "cells",
-    columns: &[
-        Column::new("name", Kind::Text(1, 255)).required(),
-        Column::new("description", Kind::Text(0, 100_000)),
-        Column::new("active", Kind::Boolean).not_null(),
-    ],
+    fields: crate::catalog::CELLS.columns,
+    resolved: &[],
     parent: None,
     natural: "name",
     events: None,
@@ -54,16 +56,8 @@ pub const JOB: Spec = Spec {
     singular: "job",
     label: "Job",
     table: "jobs",
-    columns: &[
-        Column::new("job_number", Kind::Text(1, 255)).required(),
-        Column::new("customer", Kind::Text(0, 255)),
-        Column::new("priority", Kind::Integer(0, 100)),
-        Column::new("due_date", Kind::Date),
-        Column::new("due_date_override", Kind::Date),
-        Column::new("description", Kind::Text(0, 100_000)),
-        Column::new("notes", Kind::Text(0, 100_000)),
-        Column::new("metadata", Kind::Object),
-    ],
+    fields: crate::jobs::FIELDS,
+    resolved: &[],
     parent: None,
     natural: "job_number",
     events: Some(("job.created", "job.updated")),
@@ -76,16 +70,8 @@ pub const PART: Spec = Spec {
     singular: "part",
     label: "Part",
     table: "parts",
-    columns: &[
-        Column::new("part_number", Kind::Text(1, 255)).required(),
-        Column::new("quantity", Kind::Integer(1, 1_000_000_000)).required(),
-        Column::new("material", Kind::Text(0, 255)),
-        Column::new("description", Kind::Text(0, 100_000)),
-        Column::new("notes", Kind::Text(0, 100_000)),
-        Column::new("drawing_url", Kind::Text(0, 2048)),
-        Column::new("step_file_url", Kind::Text(0, 2048)),
-        Column::new("metadata", Kind::Object),
-    ],
+    fields: crate::parts::FIELDS,
+    resolved: &[],
     parent: Some("job_id"),
     natural: "part_number",
     events: Some(("part.created", "part.updated")),
@@ -98,14 +84,8 @@ pub const OPERATION: Spec = Spec {
     singular: "operation",
     label: "Operation",
     table: "operations",
-    columns: &[
-        Column::new("operation_name", Kind::Text(1, 255)).required(),
-        Column::new("sequence", Kind::Integer(1, 1_000_000)).required(),
-        Column::new("estimated_time", Kind::Number(0.0, 1e9)),
-        Column::new("setup_time_minutes", Kind::Number(0.0, 1e9)),
-        Column::new("instructions", Kind::Text(0, 100_000)),
-        Column::new("notes", Kind::Text(0, 100_000)),
-    ],
+    fields: crate::operations::FIELDS,
+    resolved: &["cell_id", "cell_name"],
     parent: Some("part_id"),
     natural: "sequence",
     events: None,
@@ -123,9 +103,14 @@ impl Spec {
         }
     }
 
+    /// The fields an item sets as given.
+    pub fn columns(&self) -> Vec<Column> {
+        resource::accepted(self.fields, Use::Sync).filter(|c| !self.resolved.contains(&c.name)).copied().collect()
+    }
+
     /// The columns a sync compares and writes, with the parent and, for operations, the cell.
     pub fn written_columns(&self) -> Vec<&'static str> {
-        let mut cols: Vec<&'static str> = self.columns.iter().map(|c| c.name).collect();
+        let mut cols: Vec<&'static str> = self.columns().iter().map(|c| c.name).collect();
         cols.extend(self.parent);
         if self.level == Level::Operation {
             cols.push("cell_id");

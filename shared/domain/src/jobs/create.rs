@@ -6,112 +6,52 @@
 //! one `INSERT ... SELECT ... FROM json_each(?)` over a JSON array of its rows, which also keeps
 //! every statement far below D1's 100-parameter limit.
 
-use super::status::{self, STATUSES};
+use super::{status, FIELDS};
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::Event;
 use crate::fields::{self, Reader};
 use crate::plans::Quota;
-use crate::resource::{self, Ref};
+use crate::resource::{self, Column, Ref, Use, Values};
 use crate::sql::{Param, Scope, Stmt};
+use crate::{operations, parts};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 
-const JOB_FIELDS: &[&str] = &[
-    "job_number",
-    "customer",
-    "customer_name",
-    "due_date",
-    "due_date_override",
-    "priority",
-    "description",
-    "notes",
-    "metadata",
-    "current_cell_id",
-    "status",
-    "parts",
-];
-const PART_FIELDS: &[&str] = &[
-    "part_number",
-    "material",
-    "material_id",
-    "quantity",
-    "parent_part_number",
-    "parent_part_id",
-    "description",
-    "notes",
-    "drawing_url",
-    "step_file_url",
-    "file_paths",
-    "metadata",
-    "current_cell_id",
-    "status",
-    "operations",
-];
-const OPERATION_FIELDS: &[&str] = &[
-    "operation_name",
-    "sequence",
-    "cell_id",
-    "cell_name",
-    "estimated_time",
-    "estimated_time_minutes",
-    "setup_time_minutes",
-    "setup_time",
-    "instructions",
-    "notes",
-    "status",
-    "assigned_operator_id",
-];
 /// Operation status `paused` is accepted and stored as `on_hold` (CONTRACT.md).
 pub const OPERATION_STATUS_ALIASES: &[(&str, &str)] = &[("paused", "on_hold")];
-const MAX_QUANTITY: i64 = 1_000_000_000;
-const MAX_MINUTES: f64 = 1.0e9;
 
+/// Each level holds what its body set, read by the entity's declaration ([`FIELDS`],
+/// [`parts::FIELDS`], [`operations::FIELDS`]) with the defaults a new record gets.
 #[derive(Debug, Default)]
 struct JobDraft {
-    job_number: String,
-    customer: Option<String>,
-    due_date: Option<String>,
-    due_date_override: Option<String>,
-    priority: Option<i64>,
-    description: Option<String>,
-    notes: Option<String>,
-    metadata: Option<String>,
-    current_cell_id: Option<String>,
-    status: String,
+    values: Values,
     parts: Vec<PartDraft>,
 }
 
 #[derive(Debug, Default)]
 struct PartDraft {
-    part_number: String,
-    material: Option<String>,
-    material_id: Option<String>,
-    quantity: i64,
-    parent_part_number: Option<String>,
-    description: Option<String>,
-    notes: Option<String>,
-    drawing_url: Option<String>,
-    step_file_url: Option<String>,
-    file_paths: Option<String>,
-    metadata: Option<String>,
-    current_cell_id: Option<String>,
-    status: String,
+    values: Values,
     operations: Vec<OperationDraft>,
+}
+
+impl PartDraft {
+    fn number(&self) -> &str {
+        self.values.text("part_number").unwrap_or_default()
+    }
+    fn parent_number(&self) -> Option<&str> {
+        self.values.unstored_text("parent_part_number")
+    }
 }
 
 /// An operation inside a create body (of a job, or of a part).
 #[derive(Debug, Default)]
 pub(crate) struct OperationDraft {
-    operation_name: String,
-    sequence: i64,
-    cell_id: Option<String>,
-    cell_name: Option<String>,
-    estimated_time: Option<f64>,
-    setup_time_minutes: Option<f64>,
-    instructions: Option<String>,
-    notes: Option<String>,
-    assigned_operator_id: Option<String>,
-    status: String,
+    values: Values,
+}
+
+/// A value the body set, as JSON (null when it set none).
+fn shown(values: &Values, col: &str) -> Value {
+    values.get(col).map_or(Value::Null, Param::to_json)
 }
 
 /// A parsed body: the draft, what was wrong with it so far, and the fields it ignored.
@@ -139,39 +79,23 @@ pub struct Plan {
     parts: i64,
 }
 
+const NOT_STARTED: &str = "not_started";
+
 pub fn parse(body: &Map<String, Value>) -> Parsed {
     let mut errs = vec![];
-    let mut refs = vec![];
     let r = Reader::root(body, "job");
-    let mut ignored = r.unknown_keys(JOB_FIELDS);
-    let mut draft = JobDraft {
-        job_number: r.required(&mut errs, &["job_number"], fields::text(1, 255)).unwrap_or_default(),
-        customer: r.optional(&mut errs, &["customer", "customer_name"], fields::text(0, 255)),
-        due_date: r.optional(&mut errs, &["due_date"], fields::date),
-        due_date_override: r.optional(&mut errs, &["due_date_override"], fields::date),
-        priority: r.optional(&mut errs, &["priority"], fields::integer(0, 100)),
-        description: r.optional(&mut errs, &["description"], fields::text(0, 100_000)),
-        notes: r.optional(&mut errs, &["notes"], fields::text(0, 100_000)),
-        metadata: r.optional(&mut errs, &["metadata"], fields::json_object),
-        current_cell_id: reference(&r, &mut errs, &mut refs, "current_cell_id", "cells"),
-        status: r.optional(&mut errs, &["status"], fields::one_of(STATUSES, &[])).unwrap_or_else(|| "not_started".into()),
-        parts: vec![],
-    };
+    let mut ignored = resource::ignored(&r, FIELDS, Use::Create, &["parts"]);
+    let mut values = resource::parse_create(&r, FIELDS, Use::Create, "job", 0, &mut errs);
+    values.or_default("status", NOT_STARTED.into());
+    let mut refs = std::mem::take(&mut values.refs);
+    let mut draft = JobDraft { values, parts: vec![] };
     for (i, part) in objects(&r, &mut errs, body.get("parts"), "parts", "part", true).into_iter().enumerate() {
         let pr = r.child(part, "parts", i, "part");
-        ignored.extend(pr.unknown_keys(PART_FIELDS));
+        ignored.extend(resource::ignored(&pr, parts::FIELDS, Use::Nested, &["parent_part_id", "operations"]));
         draft.parts.push(parse_part(&pr, part, &mut errs, &mut refs, &mut ignored));
     }
     check_part_numbers(&r, body, &draft.parts, &mut errs);
     Parsed { draft, errors: errs, refs, ignored }
-}
-
-/// An optional id field checked later against `table` within the tenant.
-fn reference(r: &Reader<'_>, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>, name: &'static str, table: &'static str) -> Option<String> {
-    let id = r.optional(errs, &[name], fields::reference)?;
-    let (entity, index) = r.entity();
-    refs.push(Ref { path: r.path_of(name), name, table, id: id.clone(), entity, index });
-    Some(id)
 }
 
 fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>, ignored: &mut Vec<String>) -> PartDraft {
@@ -184,24 +108,11 @@ fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldErr
             json!(id),
         ));
     }
-    let mut draft = PartDraft {
-        part_number: r.required(errs, &["part_number"], fields::text(1, 255)).unwrap_or_default(),
-        material: r.optional(errs, &["material"], fields::text(0, 255)),
-        material_id: reference(r, errs, refs, "material_id", "materials"),
-        quantity: r.required(errs, &["quantity"], fields::integer(1, MAX_QUANTITY)).unwrap_or_default(),
-        parent_part_number: r.optional(errs, &["parent_part_number"], fields::text(1, 255)),
-        description: r.optional(errs, &["description"], fields::text(0, 100_000)),
-        notes: r.optional(errs, &["notes"], fields::text(0, 100_000)),
-        drawing_url: r.optional(errs, &["drawing_url"], fields::text(0, 2048)),
-        step_file_url: r.optional(errs, &["step_file_url"], fields::text(0, 2048)),
-        file_paths: r.optional(errs, &["file_paths"], fields::string_list),
-        metadata: r.optional(errs, &["metadata"], fields::json_object),
-        current_cell_id: reference(r, errs, refs, "current_cell_id", "cells"),
-        status: r.optional(errs, &["status"], fields::one_of(STATUSES, &[])).unwrap_or_else(|| "not_started".into()),
-        operations: vec![],
-    };
-    draft.operations = parse_operations(r, part, errs, refs, ignored);
-    draft
+    let mut values = resource::parse_create(r, parts::FIELDS, Use::Nested, "part", r.entity().1, errs);
+    values.or_default("status", NOT_STARTED.into());
+    refs.append(&mut values.refs);
+    let operations = parse_operations(r, part, errs, refs, ignored);
+    PartDraft { values, operations }
 }
 
 /// The `operations` array of a part in a create body: each checked, sequences unique.
@@ -216,35 +127,19 @@ pub(crate) fn parse_operations(
     let mut ops = vec![];
     for (k, op) in objects(r, errs, part.get("operations"), "operations", "operation", false).into_iter().enumerate() {
         let or = r.child(op, "operations", k, "operation");
-        ignored.extend(or.unknown_keys(OPERATION_FIELDS));
-        let parsed = parse_operation(&or, k, errs, refs);
-        if !sequences.insert(parsed.sequence) {
-            errs.push(or.error(
-                "sequence",
-                Constraint::UniqueConstraint,
-                format!("Duplicate sequence {} within part", parsed.sequence),
-                json!(parsed.sequence),
-            ));
+        ignored.extend(resource::ignored(&or, operations::FIELDS, Use::Nested, &[]));
+        let mut values = resource::parse_create(&or, operations::FIELDS, Use::Nested, "operation", k, errs);
+        values.or_default("sequence", Param::Int(k as i64 + 1));
+        values.or_default("status", NOT_STARTED.into());
+        refs.append(&mut values.refs);
+        if let Some(Param::Int(sequence)) = values.get("sequence").cloned() {
+            if !sequences.insert(sequence) {
+                errs.push(or.error("sequence", Constraint::UniqueConstraint, format!("Duplicate sequence {sequence} within part"), json!(sequence)));
+            }
         }
-        ops.push(parsed);
+        ops.push(OperationDraft { values });
     }
     ops
-}
-
-fn parse_operation(r: &Reader<'_>, index: usize, errs: &mut Vec<FieldError>, refs: &mut Vec<Ref>) -> OperationDraft {
-    OperationDraft {
-        operation_name: r.required(errs, &["operation_name"], fields::text(1, 255)).unwrap_or_default(),
-        // An ERP routing usually numbers its steps; when it does not, the order given is the sequence.
-        sequence: r.optional(errs, &["sequence"], fields::integer(1, 1_000_000)).unwrap_or(index as i64 + 1),
-        cell_id: reference(r, errs, refs, "cell_id", "cells"),
-        cell_name: r.optional(errs, &["cell_name"], fields::text(1, 255)),
-        estimated_time: r.optional(errs, &["estimated_time", "estimated_time_minutes"], fields::number(0.0, MAX_MINUTES)),
-        setup_time_minutes: r.optional(errs, &["setup_time_minutes", "setup_time"], fields::number(0.0, MAX_MINUTES)),
-        instructions: r.optional(errs, &["instructions"], fields::text(0, 100_000)),
-        notes: r.optional(errs, &["notes"], fields::text(0, 100_000)),
-        assigned_operator_id: reference(r, errs, refs, "assigned_operator_id", "users"),
-        status: r.optional(errs, &["status"], fields::one_of(STATUSES, OPERATION_STATUS_ALIASES)).unwrap_or_else(|| "not_started".into()),
-    }
 }
 
 /// The objects of an array field; a missing required array, a non-array or a non-object
@@ -298,19 +193,19 @@ fn check_part_numbers(r: &Reader<'_>, body: &Map<String, Value>, parts: &[PartDr
     let part_obj = |i: usize| body.get("parts").and_then(|p| p.get(i)).and_then(Value::as_object).unwrap_or(&empty);
     let mut first_index: HashMap<&str, usize> = HashMap::new();
     for (i, p) in parts.iter().enumerate() {
-        if p.part_number.is_empty() {
+        if p.number().is_empty() {
             continue;
         }
-        if first_index.insert(&p.part_number, i).is_some() {
+        if first_index.insert(p.number(), i).is_some() {
             let pr = r.child(part_obj(i), "parts", i, "part");
-            errs.push(pr.error("part_number", Constraint::UniqueConstraint, format!("Duplicate part numbers found: {}", p.part_number), json!(p.part_number)));
+            errs.push(pr.error("part_number", Constraint::UniqueConstraint, format!("Duplicate part numbers found: {}", p.number()), json!(p.number())));
         }
     }
     let cyclic = on_cycles(parts, &first_index);
     for (i, p) in parts.iter().enumerate() {
-        let Some(parent) = p.parent_part_number.as_deref() else { continue };
+        let Some(parent) = p.parent_number() else { continue };
         let pr = r.child(part_obj(i), "parts", i, "part");
-        if parent == p.part_number {
+        if parent == p.number() {
             errs.push(pr.error("parent_part_number", Constraint::CircularReference, "Part cannot be its own parent", json!(parent)));
         } else if !first_index.contains_key(parent) {
             errs.push(pr.error(
@@ -335,7 +230,7 @@ fn on_cycles(parts: &[PartDraft], index: &HashMap<&str, usize>) -> Vec<bool> {
         OnPath,
         Done,
     }
-    let parent = |i: usize| parts[i].parent_part_number.as_deref().and_then(|p| index.get(p)).copied();
+    let parent = |i: usize| parts[i].parent_number().and_then(|p| index.get(p)).copied();
     let mut seen = vec![Seen::No; parts.len()];
     let mut endless = vec![false; parts.len()];
     for start in 0..parts.len() {
@@ -365,7 +260,7 @@ impl Parsed {
     /// of the referenced ids (cells, materials, operators) exist in the tenant.
     pub fn preloads(&self, scope: Scope<'_>) -> Vec<Stmt> {
         vec![
-            Stmt::scoped(scope, "SELECT id FROM jobs WHERE tenant_id = {tenant} AND job_number = ?2", vec![self.draft.job_number.clone().into()]),
+            Stmt::scoped(scope, "SELECT id FROM jobs WHERE tenant_id = {tenant} AND job_number = ?2", vec![self.draft.number().into()]),
             resource::check_refs(scope, &self.refs),
         ]
     }
@@ -379,7 +274,7 @@ impl Parsed {
             return Err(ApiError::validation("job", self.errors));
         }
         if !existing_job.is_empty() {
-            return Err(duplicate(&self.draft.job_number));
+            return Err(duplicate(self.draft.number()));
         }
         Ok(Checked(self.draft))
     }
@@ -416,61 +311,77 @@ impl Checked {
         let mut stmts = vec![insert_job(&d, &job_id, tenant_id, now, quota, parts)];
 
         let ids: Vec<String> = d.parts.iter().map(|_| mint()).collect();
-        let id_of: HashMap<&str, &str> = d.parts.iter().zip(&ids).map(|(p, id)| (p.part_number.as_str(), id.as_str())).collect();
+        let id_of: HashMap<&str, &str> = d.parts.iter().zip(&ids).map(|(p, id)| (p.number(), id.as_str())).collect();
         let mut part_rows = vec![];
         let mut nested = NestedOperations::default();
         let mut response_parts = vec![];
         let mut event_parts = vec![];
         for (p, part_id) in d.parts.iter().zip(&ids) {
-            part_rows.push(json!({
-                "id": part_id, "parent_part_id": p.parent_part_number.as_deref().and_then(|n| id_of.get(n)),
-                "part_number": p.part_number, "material": p.material, "material_id": p.material_id, "quantity": p.quantity,
-                "status": p.status, "current_cell_id": p.current_cell_id, "description": p.description, "notes": p.notes,
-                "drawing_url": p.drawing_url, "step_file_url": p.step_file_url, "file_paths": p.file_paths, "metadata": p.metadata,
-            }));
+            let mut row = row_of(&p.values, parts::FIELDS);
+            row.insert("id".into(), json!(part_id));
+            row.insert("parent_part_id".into(), json!(p.parent_number().and_then(|n| id_of.get(n))));
+            part_rows.push(Value::Object(row));
             let (answer, event) = nested.add(part_id, &p.operations, &mut mint);
-            response_parts.push(json!({ "part_id": part_id, "part_number": p.part_number, "operations": answer }));
-            event_parts.push(json!({ "part_id": part_id, "part_number": p.part_number, "quantity": p.quantity, "operations": event }));
+            response_parts.push(json!({ "part_id": part_id, "part_number": p.number(), "operations": answer }));
+            event_parts.push(json!({ "part_id": part_id, "part_number": p.number(), "quantity": shown(&p.values, "quantity"), "operations": event }));
         }
         if !part_rows.is_empty() {
             stmts.push(insert_parts(tenant_id, &job_id, now, &part_rows, &format!("{guard}5)"), job_id.clone().into()));
         }
         stmts.extend(nested.stmts(tenant_id, now, &format!("{guard}4)"), job_id.clone().into()));
+        let v = &d.values;
         let event = Event {
             id: mint(),
             event_type: "job.created",
             tenant_id: tenant_id.to_string(),
             timestamp: now.to_string(),
             data: json!({
-                "job_id": job_id, "job_number": d.job_number, "customer": d.customer, "status": d.status,
-                "due_date": d.due_date, "priority": d.priority, "parts": event_parts,
+                "job_id": job_id, "job_number": d.number(), "customer": shown(v, "customer"), "status": shown(v, "status"),
+                "due_date": shown(v, "due_date"), "priority": shown(v, "priority"), "parts": event_parts,
             }),
         };
         stmts.push(event.insert_when(&format!("{guard}6)"), vec![job_id.clone().into()]));
         stmts.push(Quota::probe(tenant_id));
-        let response = json!({ "job_id": job_id, "job_number": d.job_number, "parts": response_parts });
-        Plan { stmts, response, event, job_number: d.job_number, quota: *quota, parts }
+        let response = json!({ "job_id": job_id, "job_number": d.number(), "parts": response_parts });
+        Plan { stmts, response, event, job_number: d.number().to_string(), quota: *quota, parts }
     }
 }
 
+impl JobDraft {
+    fn number(&self) -> &str {
+        self.values.text("job_number").unwrap_or_default()
+    }
+}
+
+/// The stored fields a nested create writes, in declaration order.
+fn nested_columns(fields: &'static [Column]) -> impl Iterator<Item = &'static str> {
+    resource::accepted(fields, Use::Nested).filter(|c| c.stored).map(|c| c.name)
+}
+
+/// A nested record as a JSON row for `json_each`: every stored nested field (null when not
+/// given) and its unstored ones (`cell_name`), which the insert resolves.
+fn row_of(values: &Values, fields: &'static [Column]) -> Map<String, Value> {
+    let mut row: Map<String, Value> = nested_columns(fields).map(|c| (c.to_string(), shown(values, c))).collect();
+    row.extend(values.unstored.iter().map(|(n, p)| (n.to_string(), p.to_json())));
+    row
+}
+
+/// `value ->> '$.<column>'` for each nested column of `fields`, with `overrides` for the
+/// columns whose value the insert resolves, and the column list they fill.
+fn json_each_columns(fields: &'static [Column], overrides: &[(&str, &str)]) -> (String, String) {
+    let cols: Vec<&str> = nested_columns(fields).collect();
+    let exprs: Vec<String> =
+        cols.iter().map(|c| overrides.iter().find(|(o, _)| o == c).map_or_else(|| format!("value ->> '$.{c}'"), |(_, e)| e.to_string())).collect();
+    (cols.join(", "), exprs.join(", "))
+}
+
 fn insert_job(d: &JobDraft, job_id: &str, tenant_id: &str, now: &str, quota: &Quota, parts: i64) -> Stmt {
-    let mut cols = vec![
-        ("id", job_id.into()),
-        ("tenant_id", tenant_id.into()),
-        ("job_number", d.job_number.clone().into()),
-        ("customer", d.customer.clone().into()),
-        ("status", d.status.clone().into()),
-        ("priority", d.priority.into()),
-        ("due_date", d.due_date.clone().into()),
-        ("due_date_override", d.due_date_override.clone().into()),
-        ("description", d.description.clone().into()),
-        ("notes", d.notes.clone().into()),
-        ("metadata", d.metadata.clone().into()),
-        ("current_cell_id", d.current_cell_id.clone().into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-    ];
-    cols.extend(status::initial_stamps(&d.status, now));
+    let mut cols: Vec<(&'static str, Param)> = vec![("id", job_id.into()), ("tenant_id", tenant_id.into())];
+    // Every column a create may set, given or null: one statement shape whatever the body.
+    cols.extend(resource::accepted(FIELDS, Use::Create).filter(|c| c.stored).map(|c| (c.name, d.values.get(c.name).cloned().unwrap_or(Param::Null))));
+    cols.push(("created_at", now.into()));
+    cols.push(("updated_at", now.into()));
+    cols.extend(status::initial_stamps(d.values.text("status").unwrap_or(NOT_STARTED), now));
     // tenant_id is ?2; the quota's parameters follow the columns'.
     let guard = quota.guard(2, cols.len() + 1, 1, parts);
     resource::insert_when("jobs", &cols, guard, "id")
@@ -478,14 +389,11 @@ fn insert_job(d: &JobDraft, job_id: &str, tenant_id: &str, now: &str, quota: &Qu
 
 /// Inserts part rows (JSON objects) of one job in one statement, guarded by `guard` (`?5`).
 pub(crate) fn insert_parts(tenant_id: &str, job_id: &str, now: &str, rows: &[Value], guard: &str, guard_param: Param) -> Stmt {
+    let (cols, values) = json_each_columns(parts::FIELDS, &[]);
     Stmt::new(
         format!(
-            "INSERT INTO parts (id, tenant_id, job_id, parent_part_id, part_number, material, material_id, quantity, status, \
-         current_cell_id, description, notes, drawing_url, step_file_url, file_paths, metadata, created_at, updated_at) \
-         SELECT value ->> '$.id', ?1, ?2, value ->> '$.parent_part_id', value ->> '$.part_number', value ->> '$.material', \
-         value ->> '$.material_id', value ->> '$.quantity', value ->> '$.status', value ->> '$.current_cell_id', \
-         value ->> '$.description', value ->> '$.notes', value ->> '$.drawing_url', value ->> '$.step_file_url', \
-         value ->> '$.file_paths', value ->> '$.metadata', ?3, ?3 FROM json_each(?4) WHERE {guard}"
+            "INSERT INTO parts (id, tenant_id, job_id, parent_part_id, {cols}, created_at, updated_at) \
+             SELECT value ->> '$.id', ?1, ?2, value ->> '$.parent_part_id', {values}, ?3, ?3 FROM json_each(?4) WHERE {guard}"
         ),
         vec![tenant_id.into(), job_id.into(), now.into(), json!(rows).to_string().into(), guard_param],
     )
@@ -505,18 +413,17 @@ impl NestedOperations {
         let mut event = vec![];
         for o in ops {
             let op_id = mint();
-            if let (None, Some(name)) = (&o.cell_id, &o.cell_name) {
+            let v = &o.values;
+            if let (None, Some(name)) = (v.get("cell_id"), v.unstored_text("cell_name")) {
                 let new_cell = json!({ "id": mint(), "name": name });
                 self.cells.entry(crate::catalog::cell_name_key(name)).or_insert(new_cell);
             }
-            self.rows.push(json!({
-                "id": op_id, "part_id": part_id, "cell_id": o.cell_id, "cell_name": o.cell_name,
-                "assigned_operator_id": o.assigned_operator_id, "operation_name": o.operation_name, "sequence": o.sequence,
-                "status": o.status, "estimated_time": o.estimated_time, "setup_time_minutes": o.setup_time_minutes,
-                "instructions": o.instructions, "notes": o.notes,
-            }));
-            answer.push(json!({ "operation_id": op_id, "operation_name": o.operation_name }));
-            event.push(json!({ "operation_id": op_id, "operation_name": o.operation_name, "sequence": o.sequence }));
+            let mut row = row_of(v, operations::FIELDS);
+            row.insert("id".into(), json!(op_id));
+            row.insert("part_id".into(), json!(part_id));
+            self.rows.push(Value::Object(row));
+            answer.push(json!({ "operation_id": op_id, "operation_name": shown(v, "operation_name") }));
+            event.push(json!({ "operation_id": op_id, "operation_name": shown(v, "operation_name"), "sequence": shown(v, "sequence") }));
         }
         (answer, event)
     }
@@ -537,15 +444,13 @@ impl NestedOperations {
             ));
         }
         if !self.rows.is_empty() {
+            // A cell_name resolves to the cell of that name (given or created just before).
+            let cell = "COALESCE(value ->> '$.cell_id', (SELECT c.id FROM cells c WHERE c.tenant_id = ?1 AND c.name = value ->> '$.cell_name'))";
+            let (cols, values) = json_each_columns(operations::FIELDS, &[("cell_id", cell)]);
             stmts.push(Stmt::new(
                 format!(
-                    "INSERT INTO operations (id, tenant_id, part_id, cell_id, assigned_operator_id, operation_name, sequence, \
-                 status, estimated_time, setup_time_minutes, instructions, notes, created_at, updated_at) \
-                 SELECT value ->> '$.id', ?1, value ->> '$.part_id', \
-                 COALESCE(value ->> '$.cell_id', (SELECT c.id FROM cells c WHERE c.tenant_id = ?1 AND c.name = value ->> '$.cell_name')), \
-                 value ->> '$.assigned_operator_id', value ->> '$.operation_name', value ->> '$.sequence', value ->> '$.status', \
-                 value ->> '$.estimated_time', value ->> '$.setup_time_minutes', value ->> '$.instructions', value ->> '$.notes', ?2, ?2 \
-                 FROM json_each(?3) WHERE {guard}"
+                    "INSERT INTO operations (id, tenant_id, part_id, {cols}, created_at, updated_at) \
+                     SELECT value ->> '$.id', ?1, value ->> '$.part_id', {values}, ?2, ?2 FROM json_each(?3) WHERE {guard}"
                 ),
                 vec![t(), now.into(), json!(self.rows).to_string().into(), guard_param],
             ));
@@ -715,10 +620,13 @@ mod tests {
         let parsed = parse(&b);
         assert_eq!(parsed.ignored, vec!["colour".to_string()]);
         let d = &parsed.draft;
-        assert_eq!((d.job_number.as_str(), d.customer.as_deref()), ("J-1", Some("ACME")));
-        let ops = &d.parts[0].operations;
-        assert_eq!((ops[0].sequence, ops[1].sequence), (1, 2));
-        assert_eq!((ops[0].estimated_time, ops[0].setup_time_minutes, ops[0].status.as_str()), (Some(5.0), Some(2.0), "on_hold"));
+        assert_eq!((d.number(), d.values.text("customer")), ("J-1", Some("ACME")));
+        let ops: Vec<&Values> = d.parts[0].operations.iter().map(|o| &o.values).collect();
+        assert_eq!((ops[0].get("sequence"), ops[1].get("sequence")), (Some(&Param::Int(1)), Some(&Param::Int(2))));
+        assert_eq!(
+            (ops[0].get("estimated_time"), ops[0].get("setup_time_minutes"), ops[0].text("status")),
+            (Some(&Param::Real(5.0)), Some(&Param::Real(2.0)), Some("on_hold"))
+        );
     }
 
     #[test]

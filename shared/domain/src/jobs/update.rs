@@ -2,16 +2,13 @@
 //! compare-and-set on the status read in the authentication round trip, so that two racing
 //! requests cannot both move the job.
 
-use super::{bare_job_columns, status};
+use super::{bare_job_columns, status, FIELDS};
 use crate::error::{ApiError, FieldError};
 use crate::events::Event;
-use crate::fields::{self, Patch, Reader};
+use crate::fields::Reader;
+use crate::resource::{self, Use};
 use crate::sql::{Param, Scope, Stmt};
 use serde_json::{json, Map, Value};
-
-/// The reference's allowed fields, plus `priority` and `description` which we also store.
-pub const ALLOWED: &[&str] = &["status", "customer", "due_date", "due_date_override", "notes", "metadata", "priority", "description"];
-const ALIASES: &[&str] = &["customer_name"];
 
 /// A validated PATCH body: column assignments in body order.
 #[derive(Debug)]
@@ -22,59 +19,24 @@ pub struct Changes {
     pub ignored: Vec<String>,
 }
 
+/// Reads the fields of [`super::FIELDS`] a PATCH accepts; `status` goes through the status machine.
 pub fn parse(body: &Map<String, Value>) -> Result<Changes, ApiError> {
     let mut errs: Vec<FieldError> = vec![];
     let r = Reader::root(body, "job");
-    let known: Vec<&str> = ALLOWED.iter().chain(ALIASES).copied().collect();
-    let ignored = r.unknown_keys(&known);
-    let mut c = Changes { sets: vec![], shown: Map::new(), status: None, ignored };
-    let status = r.patch(&mut errs, &["status"], fields::one_of(status::STATUSES, &[]));
-    match status {
-        Patch::Set(s) => c.status = Some(s),
-        Patch::Null => errs.push(r.error("status", crate::error::Constraint::NotNull, "Job status cannot be null", Value::Null)),
-        Patch::Absent => {}
-    }
-    c.put("customer", r.patch(&mut errs, &["customer", "customer_name"], fields::text(0, 255)));
-    c.put("due_date", r.patch(&mut errs, &["due_date"], fields::date));
-    c.put("due_date_override", r.patch(&mut errs, &["due_date_override"], fields::date));
-    c.put("notes", r.patch(&mut errs, &["notes"], fields::text(0, 100_000)));
-    c.put("description", r.patch(&mut errs, &["description"], fields::text(0, 100_000)));
-    c.put("priority", r.patch(&mut errs, &["priority"], fields::integer(0, 100)));
-    let metadata = r.patch(&mut errs, &["metadata"], fields::json_object);
-    if let Patch::Set(text) = &metadata {
-        c.shown.insert("metadata".into(), serde_json::from_str(text).unwrap_or(Value::Null));
-    }
-    c.put_quiet("metadata", metadata);
+    let mut values = resource::parse_patch(&r, FIELDS, Use::Patch, "job", &mut errs);
     if !errs.is_empty() {
         return Err(ApiError::validation("job", errs));
     }
-    if c.sets.is_empty() && c.status.is_none() {
-        return Err(ApiError::nothing_to_update("job").with_allowed(ALLOWED));
+    let status = values.sets.iter().position(|(c, _)| *c == "status").map(|i| values.sets.remove(i).1);
+    let status = match status {
+        Some(Param::Text(s)) => Some(s),
+        _ => None,
+    };
+    if values.sets.is_empty() && status.is_none() {
+        let allowed: Vec<&str> = resource::accepted(FIELDS, Use::Patch).map(|c| c.name).collect();
+        return Err(ApiError::nothing_to_update("job").with_allowed(&allowed));
     }
-    Ok(c)
-}
-
-impl Changes {
-    fn put<T: Into<Param> + Into<Value> + Clone>(&mut self, col: &'static str, p: Patch<T>) {
-        match &p {
-            Patch::Set(v) => {
-                self.shown.insert(col.into(), v.clone().into());
-            }
-            Patch::Null => {
-                self.shown.insert(col.into(), Value::Null);
-            }
-            Patch::Absent => {}
-        }
-        self.put_quiet(col, p);
-    }
-
-    fn put_quiet<T: Into<Param>>(&mut self, col: &'static str, p: Patch<T>) {
-        match p {
-            Patch::Set(v) => self.sets.push((col, v.into())),
-            Patch::Null => self.sets.push((col, Param::Null)),
-            Patch::Absent => {}
-        }
-    }
+    Ok(Changes { shown: values.shown(), sets: values.sets, status, ignored: resource::ignored(&r, FIELDS, Use::Patch, &[]) })
 }
 
 /// The current row, read inside the authentication round trip.
