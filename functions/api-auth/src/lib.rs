@@ -3,14 +3,12 @@
 //! (see [`sign_in::count_attempt`]); a success takes its count back in a second. The password
 //! check runs in WebCrypto.
 
-use eryxon_domain::http::Method;
 use eryxon_domain::{session, sign_in, ApiError};
 use eryxon_edge::{pbkdf2_sha256, rows, Call, Reply};
 
 eryxon_edge::function!("api-auth", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    call.serves_only(Method::Post, "sign-in")?;
     let attempt = sign_in::parse(&call.json_body()?)?;
     let secret = call.session_secret()?;
     let now = call.now();

@@ -2,13 +2,11 @@
 //! (`entity`, `id`, `deleted_at`) in the order they were deleted, kept 90 days. With every
 //! list's `updated_since`, it is all a syncing ERP needs to mirror the tenant. One round trip.
 
-use eryxon_domain::http::Method;
 use eryxon_domain::{sync, ApiError};
 use eryxon_edge::{catalog, Call, Reply};
 
 eryxon_edge::function!("api-deletions", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    call.serves_only(Method::Get, "")?;
     catalog::list_of(call, &sync::DELETIONS, "deletions", Clone::clone).await
 }

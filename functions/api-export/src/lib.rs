@@ -5,7 +5,6 @@
 //! truncated document (invalid JSON, or a CSV without its last rows), never a silent gap.
 
 use eryxon_domain::export::{self, Exported, Format};
-use eryxon_domain::http::Method;
 use eryxon_domain::{plans, ApiError};
 use eryxon_edge::{rows, Call, Db, Reply, Streamed};
 use futures_util::stream::{self, StreamExt};
@@ -14,7 +13,6 @@ use serde_json::{Map, Value};
 eryxon_edge::function!("api-export", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    call.serves_only(Method::Get, "")?;
     let req = export::parse(&call.query);
     let (admin, found) = call.authenticate_admin(|scope| vec![export::tenant_read(scope)]).await?;
     let req = req?;

@@ -13,18 +13,17 @@ use worker::{event, Context, Env, Request, Response};
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let path = req.path();
-    let Some((entity, root)) = path.split('/').find_map(|s| Root::for_function(s).map(|root| (s, root))) else {
+    let Some(root) = path.split('/').find_map(Root::for_function) else {
         let request_id = http::request_id(req.headers().get("x-request-id").ok().flatten().as_deref(), new_id);
         return error_response(&ApiError::route_not_found(&path), &request_id);
     };
-    let call = match Call::read(req, env, entity).await {
+    let call = match Call::read(req, env, root.function()).await {
         Ok(call) => call.with_context(ctx),
         Err(early) => return early,
     };
-    let mode = call.action.clone().unwrap_or_default();
-    let outcome = match erp::serve(&call, root, &mode).await {
-        Some(outcome) => outcome,
-        None => Err(call.no_route()),
+    let outcome = match call.declared() {
+        Ok(()) => erp::serve(&call, root).await,
+        Err(refused) => Err(refused),
     };
     call.respond(outcome)
 }

@@ -1,14 +1,12 @@
 //! `api-usage`: the caller's tenant's requests per day (tenant and per key), today's standing
 //! against the daily limit, and quota use. One round trip.
 
-use eryxon_domain::http::Method;
 use eryxon_domain::{usage, ApiError};
 use eryxon_edge::{rows, Call, Reply};
 
 eryxon_edge::function!("api-usage", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
-    call.serves_only(Method::Get, "")?;
     let range = usage::range(&call.query, call.now());
     let (caller, found) = call.authenticate(|scope| range.as_ref().map(|(from, to)| usage::reads(scope, from, to)).unwrap_or_default()).await?;
     let (from, to) = range?;

@@ -3,7 +3,6 @@
 //! open with `initialize`. Authentication is the caller's API key, as for REST. See
 //! `eryxon_domain::mcp`.
 
-use eryxon_domain::http::Method;
 use eryxon_domain::mcp::{self, Plan};
 use eryxon_domain::ApiError;
 use eryxon_edge::Call;
@@ -13,10 +12,10 @@ use worker::Response;
 /// as the caller (its function authenticates), anything else is answered after the caller is
 /// authenticated here.
 async fn route(call: &Call) -> Result<Response, ApiError> {
-    if call.action.as_deref() != Some("") || call.method != Method::Post {
+    if call.declared().is_err() {
         // Even a wrong path or method is answered only to a valid key.
         call.authenticate(|_| vec![]).await?;
-        call.serves_only(Method::Post, "")?;
+        call.declared()?;
     }
     let (status, body) = match mcp::plan(call.body(), call.header("mcp-protocol-version")) {
         Plan::Forward { id, era, rest } => {

@@ -30,6 +30,8 @@ pub mod parts;
 pub mod password;
 pub mod plans;
 pub mod resource;
+pub mod routes;
+pub mod schema;
 pub mod secrets;
 pub mod session;
 pub mod sign_in;

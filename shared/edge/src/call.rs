@@ -5,6 +5,7 @@ use crate::reply::{self, Reply};
 use eryxon_domain::http::{self, Method, Query};
 use eryxon_domain::idempotency::{self, Previous};
 use eryxon_domain::plans::{self, Standing};
+use eryxon_domain::routes;
 use eryxon_domain::secrets::Keyring;
 use eryxon_domain::session::{self, Admin};
 use eryxon_domain::sql::{Scope, Stmt};
@@ -16,6 +17,8 @@ use std::cell::RefCell;
 use worker::{console_error, Context, Date, Env, Request, Response};
 
 pub struct Call {
+    /// The function the path names (`api-jobs` also for its `/sync`, which `api-sync` serves).
+    pub function: &'static str,
     pub method: Method,
     /// What follows the function's name in the path (`""` for the resource itself); `None`
     /// when the path does not name this function.
@@ -50,7 +53,7 @@ pub struct Call {
 
 impl Call {
     /// Reads the request; preflights and oversized bodies are answered here already.
-    pub async fn read(mut req: Request, env: Env, function: &str) -> Result<Call, worker::Result<Response>> {
+    pub async fn read(mut req: Request, env: Env, function: &'static str) -> Result<Call, worker::Result<Response>> {
         let started = Date::now().as_millis();
         let header = |name: &str| req.headers().get(name).ok().flatten();
         let request_id = http::request_id(header("x-request-id").as_deref(), new_id);
@@ -88,6 +91,7 @@ impl Call {
             _ => None,
         };
         Ok(Call {
+            function,
             method,
             action: http::action(&path, function).map(str::to_string),
             query: Query::from_url(&url),
@@ -116,23 +120,15 @@ impl Call {
         self
     }
 
-    /// 404 for a path this function does not serve.
-    pub fn no_route(&self) -> ApiError {
-        ApiError::route_not_found(&self.path)
+    /// Refuses a route `eryxon_domain::routes` does not declare for this function: 404 for an
+    /// unknown path, 405 with `Allow` for another method.
+    pub fn declared(&self) -> Result<(), ApiError> {
+        routes::refusal(&self.path, self.function, self.action.as_deref(), self.method).map_or(Ok(()), Err)
     }
 
-    /// For a function that serves one method on one path: 404 for any other path, 405 for
-    /// any other method.
-    pub fn serves_only(&self, method: Method, action: &'static str) -> Result<(), ApiError> {
-        if self.action.as_deref() == Some(action) && self.method == method {
-            return Ok(());
-        }
-        Err(self.refuse(&[(action, method)]))
-    }
-
-    /// Why none of the function's routes (`table`, see [`crate::routes!`]) serves this request.
-    pub fn refuse(&self, table: &http::RouteTable) -> ApiError {
-        http::no_route(&self.path, self.action.as_deref(), self.method, table)
+    /// Why none of the function's routes serves this request (a handler's fallback).
+    pub fn refuse(&self) -> ApiError {
+        http::no_route(&self.path, self.action.as_deref(), self.method, routes::table(self.function))
     }
 
     /// A request header (names are case-insensitive).

@@ -5,21 +5,14 @@
 
 use crate::{new_id, Call, Reply};
 use eryxon_domain::erp_sync::{self, Root};
-use eryxon_domain::http::Method;
 use eryxon_domain::ApiError;
 
-/// Runs a `sync` or `bulk-sync` (`mode`) of `root`; `None` for another mode.
-pub async fn serve(call: &Call, root: Root, mode: &str) -> Option<Result<Reply, ApiError>> {
-    let single = match mode {
-        "sync" => true,
-        "bulk-sync" => false,
-        _ => return None,
-    };
-    let expected = if single { Method::Put } else { Method::Post };
-    if call.method != expected {
-        return Some(Err(ApiError::method_not_allowed(call.method.as_str(), &[expected.as_str(), "OPTIONS"])));
-    }
-    Some(sync(call, root, single).await)
+/// Runs a `sync` or a `bulk-sync` of `root`.
+pub async fn serve(call: &Call, root: Root) -> Result<Reply, ApiError> {
+    crate::routes!(call, {
+        ("sync", Put) => sync(call, root, true).await,
+        ("bulk-sync", Post) => sync(call, root, false).await,
+    })
 }
 
 async fn sync(call: &Call, root: Root, single: bool) -> Result<Reply, ApiError> {

@@ -32,15 +32,18 @@ macro_rules! function {
                 Ok(call) => call.with_context(ctx),
                 Err(early) => return early,
             };
-            let outcome = $route(&call).await;
+            let outcome = match call.declared() {
+                Ok(()) => $route(&call).await,
+                Err(refused) => Err(refused),
+            };
             call.respond(outcome)
         }
     };
 }
 
-/// A function's routes, declared once: each `(action, Method)` with an optional guard and the
-/// handler that serves it. What no route serves is answered from the same table: 404 for an
-/// unknown path, 405 with `Allow` for a known path and another method.
+/// A function's handlers: each `(action, Method)` of its routes (declared in
+/// `eryxon_domain::routes`, which [`function!`] has already held the request to) with an
+/// optional guard and the handler that serves it.
 ///
 /// ```ignore
 /// eryxon_edge::routes!(call, {
@@ -53,10 +56,9 @@ macro_rules! function {
 macro_rules! routes {
     ($call:expr, { $( ($action:literal, $method:ident) $(if $guard:expr)? => $handler:expr ),+ $(,)? }) => {{
         let call: &$crate::Call = $call;
-        const TABLE: &::eryxon_domain::http::RouteTable = &[ $( ($action, ::eryxon_domain::http::Method::$method) ),+ ];
         match (call.action.as_deref(), call.method) {
             $( (Some($action), ::eryxon_domain::http::Method::$method) $(if $guard)? => $handler, )+
-            _ => Err(call.refuse(TABLE)),
+            _ => Err(call.refuse()),
         }
     }};
 }

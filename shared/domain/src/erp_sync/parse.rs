@@ -20,12 +20,16 @@ pub enum Root {
 impl Root {
     /// The root whose `/sync` and `/bulk-sync` a function's paths hold: `api-jobs` -> Jobs.
     pub fn for_function(function: &str) -> Option<Root> {
-        match function {
-            "api-jobs" => Some(Root::Jobs),
-            "api-parts" => Some(Root::Parts),
-            "api-operations" => Some(Root::Operations),
-            "api-cells" => Some(Root::Cells),
-            _ => None,
+        [Root::Cells, Root::Jobs, Root::Parts, Root::Operations].into_iter().find(|r| r.function() == function)
+    }
+
+    /// The function whose paths it syncs.
+    pub fn function(self) -> &'static str {
+        match self {
+            Root::Cells => "api-cells",
+            Root::Jobs => "api-jobs",
+            Root::Parts => "api-parts",
+            Root::Operations => "api-operations",
         }
     }
 
