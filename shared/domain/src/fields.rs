@@ -209,6 +209,25 @@ pub fn string_list(v: &Value) -> Result<String, Problem> {
     }
 }
 
+/// A non-empty array of `allowed` values, duplicates dropped, kept as its JSON text.
+pub fn subset(allowed: &'static [&'static str]) -> impl Fn(&Value) -> Result<String, Problem> {
+    move |v| {
+        let items = v.as_array().ok_or_else(|| (Constraint::TypeMismatch, format!("must be an array of values among: {}", allowed.join(", "))))?;
+        if items.is_empty() {
+            return Err((Constraint::MinLength, "must name at least one value".to_string()));
+        }
+        let mut out: Vec<&str> = vec![];
+        for item in items {
+            match item.as_str().and_then(|s| allowed.iter().find(|a| **a == s)) {
+                Some(s) if !out.contains(s) => out.push(s),
+                Some(_) => {}
+                None => return Err((Constraint::EnumConstraint, format!("must hold values among: {}", allowed.join(", ")))),
+            }
+        }
+        Ok(serde_json::json!(out).to_string())
+    }
+}
+
 /// A reference to another record by id. Its existence is checked against the database later,
 /// so any non-empty string is accepted here: a malformed id simply references nothing.
 pub fn reference(v: &Value) -> Result<String, Problem> {

@@ -4,7 +4,8 @@
 
 use crate::api_key::{Mode, NewKey};
 use crate::error::ApiError;
-use crate::fields::{self, Reader};
+use crate::fields::Reader;
+use crate::resource::{self, Column, Kind, Use};
 use crate::sql::{Scope, Stmt};
 use crate::tenant;
 use serde_json::{json, Map, Value};
@@ -20,17 +21,19 @@ pub struct NewKeyRequest {
     pub ignored: Vec<String>,
 }
 
+/// What a new key's body holds.
+pub const FIELDS: &[Column] = &[Column::new("name", Kind::Text(1, 100)).required(), Column::new("mode", Kind::OneOf(&["live", "test"], &[])).doc("Default live")];
+
 /// `{"name": "ERP production", "mode": "live" | "test"}`; mode defaults to live.
 pub fn parse_create(body: &Map<String, Value>) -> Result<NewKeyRequest, ApiError> {
     let r = Reader::root(body, "api key");
     let mut errs = vec![];
-    let name = r.required(&mut errs, &["name"], fields::text(1, 100));
-    let mode = r.optional(&mut errs, &["mode"], fields::one_of(&["live", "test"], &[]));
+    let v = resource::parse_create(&r, FIELDS, Use::Create, "api key", 0, &mut errs);
     if !errs.is_empty() {
         return Err(ApiError::validation("api key", errs));
     }
-    let mode = mode.as_deref().and_then(Mode::parse).unwrap_or(Mode::Live);
-    Ok(NewKeyRequest { name: name.unwrap_or_default(), mode, ignored: r.unknown_keys(&["name", "mode"]) })
+    let mode = v.text("mode").and_then(Mode::parse).unwrap_or(Mode::Live);
+    Ok(NewKeyRequest { name: v.text("name").unwrap_or_default().to_string(), mode, ignored: resource::ignored(&r, FIELDS, Use::Create, &[]) })
 }
 
 /// The tenant's keys, newest first (revoked ones too, marked).

@@ -26,6 +26,10 @@ pub enum Kind {
     StringList,
     /// The id of a row of this table in the caller's tenant.
     Ref(&'static str),
+    /// A UUID that is not checked against a table here.
+    Uuid,
+    /// A non-empty array of these values (duplicates dropped), stored as its JSON text.
+    Subset(&'static [&'static str]),
 }
 
 impl Kind {
@@ -40,6 +44,8 @@ impl Kind {
             Kind::Object => fields::json_object(v)?.into(),
             Kind::StringList => fields::string_list(v)?.into(),
             Kind::Ref(_) => fields::reference(v)?.into(),
+            Kind::Uuid => fields::uuid(v)?.into(),
+            Kind::Subset(allowed) => fields::subset(allowed)(v)?.into(),
         })
     }
 }

@@ -47,7 +47,8 @@ pub fn kind(k: Kind) -> Value {
         Kind::Object => json!({ "type": "object" }),
         Kind::StringList => json!({ "type": "array", "items": { "type": "string" } }),
         // Any non-empty id is read; ids the API hands out are UUIDs.
-        Kind::Ref(_) => uuid(),
+        Kind::Ref(_) | Kind::Uuid => uuid(),
+        Kind::Subset(allowed) => json!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": allowed } }),
     }
 }
 

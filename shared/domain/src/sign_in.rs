@@ -4,7 +4,8 @@
 //! settles the rare case of the same password in two.
 
 use crate::error::{ApiError, ErrorCode};
-use crate::fields::{self, Reader};
+use crate::fields::Reader;
+use crate::resource::{self, Column, Kind, Use};
 use crate::password::Stored;
 use crate::session::SignedIn;
 use crate::sql::{Param, Stmt};
@@ -26,17 +27,23 @@ pub struct Attempt {
     pub tenant_id: Option<String>,
 }
 
+/// What a sign-in body holds.
+pub const FIELDS: &[Column] = &[
+    Column::new("email", Kind::Text(3, 320)).required(),
+    Column::new("password", Kind::Text(1, 1024)).required(),
+    Column::new("tenant_id", Kind::Uuid).doc("Which tenant, when the email is an admin's in several"),
+];
+
 /// `{"email": .., "password": .., "tenant_id": ..optional}`.
 pub fn parse(body: &Map<String, Value>) -> Result<Attempt, ApiError> {
     let r = Reader::root(body, "sign-in");
     let mut errs = vec![];
-    let email = r.required(&mut errs, &["email"], fields::text(3, 320));
-    let password = r.required(&mut errs, &["password"], fields::text(1, 1024));
-    let tenant_id = r.optional(&mut errs, &["tenant_id"], fields::uuid);
+    let v = resource::parse_create(&r, FIELDS, Use::Create, "sign-in", 0, &mut errs);
     if !errs.is_empty() {
         return Err(ApiError::validation("sign-in", errs));
     }
-    Ok(Attempt { email: email.unwrap_or_default(), password: password.unwrap_or_default(), tenant_id })
+    let text = |name: &str| v.text(name).map(str::to_string);
+    Ok(Attempt { email: text("email").unwrap_or_default(), password: text("password").unwrap_or_default(), tenant_id: text("tenant_id") })
 }
 
 /// The active users with a password who have this email.

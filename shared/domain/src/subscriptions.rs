@@ -3,8 +3,8 @@
 
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::API_VERSION;
-use crate::fields::{self, Patch, Reader};
-use crate::resource::{self, Filter, FilterKind, ListSpec, Shown, Values};
+use crate::fields::Reader;
+use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Use, Values};
 use crate::secrets::{Keyring, NONCE_BYTES};
 use crate::sql::{Param, Scope, Stmt};
 use crate::webhook_url;
@@ -83,74 +83,38 @@ pub struct Draft {
     pub ignored: Vec<String>,
 }
 
+/// What a webhook body may set. A PATCH changes all but the secret, which only rotation does.
+pub const FIELDS: &[Column] = &[
+    Column::new("url", Kind::Text(1, 2048)).required().doc("https, a public host (not private, loopback or link-local); no redirects are followed"),
+    Column::new("events", Kind::Subset(EVENT_TYPES)).required(),
+    Column::new("active", Kind::Boolean).not_null(),
+    Column::new("description", Kind::Text(0, 1000)),
+    Column::new("secret", Kind::Text(24, 256)).fixed().unstored().doc("Your own signing secret (printable ASCII); one is generated when left out"),
+];
+
+/// The body of rotate-secret.
+pub const ROTATION: &[Column] =
+    &[Column::new("grace_period_hours", Kind::Integer(0, MAX_GRACE_HOURS)).doc("How long the old secret keeps signing too (default 24)")];
+
 /// Reads a body. URLs are judged as `parse_url` (the runtime's WHATWG parser) reads them;
 /// `allow_local` lets http://127.0.0.1 receive (local development and tests).
 pub fn parse(body: &Map<String, Value>, patch: bool, parse_url: webhook_url::Parser, allow_local: bool) -> Draft {
     let r = Reader::root(body, "webhook");
     let mut errors = vec![];
-    let mut values = Values::default();
-    let url = |v: &Value| {
-        let url = fields::text(1, 2048)(v)?;
-        webhook_url::check(&url, parse_url, allow_local).map_err(|m| (Constraint::PatternMismatch, m))?;
-        Ok(url)
-    };
-    let events = |v: &Value| {
-        let items = v.as_array().ok_or((Constraint::TypeMismatch, "must be an array of event types".to_string()))?;
-        if items.is_empty() {
-            return Err((Constraint::MinLength, "must name at least one event type".to_string()));
-        }
-        let mut out: Vec<&str> = vec![];
-        for item in items {
-            match item.as_str().filter(|s| EVENT_TYPES.contains(s)) {
-                Some(s) if !out.contains(&s) => out.push(s),
-                Some(_) => {}
-                None => return Err((Constraint::EnumConstraint, format!("must hold event types among: {}", EVENT_TYPES.join(", ")))),
-            }
-        }
-        Ok(json!(out).to_string())
-    };
-    let mut patches: Vec<(&'static str, Patch<Param>)> = vec![];
-    if patch {
-        patches.push(("url", map(r.patch(&mut errors, &["url"], url))));
-        patches.push(("events", map(r.patch(&mut errors, &["events"], events))));
-    } else {
-        patches.push(("url", opt(r.required(&mut errors, &["url"], url))));
-        patches.push(("events", opt(r.required(&mut errors, &["events"], events))));
-    }
-    let active = |v: &Value| v.as_bool().ok_or((Constraint::TypeMismatch, "must be a boolean".to_string()));
-    patches.push(("active", map(r.patch(&mut errors, &["active"], active))));
-    patches.push(("description", map(r.patch(&mut errors, &["description"], fields::text(0, 1000)))));
-    for (col, p) in patches {
-        match p {
-            Patch::Set(v) => values.set(col, v),
-            Patch::Null if col == "description" => values.set(col, Param::Null),
-            Patch::Null => errors.push(r.error(col, Constraint::NotNull, format!("{col} cannot be null"), Value::Null)),
-            Patch::Absent => {}
+    let values = resource::parse_body(&r, FIELDS, "webhook", patch, &mut errors);
+    if let Some(url) = values.text("url") {
+        if let Err(m) = webhook_url::check(url, parse_url, allow_local) {
+            errors.push(r.error("url", Constraint::PatternMismatch, format!("Webhook url {m}"), json!(url)));
         }
     }
-    let secret = if patch {
-        None
-    } else {
-        r.optional(&mut errors, &["secret"], |v: &Value| {
-            let s = v.as_str().ok_or((Constraint::TypeMismatch, "must be a string".to_string()))?;
-            webhooks::check_secret(s).map_err(|m| (Constraint::PatternMismatch, m.to_string()))?;
-            Ok(s.to_string())
-        })
-    };
-    let known: &[&str] = if patch { &["url", "events", "active", "description"] } else { &["url", "events", "active", "description", "secret"] };
-    Draft { values, secret, errors, ignored: r.unknown_keys(known) }
-}
-
-fn map<T: Into<Param>>(p: Patch<T>) -> Patch<Param> {
-    match p {
-        Patch::Set(v) => Patch::Set(v.into()),
-        Patch::Null => Patch::Null,
-        Patch::Absent => Patch::Absent,
+    let secret = values.unstored_text("secret").map(str::to_string);
+    if let Some(Err(m)) = secret.as_deref().map(webhooks::check_secret) {
+        errors.push(r.error("secret", Constraint::PatternMismatch, format!("Webhook secret {m}"), json!(secret)));
     }
-}
-
-fn opt<T: Into<Param>>(v: Option<T>) -> Patch<Param> {
-    v.map_or(Patch::Absent, |v| Patch::Set(v.into()))
+    // In the order of the fields, as the checks after parsing came last.
+    errors.sort_by_key(|e| FIELDS.iter().position(|c| c.name == e.field));
+    let ignored = resource::ignored(&r, FIELDS, if patch { Use::Patch } else { Use::Create }, &[]);
+    Draft { values, secret, errors, ignored }
 }
 
 impl Draft {
@@ -181,7 +145,8 @@ impl Draft {
             return Err(ApiError::validation("webhook", self.errors));
         }
         if self.values.sets.is_empty() {
-            return Err(ApiError::nothing_to_update("webhook").with_allowed(&["url", "events", "active", "description"]));
+            let allowed: Vec<&str> = resource::accepted(FIELDS, Use::Patch).map(|c| c.name).collect();
+            return Err(ApiError::nothing_to_update("webhook").with_allowed(&allowed));
         }
         if self.values.get("active") == Some(&Param::Int(1)) {
             self.values.set("disabled_reason", Param::Null);
@@ -196,7 +161,10 @@ impl Draft {
 pub fn rotate(body: &Map<String, Value>, tenant_id: &str, id: &str, now_ms: i64, sealed: &str) -> Result<Stmt, ApiError> {
     let r = Reader::root(body, "webhook");
     let mut errors = vec![];
-    let hours = r.optional(&mut errors, &["grace_period_hours"], fields::integer(0, MAX_GRACE_HOURS)).unwrap_or(24);
+    let hours = match resource::parse_create(&r, ROTATION, Use::Create, "webhook", 0, &mut errors).get("grace_period_hours") {
+        Some(Param::Int(h)) => *h,
+        _ => 24,
+    };
     if !errors.is_empty() {
         return Err(ApiError::validation("webhook", errors));
     }
@@ -329,7 +297,9 @@ mod tests {
         let e = d.plan_create("t", "now", "w".into(), "g".into(), |s| Ok(s.to_string())).unwrap_err();
         let got: Vec<String> =
             e.details.unwrap().as_array().unwrap().iter().map(|d| format!("{}:{}", d["field"].as_str().unwrap(), d["constraint"].as_str().unwrap())).collect();
-        assert_eq!(got, vec!["url:PATTERN_MISMATCH", "events:ENUM_CONSTRAINT", "secret:PATTERN_MISMATCH"]);
+        assert_eq!(got, vec!["url:PATTERN_MISMATCH", "events:ENUM_CONSTRAINT", "secret:MIN_LENGTH"]);
+        let spaced = parse(&body(json!({"url": "https://a.example", "events": ["job.created"], "secret": "a secret with spaces in it"})), false, whatwg, false);
+        assert_eq!(spaced.errors[0].constraint, Constraint::PatternMismatch);
         assert!(parse(&body(json!({"url": "http://127.0.0.1:9/x", "events": ["job.created"]})), false, whatwg, true).errors.is_empty());
         assert_eq!(parse(&body(json!({"url": "https://a.example", "events": []})), false, whatwg, false).errors[0].constraint, Constraint::MinLength);
     }

@@ -29,6 +29,9 @@ use serde_json::{json, Value};
 use specs::{Level, Spec};
 
 pub const MAX_ITEMS: usize = 1000;
+/// The length limits of an item's `external_id` (and of a parent's) and `external_source`.
+pub const EXTERNAL_ID: (usize, usize) = (1, 255);
+pub const EXTERNAL_SOURCE: (usize, usize) = (1, 64);
 pub const DEFAULT_SOURCE: &str = "default";
 
 /// The reads of the authentication round trip: existing cells, jobs, parts and operations.

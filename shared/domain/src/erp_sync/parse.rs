@@ -2,10 +2,10 @@
 //! each item flattened into records, parents before children, with what each references.
 
 use super::specs::{Level, Spec};
-use super::{DEFAULT_SOURCE, MAX_ITEMS};
+use super::{DEFAULT_SOURCE, EXTERNAL_ID, EXTERNAL_SOURCE, MAX_ITEMS};
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::fields::{self, Reader};
-use crate::resource::{self, Use, Values};
+use crate::resource::{self, Column, Use, Values};
 use serde_json::{json, Map, Value};
 
 /// Which endpoint: the level of an item.
@@ -141,8 +141,8 @@ impl SyncRequest {
 
     fn record(&mut self, r: &Reader<'_>, level: Level, item: usize, parent: Parent, inherited: Option<&str>, errs: &mut Vec<FieldError>) {
         let spec = Spec::of(level);
-        let external_id = r.required(errs, &["external_id"], fields::text(1, 255)).unwrap_or_default();
-        let source = r.optional(errs, &["external_source"], fields::text(1, 64)).or(inherited.map(str::to_string)).unwrap_or_else(|| DEFAULT_SOURCE.into());
+        let external_id = r.required(errs, &["external_id"], fields::text(EXTERNAL_ID.0, EXTERNAL_ID.1)).unwrap_or_default();
+        let source = r.optional(errs, &["external_source"], fields::text(EXTERNAL_SOURCE.0, EXTERNAL_SOURCE.1)).or(inherited.map(str::to_string)).unwrap_or_else(|| DEFAULT_SOURCE.into());
         let columns = spec.columns();
         let values = resource::parse_patch(r, &columns, Use::Sync, spec.singular, errs);
         let mut known: Vec<&str> = resource::known_names(&columns, Use::Sync, &["external_id", "external_source"]);
@@ -158,10 +158,13 @@ impl SyncRequest {
             (_, p) => p,
         };
         let cell = if level == Level::Operation {
-            known.extend(["cell_id", "cell_name"]);
-            match (r.optional(errs, &["cell_id"], fields::uuid), r.optional(errs, &["cell_name"], fields::text(1, 255))) {
-                (Some(id), _) => CellRef::Id(id),
-                (None, Some(name)) => CellRef::Name(name),
+            // The fields the matcher resolves itself, read by their declaration.
+            let own: Vec<Column> = spec.fields.iter().filter(|c| spec.resolved.contains(&c.name)).copied().collect();
+            let resolved = resource::parse_patch(r, &own, Use::Sync, spec.singular, errs);
+            known.extend(spec.resolved);
+            match (resolved.text("cell_id"), resolved.unstored_text("cell_name")) {
+                (Some(id), _) => CellRef::Id(id.to_string()),
+                (None, Some(name)) => CellRef::Name(name.to_string()),
                 _ => CellRef::None,
             }
         } else {
@@ -202,8 +205,8 @@ impl SyncRequest {
         let src_field: &'static str = if parent == "job" { "job_external_source" } else { "part_external_source" };
         let before = errs.len();
         let id = r.optional(errs, &[id_field], fields::uuid);
-        let ext = r.optional(errs, &[ext_field], fields::text(1, 255));
-        let src = r.optional(errs, &[src_field], fields::text(1, 64)).unwrap_or_else(|| source.to_string());
+        let ext = r.optional(errs, &[ext_field], fields::text(EXTERNAL_ID.0, EXTERNAL_ID.1));
+        let src = r.optional(errs, &[src_field], fields::text(EXTERNAL_SOURCE.0, EXTERNAL_SOURCE.1)).unwrap_or_else(|| source.to_string());
         match (id, ext) {
             (Some(id), _) => Parent::Id(id),
             (None, Some(ext)) => Parent::External(src, ext),
