@@ -23,7 +23,8 @@ step('build');
 build();
 
 step('native unit tests');
-run('cargo', ['test', '-p', 'eryxon-domain', '-p', 'eryxon-admin']);
+// eryxon-openapi's tests fail while openapi/openapi.json is not what the declarations make.
+run('cargo', ['test', '-p', 'eryxon-domain', '-p', 'eryxon-admin', '-p', 'eryxon-openapi']);
 
 step('local stacks: hosted (plan limits on) and self-hosted (off)');
 const seed = seedTenants();
