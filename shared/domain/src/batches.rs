@@ -95,11 +95,7 @@ pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let mut errors = vec![];
     let mut values = resource::parse_body(&r, FIELDS, "batch", patch, &mut errors);
     let ignored = if patch { resource::ignored(&r, FIELDS, Use::Patch, &[]) } else { resource::ignored(&r, FIELDS, Use::Create, &["operation_ids"]) };
-    let operation_ids = if patch {
-        vec![]
-    } else {
-        operation_ids(&r, body, false, &mut values.refs, &mut errors)
-    };
+    let operation_ids = if patch { vec![] } else { operation_ids(&r, body, false, &mut values.refs, &mut errors) };
     if !patch {
         match values.text("status") {
             None => values.set("status", "draft".into()),

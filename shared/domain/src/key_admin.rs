@@ -22,7 +22,8 @@ pub struct NewKeyRequest {
 }
 
 /// What a new key's body holds.
-pub const FIELDS: &[Column] = &[Column::new("name", Kind::Text(1, 100)).required(), Column::new("mode", Kind::OneOf(&["live", "test"], &[])).doc("Default live")];
+pub const FIELDS: &[Column] =
+    &[Column::new("name", Kind::Text(1, 100)).required(), Column::new("mode", Kind::OneOf(&["live", "test"], &[])).doc("Default live")];
 
 /// `{"name": "ERP production", "mode": "live" | "test"}`; mode defaults to live.
 pub fn parse_create(body: &Map<String, Value>) -> Result<NewKeyRequest, ApiError> {

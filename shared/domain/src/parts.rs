@@ -110,11 +110,7 @@ pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let parent_number = values.unstored_text("parent_part_number").map(str::to_string);
     let (u, children) = if patch { (Use::Patch, &[][..]) } else { (Use::Create, &["operations"][..]) };
     let mut ignored = resource::ignored(&r, FIELDS, u, children);
-    let operations = if patch {
-        vec![]
-    } else {
-        parse_operations(&r, body, &mut errors, &mut values.refs, &mut ignored)
-    };
+    let operations = if patch { vec![] } else { parse_operations(&r, body, &mut errors, &mut values.refs, &mut ignored) };
     Draft { values, parent_number, operations, errors, ignored }
 }
 

@@ -143,10 +143,18 @@ pub fn param(name: &str, schema: Value, description: &str) -> Value {
 pub fn list_params(spec: &ListSpec) -> Vec<Value> {
     let sorts: Vec<&str> = spec.sorts.iter().map(|(n, _)| *n).collect();
     let mut out = vec![
-        param("limit", json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX }), &format!("Rows per page (default {DEFAULT_LIMIT}; more than {MAX_LIMIT} is capped to {MAX_LIMIT})")),
+        param(
+            "limit",
+            json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX }),
+            &format!("Rows per page (default {DEFAULT_LIMIT}; more than {MAX_LIMIT} is capped to {MAX_LIMIT})"),
+        ),
         param("offset", json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }), "Rows to skip"),
         param("sort_by", json!({ "type": "string", "enum": sorts }), &format!("Sort column (default {})", sorts[0])),
-        param("sort_order", json!({ "type": "string", "enum": ["asc", "desc"] }), if spec.default_desc { "Sort direction (default desc)" } else { "Sort direction (default asc)" }),
+        param(
+            "sort_order",
+            json!({ "type": "string", "enum": ["asc", "desc"] }),
+            if spec.default_desc { "Sort direction (default desc)" } else { "Sort direction (default asc)" },
+        ),
         param("include_count", json!({ "type": "boolean" }), "Whether pagination.total is counted (default true)"),
     ];
     if sorts.contains(&"updated_at") {

@@ -5,8 +5,8 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::fields::Reader;
-use crate::resource::{self, Column, Kind, Use};
 use crate::password::Stored;
+use crate::resource::{self, Column, Kind, Use};
 use crate::session::SignedIn;
 use crate::sql::{Param, Stmt};
 use crate::time::Now;

@@ -11,9 +11,13 @@ use serde_json::{json, Value};
 /// A lifecycle transition of `what`: `?id=`, an Idempotency-Key and `extra` parameters.
 fn transition(tag: &'static str, what: &str, action: &str, extra: Vec<Value>) -> Op {
     let verb = format!("{}{}", action[..1].to_uppercase(), &action[1..]);
-    Op::new(format!("{verb} the {what}"), tag, success("200", "The transition: previous_status, new_status and the record", obj(json!({ what: record() }), &[what])))
-        .params([id_param(what), idempotency_key()])
-        .params(extra)
+    Op::new(
+        format!("{verb} the {what}"),
+        tag,
+        success("200", "The transition: previous_status, new_status and the record", obj(json!({ what: record() }), &[what])),
+    )
+    .params([id_param(what), idempotency_key()])
+    .params(extra)
 }
 
 fn day(description: &str, name: &str) -> Value {
@@ -34,7 +38,11 @@ pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
             "Shop floor",
             "operation",
             a,
-            vec![param("user_id", schema::uuid(), "The operator (default: the assigned one; with neither, the work is unattended and its time is machine time)")],
+            vec![param(
+                "user_id",
+                schema::uuid(),
+                "The operator (default: the assigned one; with neither, the work is unattended and its time is machine time)",
+            )],
         ),
         ("api-batch-lifecycle", "start", Post) => transition(
             "Batches",
@@ -50,9 +58,13 @@ pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
                 .body(obj(json!({ "operation_ids": ids }), &["operation_ids"]))
         }
         ("api-webhooks", "rotate-secret", Post) => {
-            let mut op = Op::new("Rotate a webhook's secret (the old one keeps signing for a grace period)", "Webhooks", success("200", "data.webhook with the new secret", one("webhook")))
-                .params([id_param("webhook"), idempotency_key()])
-                .body(body(subscriptions::ROTATION, Use::Create, &[]));
+            let mut op = Op::new(
+                "Rotate a webhook's secret (the old one keeps signing for a grace period)",
+                "Webhooks",
+                success("200", "data.webhook with the new secret", one("webhook")),
+            )
+            .params([id_param("webhook"), idempotency_key()])
+            .body(body(subscriptions::ROTATION, Use::Create, &[]));
             // The body is optional: without one the grace period is 24 hours.
             if let Some(b) = op.body.as_mut() {
                 b["required"] = json!(false);
@@ -60,34 +72,47 @@ pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
             op
         }
         ("api-webhooks", "test", Post) => {
-            let sent = obj(json!({ "event_id": schema::uuid(), "event_type": { "const": "webhook.test" }, "webhook_id": schema::uuid() }), &["event_id", "webhook_id"]);
-            Op::new("Send a test event", "Webhooks", success("201", "The test event, queued for delivery", sent)).params([id_param("webhook"), idempotency_key()])
+            let sent = obj(
+                json!({ "event_id": schema::uuid(), "event_type": { "const": "webhook.test" }, "webhook_id": schema::uuid() }),
+                &["event_id", "webhook_id"],
+            );
+            Op::new("Send a test event", "Webhooks", success("201", "The test event, queued for delivery", sent))
+                .params([id_param("webhook"), idempotency_key()])
         }
         ("api-webhooks", "redeliver", Post) => {
-            Op::new("Deliver a failed delivery again", "Webhooks", success("200", "The delivery, queued again", one("delivery"))).params([id_param("delivery"), idempotency_key()])
+            Op::new("Deliver a failed delivery again", "Webhooks", success("200", "The delivery, queued again", one("delivery")))
+                .params([id_param("delivery"), idempotency_key()])
         }
-        ("api-webhooks", "deliveries", Get) => Op::new("List deliveries", "Webhooks", with_304(success("200", "data.deliveries", page("deliveries", record()))))
-            .params(schema::list_params(&subscriptions::DELIVERIES)),
-        ("api-webhooks", "logs", Get) => {
-            Op::new("List delivery attempts", "Webhooks", with_304(success("200", "data.attempts", page("attempts", record())))).params(schema::list_params(&subscriptions::ATTEMPTS))
+        ("api-webhooks", "deliveries", Get) => {
+            Op::new("List deliveries", "Webhooks", with_304(success("200", "data.deliveries", page("deliveries", record()))))
+                .params(schema::list_params(&subscriptions::DELIVERIES))
         }
+        ("api-webhooks", "logs", Get) => Op::new("List delivery attempts", "Webhooks", with_304(success("200", "data.attempts", page("attempts", record()))))
+            .params(schema::list_params(&subscriptions::ATTEMPTS)),
         ("api-usage", "", Get) => Op::new("Requests per day and quota use", "Account", with_304(success("200", "Usage", json!({ "type": "object" }))))
             .params([day("First day (default: 29 days before to)", "from"), day("Last day (default: today)", "to")]),
         ("api-deletions", "", Get) => {
-            let deletion = obj(json!({ "entity": { "type": "string" }, "id": { "type": "string" }, "deleted_at": { "type": "string" } }), &["entity", "id", "deleted_at"]);
-            Op::new("Deleted records, for incremental sync", "Sync", with_304(success("200", "data.deletions", page("deletions", deletion)))).params(schema::list_params(&sync::DELETIONS))
+            let deletion =
+                obj(json!({ "entity": { "type": "string" }, "id": { "type": "string" }, "deleted_at": { "type": "string" } }), &["entity", "id", "deleted_at"]);
+            Op::new("Deleted records, for incremental sync", "Sync", with_304(success("200", "data.deletions", page("deletions", deletion))))
+                .params(schema::list_params(&sync::DELETIONS))
         }
         ("mcp", "", Post) => return Some(mcp()),
-        ("api-auth", "sign-in", Post) => Op::new("Sign in: email and password for a session token", "Admin", success("200", "access_token, token_type, expires_in, expires_at, user", json!({ "type": "object" })))
-            .credential(Credential::None)
-            .body(body(sign_in::FIELDS, Use::Create, &[])),
-        ("api-keys", "", Get) => Op::new("List the tenant's API keys", "Admin", with_304(success("200", "data.api_keys", json!({ "type": "object" })))).credential(Credential::Session),
+        ("api-auth", "sign-in", Post) => Op::new(
+            "Sign in: email and password for a session token",
+            "Admin",
+            success("200", "access_token, token_type, expires_in, expires_at, user", json!({ "type": "object" })),
+        )
+        .credential(Credential::None)
+        .body(body(sign_in::FIELDS, Use::Create, &[])),
+        ("api-keys", "", Get) => Op::new("List the tenant's API keys", "Admin", with_304(success("200", "data.api_keys", json!({ "type": "object" }))))
+            .credential(Credential::Session),
         ("api-keys", "", Post) => Op::new("Create an API key (shown once)", "Admin", success("201", "data.api_key", json!({ "type": "object" })))
             .credential(Credential::Session)
             .body(body(key_admin::FIELDS, Use::Create, &[])),
-        ("api-keys", "", Delete) => {
-            Op::new("Revoke an API key", "Admin", success("200", "data.api_key", json!({ "type": "object" }))).credential(Credential::Session).params([id_param("API key")])
-        }
+        ("api-keys", "", Delete) => Op::new("Revoke an API key", "Admin", success("200", "data.api_key", json!({ "type": "object" })))
+            .credential(Credential::Session)
+            .params([id_param("API key")]),
         ("api-export", "", Get) => export_op(),
         ("openapi.json", "", Get) => {
             let mut responses = serde_json::Map::new();

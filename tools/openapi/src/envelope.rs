@@ -60,7 +60,8 @@ pub fn one(name: &str) -> Value {
 
 /// `data.<plural>` and `data.pagination`: a page of records.
 pub fn page(plural: &str, item: Value) -> Value {
-    let pagination = obj(json!({ "limit": { "type": "integer" }, "offset": { "type": "integer" }, "total": { "type": ["integer", "null"] } }), &["limit", "offset"]);
+    let pagination =
+        obj(json!({ "limit": { "type": "integer" }, "offset": { "type": "integer" }, "total": { "type": ["integer", "null"] } }), &["limit", "offset"]);
     obj(json!({ plural: { "type": "array", "items": item }, "pagination": pagination }), &[plural, "pagination"])
 }
 

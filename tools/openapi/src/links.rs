@@ -48,7 +48,14 @@ pub fn add(paths: &mut Map<String, Value>) {
     }
     l.link("api-jobs", "post", "201", "api-parts", "post", field("job_id", "job_id"));
     l.link("api-jobs", "post", "201", "api-operation-lifecycle/start", "post", id("parts/0/operations/0/operation_id"));
-    l.link("api-jobs", "post", "201", "api-batches", "post", json!({ "requestBody": { "operation_ids": ["$response.body#/data/parts/0/operations/0/operation_id"] } }));
+    l.link(
+        "api-jobs",
+        "post",
+        "201",
+        "api-batches",
+        "post",
+        json!({ "requestBody": { "operation_ids": ["$response.body#/data/parts/0/operations/0/operation_id"] } }),
+    );
     for to in ["api-substeps", "api-issues"] {
         l.link("api-jobs", "post", "201", to, "post", field("operation_id", "parts/0/operations/0/operation_id"));
     }

@@ -205,14 +205,22 @@ impl Resource {
             // one is that item's error, not the request's), so the request only requires objects.
             let item = json!({ "type": "object", "description": format!("A {s} as PUT /{}/sync takes it; checked and answered per item", self.function) });
             let items = json!({ "type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": item });
-            let result = obj(json!({ "index": { "type": "integer" }, "status": { "enum": ["created", "updated", "unchanged", "error"] } }), &["index", "status"]);
+            let result =
+                obj(json!({ "index": { "type": "integer" }, "status": { "enum": ["created", "updated", "unchanged", "error"] } }), &["index", "status"]);
             let answer = obj(json!({ "results": array(result), "summary": { "type": "object" } }), &["results", "summary"]);
-            return Op::new(format!("Upsert up to {MAX_ITEMS} {s}s by external id, answering per item"), self.tag, success("200", "data.results (per item: created, updated, unchanged or error) and data.summary", answer))
-                .params([idempotency_key()])
-                .body(obj(json!({ "items": items }), &["items"]));
+            return Op::new(
+                format!("Upsert up to {MAX_ITEMS} {s}s by external id, answering per item"),
+                self.tag,
+                success("200", "data.results (per item: created, updated, unchanged or error) and data.summary", answer),
+            )
+            .params([idempotency_key()])
+            .body(obj(json!({ "items": items }), &["items"]));
         }
         let records = array(obj(json!({ "entity": { "type": "string" }, "id": schema::uuid(), "status": { "type": "string" } }), &["entity", "id", "status"]));
-        let synced = obj(json!({ s: obj(json!({ "id": schema::uuid(), "status": { "enum": ["created", "updated", "unchanged"] }, "records": records }), &["id", "status", "records"]) }), &[s]);
+        let synced = obj(
+            json!({ s: obj(json!({ "id": schema::uuid(), "status": { "enum": ["created", "updated", "unchanged"] }, "records": records }), &["id", "status", "records"]) }),
+            &[s],
+        );
         let mut responses = success("200", &format!("data.{s}: {{status, id, records}}"), synced.clone());
         responses.extend(success("201", "Created", synced));
         Op::new(format!("Upsert one {s} by external id"), self.tag, responses).body(self.sync_item())
@@ -222,7 +230,10 @@ impl Resource {
     /// an operation synced on its own) its parent by id or by external id.
     fn sync_item(&self) -> Value {
         let children: Vec<(&str, Value)> = match self.function {
-            "api-jobs" => vec![("parts", array(identified(body(parts::FIELDS, Use::Sync, &[("operations", array(identified(body(operations::FIELDS, Use::Sync, &[]))))]))))],
+            "api-jobs" => vec![(
+                "parts",
+                array(identified(body(parts::FIELDS, Use::Sync, &[("operations", array(identified(body(operations::FIELDS, Use::Sync, &[]))))]))),
+            )],
             "api-parts" => vec![("operations", array(identified(body(operations::FIELDS, Use::Sync, &[]))))],
             _ => vec![],
         };

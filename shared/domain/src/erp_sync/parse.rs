@@ -142,7 +142,10 @@ impl SyncRequest {
     fn record(&mut self, r: &Reader<'_>, level: Level, item: usize, parent: Parent, inherited: Option<&str>, errs: &mut Vec<FieldError>) {
         let spec = Spec::of(level);
         let external_id = r.required(errs, &["external_id"], fields::text(EXTERNAL_ID.0, EXTERNAL_ID.1)).unwrap_or_default();
-        let source = r.optional(errs, &["external_source"], fields::text(EXTERNAL_SOURCE.0, EXTERNAL_SOURCE.1)).or(inherited.map(str::to_string)).unwrap_or_else(|| DEFAULT_SOURCE.into());
+        let source = r
+            .optional(errs, &["external_source"], fields::text(EXTERNAL_SOURCE.0, EXTERNAL_SOURCE.1))
+            .or(inherited.map(str::to_string))
+            .unwrap_or_else(|| DEFAULT_SOURCE.into());
         let columns = spec.columns();
         let values = resource::parse_patch(r, &columns, Use::Sync, spec.singular, errs);
         let mut known: Vec<&str> = resource::known_names(&columns, Use::Sync, &["external_id", "external_source"]);
