@@ -94,7 +94,8 @@ async function fixtures() {
     'api-operators': await createOperator(), 'api-substeps': await post('api-substeps', { operation_id: operation, description: 'Deburr', sequence: 1 }),
     'api-issues': await post('api-issues', { operation_id: operation, title: 'Scratch' }),
     'api-batches': await post('api-batches', { batch_number: unique('B') }),
-    'api-webhooks': await post('api-webhooks', { url: 'https://erp.example.com/probe', events: ['job.created'] }),
+    // Inactive: the jobs other tests create queue nothing for it.
+    'api-webhooks': await post('api-webhooks', { url: 'https://erp.example.com/probe', events: ['job.created'], active: false }),
   };
   ids['api-batch-lifecycle'] = ids['api-batches'];
   const session = (await api('POST', 'api-auth/sign-in', { key: null, body: { email: SEED.adminA, password: SEED.password } })).body.data.access_token;
@@ -130,7 +131,9 @@ test('every documented query parameter is read by the server, and the server rea
     // In groups, to keep the URL short.
     for (let i = 0; i < others.length; i += 20) {
       const r = await send(path, method, op, ctx, Object.fromEntries(others.slice(i, i + 20).map((n) => [n, JUNK_QUERY])));
-      assert.ok(r.status < 400, `GET ${path} reads undocumented parameters ${[...named(r)].join(', ')}: ${JSON.stringify(r.body)}`);
+      // Every list refuses updated_since where its records have no updated_at, rather than ignoring it.
+      const read = (r.body?.error?.details ?? []).filter((d) => !/is not available on this list/.test(d.message)).map((d) => d.field);
+      assert.deepEqual(read, [], `GET ${path} reads undocumented parameters: ${JSON.stringify(r.body)}`);
     }
   }
   assert.ok(probed >= 120, `${probed} parameters probed`);

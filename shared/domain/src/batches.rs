@@ -20,7 +20,7 @@ pub const MAX_OPERATIONS: usize = 1000;
 pub const FIELDS: &[Column] = &[
     Column::new("batch_number", Kind::Text(1, 255)).required(),
     Column::new("batch_type", Kind::OneOf(TYPES, &[])).not_null(),
-    Column::new("status", Kind::OneOf(STATUSES, &[])).not_null(),
+    Column::new("status", Kind::OneOf(STATUSES, &[])).not_null().created_as(&["draft", "ready"]).doc("Default draft"),
     Column::new("cell_id", Kind::Ref("cells")),
     Column::new("material", Kind::Text(0, 255)),
     Column::new("thickness_mm", Kind::Number(0.0, 1.0e6)),
@@ -97,11 +97,7 @@ pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let ignored = if patch { resource::ignored(&r, FIELDS, Use::Patch, &[]) } else { resource::ignored(&r, FIELDS, Use::Create, &["operation_ids"]) };
     let operation_ids = if patch { vec![] } else { operation_ids(&r, body, false, &mut values.refs, &mut errors) };
     if !patch {
-        match values.text("status") {
-            None => values.set("status", "draft".into()),
-            Some("draft" | "ready") => {}
-            Some(other) => errors.push(r.error("status", Constraint::EnumConstraint, format!("A new batch is draft or ready, not {other}"), json!(other))),
-        }
+        values.or_default("status", "draft".into());
     }
     Draft { values, operation_ids, errors, ignored }
 }

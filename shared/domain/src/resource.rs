@@ -28,6 +28,8 @@ pub enum Kind {
     Ref(&'static str),
     /// A UUID that is not checked against a table here.
     Uuid,
+    /// An absolute URL of at most 2048 characters (its host is judged by the caller).
+    Url,
     /// A non-empty array of these values (duplicates dropped), stored as its JSON text.
     Subset(&'static [&'static str]),
 }
@@ -45,6 +47,7 @@ impl Kind {
             Kind::StringList => fields::string_list(v)?.into(),
             Kind::Ref(_) => fields::reference(v)?.into(),
             Kind::Uuid => fields::uuid(v)?.into(),
+            Kind::Url => fields::text(1, 2048)(v)?.into(),
             Kind::Subset(allowed) => fields::subset(allowed)(v)?.into(),
         })
     }
@@ -89,6 +92,9 @@ pub struct Column {
     pub stored: bool,
     /// Whether a nested create may leave a required field out (the write supplies it).
     pub defaulted_in_nested: bool,
+    /// The values a create may give, where fewer than [`Kind::OneOf`] allows (a new batch is
+    /// draft or ready; the lifecycle moves it on).
+    pub created_as: Option<&'static [&'static str]>,
     /// What the document says about it beyond its type.
     pub doc: &'static str,
 }
@@ -96,7 +102,7 @@ pub struct Column {
 impl Column {
     /// Accepted everywhere: create, PATCH, nested and sync.
     pub const fn new(name: &'static str, kind: Kind) -> Column {
-        Column { name, aliases: &[], kind, required: false, not_null: false, on: 0b1111, stored: true, defaulted_in_nested: false, doc: "" }
+        Column { name, aliases: &[], kind, required: false, not_null: false, on: 0b1111, stored: true, defaulted_in_nested: false, created_as: None, doc: "" }
     }
     pub const fn required(mut self) -> Column {
         self.required = true;
@@ -137,6 +143,10 @@ impl Column {
     }
     pub const fn alias(mut self, aliases: &'static [&'static str]) -> Column {
         self.aliases = aliases;
+        self
+    }
+    pub const fn created_as(mut self, values: &'static [&'static str]) -> Column {
+        self.created_as = Some(values);
         self
     }
     pub const fn doc(mut self, doc: &'static str) -> Column {
@@ -303,6 +313,13 @@ pub fn parse_create(r: &Reader<'_>, cols: &[Column], u: Use, entity: &'static st
             if e.constraint == Constraint::NotNull {
                 e.constraint = Constraint::FkRequired;
                 e.message = format!("Missing required foreign key: {} is required", c.name);
+            }
+        }
+        if let (Some(allowed), Some(Param::Text(given))) = (c.created_as, &value) {
+            if !allowed.contains(&given.as_str()) {
+                let message = format!("A new {entity} has {} {}, not {given}", c.name, allowed.join(" or "));
+                errs.push(r.error(c.name, Constraint::EnumConstraint, message, json!(given)));
+                continue;
             }
         }
         if let Some(p) = value {

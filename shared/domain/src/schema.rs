@@ -48,6 +48,7 @@ pub fn kind(k: Kind) -> Value {
         Kind::StringList => json!({ "type": "array", "items": { "type": "string" } }),
         // Any non-empty id is read; ids the API hands out are UUIDs.
         Kind::Ref(_) | Kind::Uuid => uuid(),
+        Kind::Url => json!({ "type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2048 }),
         Kind::Subset(allowed) => json!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": allowed } }),
     }
 }
@@ -74,7 +75,10 @@ pub fn body(cols: &[Column], u: Use, children: &[(&str, Value)]) -> Value {
     let mut props = Map::new();
     let mut required = vec![];
     for c in resource::accepted(cols, u) {
-        let s = column(c);
+        let mut s = column(c);
+        if let (Use::Create | Use::Nested, Some(values)) = (u, c.created_as) {
+            s["enum"] = json!(values);
+        }
         // A create may give null for what it may leave out; a PATCH or sync clears with null.
         let s = match u {
             Use::Create | Use::Nested if c.required_in(u) => s,

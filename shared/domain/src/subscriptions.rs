@@ -85,7 +85,7 @@ pub struct Draft {
 
 /// What a webhook body may set. A PATCH changes all but the secret, which only rotation does.
 pub const FIELDS: &[Column] = &[
-    Column::new("url", Kind::Text(1, 2048)).required().doc("https, a public host (not private, loopback or link-local); no redirects are followed"),
+    Column::new("url", Kind::Url).required().doc("https, a public host (not private, loopback or link-local); no redirects are followed"),
     Column::new("events", Kind::Subset(EVENT_TYPES)).required(),
     Column::new("active", Kind::Boolean).not_null(),
     Column::new("description", Kind::Text(0, 1000)),

@@ -18,6 +18,8 @@ pub struct Resource {
     pub fields: &'static [Column],
     /// Arrays a create nests (a job's parts, a part's operations, a batch's operation ids).
     pub children: fn() -> Vec<(&'static str, Value)>,
+    /// Those of them a create must give.
+    pub required_children: &'static [&'static str],
     /// `data` of a create's answer, where it is not `data.<singular>`.
     pub created: Option<fn() -> Value>,
 }
@@ -62,6 +64,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &jobs::read::LIST,
         fields: jobs::FIELDS,
         children: nested_parts,
+        required_children: &["parts"],
         created: Some(job_created),
     },
     Resource {
@@ -72,6 +75,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &parts::LIST,
         fields: parts::FIELDS,
         children: nested_operations,
+        required_children: &[],
         created: None,
     },
     Resource {
@@ -82,6 +86,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &operations::LIST,
         fields: operations::FIELDS,
         children: none,
+        required_children: &[],
         created: None,
     },
     Resource {
@@ -92,6 +97,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &catalog::CELLS.list,
         fields: catalog::CELLS.columns,
         children: none,
+        required_children: &[],
         created: None,
     },
     Resource {
@@ -102,6 +108,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &catalog::MATERIALS.list,
         fields: catalog::MATERIALS.columns,
         children: none,
+        required_children: &[],
         created: None,
     },
     Resource {
@@ -112,6 +119,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &catalog::OPERATORS.list,
         fields: catalog::OPERATORS.columns,
         children: none,
+        required_children: &[],
         created: None,
     },
     Resource {
@@ -122,6 +130,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &catalog::SUBSTEPS.list,
         fields: catalog::SUBSTEPS.columns,
         children: none,
+        required_children: &[],
         created: None,
     },
     Resource {
@@ -132,6 +141,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &time_entries::LIST,
         fields: &[],
         children: none,
+        required_children: &[],
         created: None,
     },
     Resource {
@@ -142,6 +152,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &batches::LIST,
         fields: batches::FIELDS,
         children: batch_operations,
+        required_children: &[],
         created: None,
     },
     Resource {
@@ -152,6 +163,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &issues::LIST,
         fields: issues::FIELDS,
         children: none,
+        required_children: &[],
         created: None,
     },
     Resource {
@@ -162,6 +174,7 @@ pub const RESOURCES: &[Resource] = &[
         list: &subscriptions::LIST,
         fields: subscriptions::FIELDS,
         children: none,
+        required_children: &[],
         created: None,
     },
 ];
@@ -181,9 +194,13 @@ impl Resource {
 
     pub fn create(&self) -> Op {
         let created = self.created.map_or_else(|| one(self.singular), |f| f());
+        let mut schema = body(self.fields, Use::Create, &(self.children)());
+        if let Some(required) = schema["required"].as_array_mut() {
+            required.extend(self.required_children.iter().map(|c| json!(c)));
+        }
         Op::new(format!("Create {}", article(self.singular)), self.tag, success("201", &format!("data.{}", self.singular), created))
             .params([idempotency_key()])
-            .body(body(self.fields, Use::Create, &(self.children)()))
+            .body(schema)
     }
 
     pub fn patch(&self) -> Op {
