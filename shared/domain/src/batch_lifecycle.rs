@@ -16,6 +16,7 @@ use crate::batches::RETURNING;
 use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::{Event, API_VERSION};
 use crate::jobs::lifecycle::refused;
+use crate::resource::{Column, Kind};
 use crate::sql::{Param, Scope, Stmt};
 use crate::{time, time_share};
 use serde_json::{json, Value};
@@ -38,6 +39,12 @@ impl Action {
 
 /// Reads in the authentication round trip: the batch, its operations (with part and job
 /// state and any open time entry), and the operator for a start.
+/// The query parameters of start (beside `id`).
+pub const QUERY: &[Column] = &[
+    Column::new("operator_id", Kind::Ref("users")).doc("The operator (optional: without one the batch runs unattended and its time is machine time)"),
+    Column::new("user_id", Kind::Ref("users")).doc("The same as operator_id"),
+];
+
 pub fn preloads(scope: Scope<'_>, id: &str, operator: Option<&str>) -> Vec<Stmt> {
     vec![
         Stmt::scoped(

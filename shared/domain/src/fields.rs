@@ -209,6 +209,21 @@ pub fn string_list(v: &Value) -> Result<String, Problem> {
     }
 }
 
+/// Printable ASCII without spaces, `min..=max` characters long, taken as given (not trimmed).
+pub fn token(min: usize, max: usize) -> impl Fn(&Value) -> Result<String, Problem> {
+    move |v| {
+        let s = v.as_str().ok_or_else(|| mismatch("a string", v))?;
+        if s.len() < min || s.len() > max {
+            let c = if s.len() < min { Constraint::MinLength } else { Constraint::MaxLength };
+            return Err((c, format!("must be {min} to {max} characters")));
+        }
+        if !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err((Constraint::PatternMismatch, "must be printable ASCII without spaces".into()));
+        }
+        Ok(s.to_string())
+    }
+}
+
 /// A non-empty array of `allowed` values, duplicates dropped, kept as its JSON text.
 pub fn subset(allowed: &'static [&'static str]) -> impl Fn(&Value) -> Result<String, Problem> {
     move |v| {

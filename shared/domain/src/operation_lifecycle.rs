@@ -15,7 +15,7 @@ use crate::error::{ApiError, Constraint, FieldError};
 use crate::events::Event;
 use crate::jobs::lifecycle::refused;
 use crate::operations::{shape, RETURNING};
-use crate::resource;
+use crate::resource::{self, Column, Kind};
 use crate::sql::{Param, Scope, Stmt};
 use crate::time;
 use serde_json::{json, Value};
@@ -81,6 +81,10 @@ impl Action {
         }
     }
 }
+
+/// The query parameters of a transition (beside `id`).
+pub const QUERY: &[Column] = &[Column::new("user_id", Kind::Ref("users"))
+    .doc("The operator (default: the assigned one; with neither, the work is unattended and its time is machine time)")];
 
 /// Reads in the authentication round trip: the operation with its part and job, its open time
 /// entries, and the operator (`user_id`, else the operation's assigned operator).

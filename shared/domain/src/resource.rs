@@ -30,6 +30,8 @@ pub enum Kind {
     Uuid,
     /// An absolute URL of at most 2048 characters (its host is judged by the caller).
     Url,
+    /// Printable ASCII without spaces (a secret), of this many characters.
+    Token(usize, usize),
     /// A non-empty array of these values (duplicates dropped), stored as its JSON text.
     Subset(&'static [&'static str]),
 }
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Ref(_) => fields::reference(v)?.into(),
             Kind::Uuid => fields::uuid(v)?.into(),
             Kind::Url => fields::text(1, 2048)(v)?.into(),
+            Kind::Token(min, max) => fields::token(min, max)(v)?.into(),
             Kind::Subset(allowed) => fields::subset(allowed)(v)?.into(),
         })
     }

@@ -48,6 +48,7 @@ pub fn kind(k: Kind) -> Value {
         Kind::StringList => json!({ "type": "array", "items": { "type": "string" } }),
         // Any non-empty id is read; ids the API hands out are UUIDs.
         Kind::Ref(_) | Kind::Uuid => uuid(),
+        Kind::Token(min, max) => json!({ "type": "string", "minLength": min, "maxLength": max, "pattern": "^[!-~]*$" }),
         Kind::Url => json!({ "type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2048 }),
         Kind::Subset(allowed) => json!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": allowed } }),
     }
@@ -105,6 +106,22 @@ pub fn body(cols: &[Column], u: Use, children: &[(&str, Value)]) -> Value {
         out["anyOf"] = Value::Array(any);
     }
     out
+}
+
+fn array(items: Value) -> Value {
+    json!({ "type": "array", "items": items })
+}
+
+/// The operations a new part nests.
+pub fn new_part_operations() -> Value {
+    array(body(crate::operations::FIELDS, Use::Nested, &[]))
+}
+
+/// The parts a new job nests, each with its operations (at least one part).
+pub fn new_job_parts() -> Value {
+    let mut parts = array(body(crate::parts::FIELDS, Use::Nested, &[("operations", new_part_operations())]));
+    parts["minItems"] = json!(1);
+    parts
 }
 
 /// A list filter's schema.

@@ -2,8 +2,10 @@
 //! logs, usage, deletions, MCP, sign-in, API keys, export, and this document.
 
 use crate::envelope::{id_param, idempotency_key, not_modified, obj, one, page, record, success, Credential, Op};
+use eryxon_domain::batch_lifecycle as lifecycle_batches;
 use eryxon_domain::http::Method;
-use eryxon_domain::resource::Use;
+use eryxon_domain::operation_lifecycle as lifecycle_operations;
+use eryxon_domain::resource::{Column, Use};
 use eryxon_domain::schema::{self, body, param};
 use eryxon_domain::{batches, export, key_admin, sign_in, subscriptions, sync};
 use serde_json::{json, Value};
@@ -20,6 +22,11 @@ fn transition(tag: &'static str, what: &str, action: &str, extra: Vec<Value>) ->
     .params(extra)
 }
 
+/// An action's declared query parameters.
+fn query(cols: &[Column]) -> Vec<Value> {
+    cols.iter().map(|c| param(c.name, schema::column(c), c.doc)).collect()
+}
+
 fn day(description: &str, name: &str) -> Value {
     param(name, json!({ "type": "string", "format": "date", "description": "YYYY-MM-DD", "examples": ["2026-12-31"] }), description)
 }
@@ -31,25 +38,10 @@ fn with_304(mut responses: serde_json::Map<String, Value>) -> serde_json::Map<St
 
 pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
     use Method::{Delete, Get, Post};
-    let unattended = "optional: without one the batch runs unattended and its time is machine time";
     Some(match (function, action, method) {
         ("api-job-lifecycle", a, Post) => transition("Shop floor", "job", a, vec![]),
-        ("api-operation-lifecycle", a, Post) => transition(
-            "Shop floor",
-            "operation",
-            a,
-            vec![param(
-                "user_id",
-                schema::uuid(),
-                "The operator (default: the assigned one; with neither, the work is unattended and its time is machine time)",
-            )],
-        ),
-        ("api-batch-lifecycle", "start", Post) => transition(
-            "Batches",
-            "batch",
-            "start",
-            vec![param("operator_id", schema::uuid(), &format!("The operator ({unattended})")), param("user_id", schema::uuid(), "The same as operator_id")],
-        ),
+        ("api-operation-lifecycle", a, Post) => transition("Shop floor", "operation", a, query(lifecycle_operations::QUERY)),
+        ("api-batch-lifecycle", "start", Post) => transition("Batches", "batch", "start", query(lifecycle_batches::QUERY)),
         ("api-batch-lifecycle", "stop", Post) => transition("Batches", "batch", "stop", vec![]),
         ("api-batch-lifecycle", "add-operations", Post) => {
             let ids = json!({ "type": "array", "minItems": 1, "maxItems": batches::MAX_OPERATIONS, "uniqueItems": true, "items": schema::uuid() });

@@ -32,16 +32,12 @@ fn array(items: Value) -> Value {
     json!({ "type": "array", "items": items })
 }
 
-/// The operations of a part in a create.
 fn nested_operations() -> Vec<(&'static str, Value)> {
-    vec![("operations", array(body(operations::FIELDS, Use::Nested, &[])))]
+    vec![("operations", schema::new_part_operations())]
 }
 
-/// The parts of a job in its create, each with its operations.
 fn nested_parts() -> Vec<(&'static str, Value)> {
-    let mut parts = array(body(parts::FIELDS, Use::Nested, &nested_operations()));
-    parts["minItems"] = json!(1);
-    vec![("parts", parts)]
+    vec![("parts", schema::new_job_parts())]
 }
 
 fn batch_operations() -> Vec<(&'static str, Value)> {

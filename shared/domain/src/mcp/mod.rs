@@ -7,6 +7,8 @@
 //! dashboard is the one tool that reads directly, in the authentication round trip.
 
 use crate::error::ApiError;
+use crate::resource::{self, Column, ListSpec, Use};
+use crate::schema;
 use serde_json::{json, Map, Value};
 
 pub mod request;
@@ -57,12 +59,24 @@ struct Tool {
     title: &'static str,
     description: &'static str,
     route: Route,
-    /// (argument, JSON Schema type, description); required ones are named in `required`.
-    args: &'static [(&'static str, &'static str, &'static str)],
+    /// Where the arguments' schemas come from: the declarations of what the request takes.
+    from: Args,
+    /// (argument, description); required ones are named in `required`.
+    args: &'static [(&'static str, &'static str)],
     required: &'static [&'static str],
 }
 
-const PAGE: [(&str, &str, &str); 2] = [("limit", "integer", "Rows per page (default 100, at most 1000)"), ("offset", "integer", "Rows to skip")];
+/// The declarations a tool's arguments are read by: a list's parameters, a body's fields (an
+/// array the body nests by its schema), or an action's query parameters. `id` is always a
+/// record's id.
+#[derive(Clone, Copy)]
+enum Args {
+    List(&'static ListSpec),
+    Body(&'static [Column], Use, &'static [(&'static str, fn() -> Value)]),
+    Query(&'static [Column]),
+}
+
+const PAGE: [(&str, &str); 2] = [("limit", "Rows per page (default 100, at most 1000)"), ("offset", "Rows to skip")];
 
 macro_rules! args {
     ($($a:expr),* $(,)?) => { &[$($a),*] };
@@ -74,10 +88,11 @@ const TOOLS: &[Tool] = &[
         title: "List jobs",
         description: "List jobs with their parts; filter by status and by partial customer or job number.",
         route: Route::List("api-jobs", &[]),
+        from: Args::List(&crate::jobs::read::LIST),
         args: args![
-            ("status", "string", "not_started, in_progress, on_hold or completed"),
-            ("customer", "string", "Customer name contains"),
-            ("job_number", "string", "Job number contains"),
+            ("status", "not_started, in_progress, on_hold or completed"),
+            ("customer", "Customer name contains"),
+            ("job_number", "Job number contains"),
             PAGE[0],
             PAGE[1]
         ],
@@ -88,7 +103,8 @@ const TOOLS: &[Tool] = &[
         title: "Read a job",
         description: "One job with its parts and their operations.",
         route: Route::Get("api-jobs"),
-        args: args![("id", "string", "Job id")],
+        from: Args::Query(&[]),
+        args: args![("id", "Job id")],
         required: &["id"],
     },
     Tool {
@@ -96,11 +112,12 @@ const TOOLS: &[Tool] = &[
         title: "List parts",
         description: "List parts; filter by job, partial part number or material, and status.",
         route: Route::List("api-parts", &[]),
+        from: Args::List(&crate::parts::LIST),
         args: args![
-            ("job_id", "string", "Job id"),
-            ("part_number", "string", "Part number contains"),
-            ("material", "string", "Material contains"),
-            ("status", "string", "not_started, in_progress, on_hold or completed"),
+            ("job_id", "Job id"),
+            ("part_number", "Part number contains"),
+            ("material", "Material contains"),
+            ("status", "not_started, in_progress, on_hold or completed"),
             PAGE[0],
             PAGE[1]
         ],
@@ -111,15 +128,16 @@ const TOOLS: &[Tool] = &[
         title: "List operations",
         description: "List operations (tasks) with every filter of api-operations.",
         route: Route::List("api-operations", &[]),
+        from: Args::List(&crate::operations::LIST),
         args: args![
-            ("part_id", "string", "Part id"),
-            ("job_id", "string", "Job id"),
-            ("cell_id", "string", "Cell id"),
-            ("cell_name", "string", "Cell name contains"),
-            ("status", "string", "not_started, in_progress, on_hold or completed"),
-            ("assigned_operator_id", "string", "Operator id"),
-            ("search", "string", "Operation name contains"),
-            ("sort_by", "string", "sequence, created_at, estimated_time, actual_time or status"),
+            ("part_id", "Part id"),
+            ("job_id", "Job id"),
+            ("cell_id", "Cell id"),
+            ("cell_name", "Cell name contains"),
+            ("status", "not_started, in_progress, on_hold or completed"),
+            ("assigned_operator_id", "Operator id"),
+            ("search", "Operation name contains"),
+            ("sort_by", "sequence, created_at, estimated_time, actual_time or status"),
             PAGE[0],
             PAGE[1]
         ],
@@ -130,12 +148,13 @@ const TOOLS: &[Tool] = &[
         title: "List issues",
         description: "List quality issues and NCRs.",
         route: Route::List("api-issues", &[]),
+        from: Args::List(&crate::issues::LIST),
         args: args![
-            ("issue_type", "string", "general or ncr"),
-            ("severity", "string", "low, medium, high or critical"),
-            ("status", "string", "open, in_progress, resolved or closed"),
-            ("operation_id", "string", "Operation id"),
-            ("job_id", "string", "Job id"),
+            ("issue_type", "general or ncr"),
+            ("severity", "low, medium, high or critical"),
+            ("status", "open, in_progress, resolved or closed"),
+            ("operation_id", "Operation id"),
+            ("job_id", "Job id"),
             PAGE[0],
             PAGE[1]
         ],
@@ -146,13 +165,8 @@ const TOOLS: &[Tool] = &[
         title: "List NCRs",
         description: "List non-conformance reports.",
         route: Route::List("api-issues", &[("issue_type", "ncr")]),
-        args: args![
-            ("severity", "string", "low, medium, high or critical"),
-            ("status", "string", "open, in_progress, resolved or closed"),
-            ("job_id", "string", "Job id"),
-            PAGE[0],
-            PAGE[1]
-        ],
+        from: Args::List(&crate::issues::LIST),
+        args: args![("severity", "low, medium, high or critical"), ("status", "open, in_progress, resolved or closed"), ("job_id", "Job id"), PAGE[0], PAGE[1]],
         required: &[],
     },
     Tool {
@@ -160,10 +174,11 @@ const TOOLS: &[Tool] = &[
         title: "List batches",
         description: "List batches (laser nests, saw batches, ...).",
         route: Route::List("api-batches", &[]),
+        from: Args::List(&crate::batches::LIST),
         args: args![
-            ("status", "string", "draft, ready, in_progress, completed or cancelled"),
-            ("batch_type", "string", "laser_nesting, tube_batch, saw_batch, finishing_batch or general"),
-            ("search", "string", "Batch number or material contains"),
+            ("status", "draft, ready, in_progress, completed or cancelled"),
+            ("batch_type", "laser_nesting, tube_batch, saw_batch, finishing_batch or general"),
+            ("search", "Batch number or material contains"),
             PAGE[0],
             PAGE[1]
         ],
@@ -174,12 +189,13 @@ const TOOLS: &[Tool] = &[
         title: "List time entries",
         description: "Labour booked on operations, by operation, operator, job or date range.",
         route: Route::List("api-time-entries", &[]),
+        from: Args::List(&crate::time_entries::LIST),
         args: args![
-            ("operation_id", "string", "Operation id"),
-            ("operator_id", "string", "Operator id"),
-            ("job_id", "string", "Job id"),
-            ("from", "string", "Start on or after (date)"),
-            ("to", "string", "Start before (date)"),
+            ("operation_id", "Operation id"),
+            ("operator_id", "Operator id"),
+            ("job_id", "Job id"),
+            ("from", "Start on or after (date)"),
+            ("to", "Start before (date)"),
             PAGE[0],
             PAGE[1]
         ],
@@ -190,6 +206,7 @@ const TOOLS: &[Tool] = &[
         title: "Shop floor dashboard",
         description: "Counts: jobs by status, operations in progress, open issues and open NCRs.",
         route: Route::Dashboard,
+        from: Args::Query(&[]),
         args: args![],
         required: &[],
     },
@@ -198,7 +215,8 @@ const TOOLS: &[Tool] = &[
         title: "Start a job",
         description: "Start a not_started or on_hold job.",
         route: Route::Action("api-job-lifecycle", "start", &[]),
-        args: args![("id", "string", "Job id")],
+        from: Args::Query(&[]),
+        args: args![("id", "Job id")],
         required: &["id"],
     },
     Tool {
@@ -206,7 +224,8 @@ const TOOLS: &[Tool] = &[
         title: "Stop a job",
         description: "Put an in_progress job on hold.",
         route: Route::Action("api-job-lifecycle", "stop", &[]),
-        args: args![("id", "string", "Job id")],
+        from: Args::Query(&[]),
+        args: args![("id", "Job id")],
         required: &["id"],
     },
     Tool {
@@ -214,7 +233,8 @@ const TOOLS: &[Tool] = &[
         title: "Resume a job",
         description: "Resume an on_hold job.",
         route: Route::Action("api-job-lifecycle", "resume", &[]),
-        args: args![("id", "string", "Job id")],
+        from: Args::Query(&[]),
+        args: args![("id", "Job id")],
         required: &["id"],
     },
     Tool {
@@ -222,7 +242,8 @@ const TOOLS: &[Tool] = &[
         title: "Complete a job",
         description: "Complete an in_progress job.",
         route: Route::Action("api-job-lifecycle", "complete", &[]),
-        args: args![("id", "string", "Job id")],
+        from: Args::Query(&[]),
+        args: args![("id", "Job id")],
         required: &["id"],
     },
     Tool {
@@ -230,13 +251,14 @@ const TOOLS: &[Tool] = &[
         title: "Update a job",
         description: "Change a job's customer, due date, notes, priority or metadata.",
         route: Route::Update("api-jobs", &[]),
+        from: Args::Body(crate::jobs::FIELDS, Use::Patch, &[]),
         args: args![
-            ("id", "string", "Job id"),
-            ("customer", "string", "Customer"),
-            ("due_date", "string", "Due date (YYYY-MM-DD)"),
-            ("notes", "string", "Notes"),
-            ("priority", "integer", "0-100"),
-            ("description", "string", "Description")
+            ("id", "Job id"),
+            ("customer", "Customer"),
+            ("due_date", "Due date (YYYY-MM-DD)"),
+            ("notes", "Notes"),
+            ("priority", "0-100"),
+            ("description", "Description")
         ],
         required: &["id"],
     },
@@ -245,12 +267,13 @@ const TOOLS: &[Tool] = &[
         title: "Create a job",
         description: "Create a job with its parts and their operations in one atomic write.",
         route: Route::Create("api-jobs", &[]),
+        from: Args::Body(crate::jobs::FIELDS, Use::Create, &[("parts", schema::new_job_parts)]),
         args: args![
-            ("job_number", "string", "Unique job number"),
-            ("customer", "string", "Customer"),
-            ("due_date", "string", "Due date (YYYY-MM-DD)"),
-            ("notes", "string", "Notes"),
-            ("parts", "array", "Parts: {part_number, quantity, material?, operations?: [{operation_name, sequence?, cell_name?, estimated_time?}]}")
+            ("job_number", "Unique job number"),
+            ("customer", "Customer"),
+            ("due_date", "Due date (YYYY-MM-DD)"),
+            ("notes", "Notes"),
+            ("parts", "Parts: {part_number, quantity, material?, operations?: [{operation_name, sequence?, cell_name?, estimated_time?}]}")
         ],
         required: &["job_number", "parts"],
     },
@@ -259,7 +282,8 @@ const TOOLS: &[Tool] = &[
         title: "Start an operation",
         description: "Start an operation and open a time entry for the operator.",
         route: Route::Action("api-operation-lifecycle", "start", &["user_id"]),
-        args: args![("id", "string", "Operation id"), ("user_id", "string", "Operator id (else the assigned operator)")],
+        from: Args::Query(crate::operation_lifecycle::QUERY),
+        args: args![("id", "Operation id"), ("user_id", "Operator id (else the assigned operator)")],
         required: &["id"],
     },
     Tool {
@@ -267,7 +291,8 @@ const TOOLS: &[Tool] = &[
         title: "Pause an operation",
         description: "Pause an in_progress operation; its time is booked.",
         route: Route::Action("api-operation-lifecycle", "pause", &[]),
-        args: args![("id", "string", "Operation id")],
+        from: Args::Query(&[]),
+        args: args![("id", "Operation id")],
         required: &["id"],
     },
     Tool {
@@ -275,7 +300,8 @@ const TOOLS: &[Tool] = &[
         title: "Resume an operation",
         description: "Resume a paused operation.",
         route: Route::Action("api-operation-lifecycle", "resume", &["user_id"]),
-        args: args![("id", "string", "Operation id"), ("user_id", "string", "Operator id (else the assigned operator)")],
+        from: Args::Query(crate::operation_lifecycle::QUERY),
+        args: args![("id", "Operation id"), ("user_id", "Operator id (else the assigned operator)")],
         required: &["id"],
     },
     Tool {
@@ -283,7 +309,8 @@ const TOOLS: &[Tool] = &[
         title: "Complete an operation",
         description: "Complete an operation; its time is booked.",
         route: Route::Action("api-operation-lifecycle", "complete", &[]),
-        args: args![("id", "string", "Operation id")],
+        from: Args::Query(&[]),
+        args: args![("id", "Operation id")],
         required: &["id"],
     },
     Tool {
@@ -291,15 +318,16 @@ const TOOLS: &[Tool] = &[
         title: "Update an operation",
         description: "Change an operation's name, sequence, cell, times, instructions, notes or operator.",
         route: Route::Update("api-operations", &[]),
+        from: Args::Body(crate::operations::FIELDS, Use::Patch, &[]),
         args: args![
-            ("id", "string", "Operation id"),
-            ("operation_name", "string", "Name"),
-            ("sequence", "integer", "Sequence in the part"),
-            ("cell_name", "string", "Cell name"),
-            ("estimated_time", "number", "Minutes"),
-            ("instructions", "string", "Instructions"),
-            ("notes", "string", "Notes"),
-            ("assigned_operator_id", "string", "Operator id")
+            ("id", "Operation id"),
+            ("operation_name", "Name"),
+            ("sequence", "Sequence in the part"),
+            ("cell_name", "Cell name"),
+            ("estimated_time", "Minutes"),
+            ("instructions", "Instructions"),
+            ("notes", "Notes"),
+            ("assigned_operator_id", "Operator id")
         ],
         required: &["id"],
     },
@@ -308,15 +336,16 @@ const TOOLS: &[Tool] = &[
         title: "Create an NCR",
         description: "Report a non-conformance on an operation; its NCR number is generated.",
         route: Route::Create("api-issues", &[("issue_type", "ncr")]),
+        from: Args::Body(crate::issues::FIELDS, Use::Create, &[]),
         args: args![
-            ("operation_id", "string", "Operation id"),
-            ("title", "string", "Short summary"),
-            ("description", "string", "What was found"),
-            ("severity", "string", "low, medium, high or critical"),
-            ("ncr_category", "string", "material, process, equipment, design, supplier, documentation or other"),
-            ("disposition", "string", "use_as_is, rework, repair, scrap or return_to_supplier"),
-            ("affected_quantity", "integer", "Parts affected"),
-            ("root_cause", "string", "Root cause")
+            ("operation_id", "Operation id"),
+            ("title", "Short summary"),
+            ("description", "What was found"),
+            ("severity", "low, medium, high or critical"),
+            ("ncr_category", "material, process, equipment, design, supplier, documentation or other"),
+            ("disposition", "use_as_is, rework, repair, scrap or return_to_supplier"),
+            ("affected_quantity", "Parts affected"),
+            ("root_cause", "Root cause")
         ],
         required: &["operation_id", "title"],
     },
@@ -325,7 +354,8 @@ const TOOLS: &[Tool] = &[
         title: "Add a substep",
         description: "Add a checklist step to an operation.",
         route: Route::Create("api-substeps", &[]),
-        args: args![("operation_id", "string", "Operation id"), ("description", "string", "What to do"), ("sequence", "integer", "Order within the operation")],
+        from: Args::Body(crate::catalog::SUBSTEPS.columns, Use::Create, &[]),
+        args: args![("operation_id", "Operation id"), ("description", "What to do"), ("sequence", "Order within the operation")],
         required: &["operation_id", "description", "sequence"],
     },
     Tool {
@@ -333,7 +363,8 @@ const TOOLS: &[Tool] = &[
         title: "Complete a substep",
         description: "Mark a checklist step done.",
         route: Route::Update("api-substeps", &[("completed", "true")]),
-        args: args![("id", "string", "Substep id")],
+        from: Args::Body(crate::catalog::SUBSTEPS.columns, Use::Patch, &[]),
+        args: args![("id", "Substep id")],
         required: &["id"],
     },
     Tool {
@@ -341,7 +372,8 @@ const TOOLS: &[Tool] = &[
         title: "Start a batch",
         description: "Start a draft or ready batch and its operations for the operator.",
         route: Route::Action("api-batch-lifecycle", "start", &["operator_id"]),
-        args: args![("id", "string", "Batch id"), ("operator_id", "string", "Operator id")],
+        from: Args::Query(crate::batch_lifecycle::QUERY),
+        args: args![("id", "Batch id"), ("operator_id", "Operator id")],
         required: &["id", "operator_id"],
     },
     Tool {
@@ -349,7 +381,8 @@ const TOOLS: &[Tool] = &[
         title: "Stop a batch",
         description: "Complete a running batch, sharing its minutes across its operations.",
         route: Route::Action("api-batch-lifecycle", "stop", &[]),
-        args: args![("id", "string", "Batch id")],
+        from: Args::Query(&[]),
+        args: args![("id", "Batch id")],
         required: &["id"],
     },
 ];
@@ -359,13 +392,26 @@ impl Tool {
         matches!(self.route, Route::List(..) | Route::Get(_) | Route::Dashboard)
     }
 
+    /// An argument's schema, from the declaration the request reads it by.
+    fn schema_of(&self, name: &str) -> Option<Value> {
+        if name == "id" {
+            return Some(schema::uuid());
+        }
+        match self.from {
+            Args::List(spec) => schema::list_params(spec).into_iter().find(|p| p["name"] == name).map(|p| p["schema"].clone()),
+            Args::Body(cols, u, children) => resource::accepted(cols, u)
+                .find(|c| c.names().contains(&name))
+                .map(schema::column)
+                .or_else(|| children.iter().find(|(n, _)| *n == name).map(|(_, f)| f())),
+            Args::Query(cols) => cols.iter().find(|c| c.name == name).map(schema::column),
+        }
+    }
+
     fn definition(&self) -> Value {
         let mut props = Map::new();
-        for (name, ty, description) in self.args {
-            let mut schema = json!({ "type": ty, "description": description });
-            if *ty == "array" {
-                schema["items"] = json!({ "type": "object" });
-            }
+        for (name, description) in self.args {
+            let mut schema = self.schema_of(name).unwrap_or_else(|| panic!("{}: {name} is not in the request's declarations", self.name));
+            schema["description"] = json!(description);
             props.insert((*name).into(), schema);
         }
         json!({
@@ -410,7 +456,7 @@ pub fn plan_call(name: &str, args: &Value) -> Result<ToolCall, ToolError> {
             return Err(ToolError::Arguments(format!("{required} is required")));
         }
     }
-    if let Some(unknown) = args.keys().find(|k| !tool.args.iter().any(|(a, _, _)| a == k)) {
+    if let Some(unknown) = args.keys().find(|k| !tool.args.iter().any(|(a, _)| a == k)) {
         return Err(ToolError::Arguments(format!("{unknown} is not an argument of {name}")));
     }
     let text = |v: &Value| match v {
