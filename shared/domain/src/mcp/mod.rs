@@ -69,10 +69,13 @@ struct Tool {
 /// The declarations a tool's arguments are read by: a list's parameters, a body's fields (an
 /// array the body nests by its schema), or an action's query parameters. `id` is always a
 /// record's id.
+/// An array a body nests, with its schema.
+type Nested = (&'static str, fn() -> Value);
+
 #[derive(Clone, Copy)]
 enum Args {
     List(&'static ListSpec),
-    Body(&'static [Column], Use, &'static [(&'static str, fn() -> Value)]),
+    Body(&'static [Column], Use, &'static [Nested]),
     Query(&'static [Column]),
 }
 
