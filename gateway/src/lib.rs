@@ -3,7 +3,7 @@
 //! (an entity's `/sync` and `/bulk-sync` to `API_SYNC`, see `http::serving_function`). In
 //! our cloud each function has its own route instead, and this hop does not exist.
 
-use eryxon_domain::{http, ApiError};
+use eryxon_domain::{protocol::http, ApiError};
 use eryxon_edge::{error_response, new_id};
 use worker::{event, Context, Env, Request, Response};
 

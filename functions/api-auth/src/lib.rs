@@ -3,7 +3,7 @@
 //! (see [`sign_in::count_attempt`]); a success takes its count back in a second. The password
 //! check runs in WebCrypto.
 
-use eryxon_domain::{session, sign_in, ApiError};
+use eryxon_domain::{auth::session, auth::sign_in, ApiError};
 use eryxon_edge::{pbkdf2_sha256, rows, Call, Reply};
 
 eryxon_edge::function!("api-auth", route);

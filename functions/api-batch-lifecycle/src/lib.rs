@@ -1,9 +1,9 @@
 //! `api-batch-lifecycle`: POST `/start?id=&operator_id=` (or `user_id`), `/stop?id=`, and
 //! `/add-operations?id=` with `{"operation_ids": [...]}`.
 
-use eryxon_domain::batch_lifecycle::{self, Action};
-use eryxon_domain::http::id_param;
-use eryxon_domain::{batches, ApiError};
+use eryxon_domain::lifecycle::{self, batches::Action};
+use eryxon_domain::protocol::http::id_param;
+use eryxon_domain::{entities::batches, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
 
@@ -27,9 +27,9 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let operator = call.query.get("operator_id").or_else(|| call.query.get("user_id")).filter(|v| !v.is_empty());
-    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| batch_lifecycle::preloads(scope, id, operator)).unwrap_or_default()).await?;
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::batches::preloads(scope, id, operator)).unwrap_or_default()).await?;
     let id = id?;
-    let planned = batch_lifecycle::plan(action, &found, &id, operator, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
+    let planned = lifecycle::batches::plan(action, &found, &id, operator, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
     let written = call.write(&planned.stmts).await?;
     let answer = planned.answer(&written)?;
     call.publish_written(&planned.stmts).await;

@@ -1,7 +1,7 @@
 //! `api-batches`: list, read with operations, create with operations, PATCH, DELETE before start.
 
-use eryxon_domain::http::id_param;
-use eryxon_domain::{batches, ApiError};
+use eryxon_domain::protocol::http::id_param;
+use eryxon_domain::{entities::batches, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
 use serde_json::Value;

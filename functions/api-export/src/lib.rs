@@ -4,8 +4,8 @@
 //! large the tenant. Once the body has begun, a failed read ends it early: the client sees a
 //! truncated document (invalid JSON, or a CSV without its last rows), never a silent gap.
 
-use eryxon_domain::export::{self, Exported, Format};
-use eryxon_domain::{plans, ApiError};
+use eryxon_domain::admin::export::{self, Exported, Format};
+use eryxon_domain::{account::plans, ApiError};
 use eryxon_edge::{rows, Call, Db, Reply, Streamed};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};

@@ -1,7 +1,7 @@
 //! `api-issues`: quality issues and NCRs: list, read, create (NCR numbers generated in the
 //! same write), PATCH through the status machine, DELETE.
 
-use eryxon_domain::{issues, ApiError};
+use eryxon_domain::{entities::issues, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
 

@@ -1,7 +1,7 @@
 //! `api-job-lifecycle`: POST `/start`, `/stop`, `/resume`, `/complete` with `?id=`.
 
-use eryxon_domain::http::id_param;
-use eryxon_domain::jobs::lifecycle::{self, Action};
+use eryxon_domain::lifecycle::{self, jobs::Action};
+use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::ApiError;
 use eryxon_edge::{new_id, rows, Call, Reply};
 
@@ -19,13 +19,13 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 /// Two round trips: the key check with the job, then the compare-and-set with its event.
 async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
-    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![lifecycle::preload(scope, id)]).unwrap_or_default()).await?;
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![lifecycle::jobs::preload(scope, id)]).unwrap_or_default()).await?;
     let id = id?;
     let job = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
     let previous = job["status"].as_str().unwrap_or_default().to_string();
-    let stmts = lifecycle::plan(action, job, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
+    let stmts = lifecycle::jobs::plan(action, job, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
     let written = call.write(&stmts).await?;
     let row = rows(&written, 0).first().ok_or_else(|| ApiError::conflict(format!("The job changed while this request ran: it is no longer {previous}")))?;
     call.publish_written(&stmts).await;
-    Ok(Reply::ok(lifecycle::answer(action, row, &previous)))
+    Ok(Reply::ok(lifecycle::jobs::answer(action, row, &previous)))
 }

@@ -1,8 +1,8 @@
 //! `api-jobs`: list, read, nested create, update and delete of jobs.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::http::id_param;
-use eryxon_domain::jobs::{self, create, read, update};
+use eryxon_domain::entities::jobs::{self, create, read, update};
+use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::{resource, ApiError};
 use eryxon_edge::{catalog, new_id, rows, Call, Reply};
 use serde_json::json;

@@ -1,3 +1,3 @@
-//! `api-materials`: list, get, create, PATCH and DELETE; the rules are `eryxon_domain::catalog::MATERIALS`.
+//! `api-materials`: list, get, create, PATCH and DELETE; the rules are `eryxon_domain::entities::catalog::MATERIALS`.
 
-eryxon_edge::catalog_worker!("api-materials", eryxon_domain::catalog::MATERIALS);
+eryxon_edge::catalog_worker!("api-materials", eryxon_domain::entities::catalog::MATERIALS);

@@ -1,8 +1,8 @@
 //! `api-operation-lifecycle`: POST `/start`, `/pause`, `/resume`, `/complete` with `?id=` (and
 //! `user_id` for start and resume), with time entries and the status roll-up.
 
-use eryxon_domain::http::id_param;
-use eryxon_domain::operation_lifecycle::{self, Action};
+use eryxon_domain::lifecycle::{self, operations::Action};
+use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::ApiError;
 use eryxon_edge::{new_id, rows, Call, Reply};
 
@@ -22,9 +22,9 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
     let user_id = call.query.get("user_id").filter(|u| !u.is_empty());
-    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| operation_lifecycle::preloads(scope, id, user_id)).unwrap_or_default()).await?;
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::operations::preloads(scope, id, user_id)).unwrap_or_default()).await?;
     let id = id?;
-    let planned = operation_lifecycle::plan(action, &found, &id, user_id, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
+    let planned = lifecycle::operations::plan(action, &found, &id, user_id, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
     let written = call.write(&planned.stmts).await?;
     let answer = planned.answer(rows(&written, 0))?;
     call.publish_written(&planned.stmts).await;

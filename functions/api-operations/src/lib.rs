@@ -2,7 +2,7 @@
 //! numbers, create (cell by id or name), PATCH, DELETE. Status moves through the lifecycle.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::{operations, ApiError};
+use eryxon_domain::{entities::operations, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
 use serde_json::Value;

@@ -1,3 +1,3 @@
-//! `api-operators`: list, get, create, PATCH and DELETE; the rules are `eryxon_domain::catalog::OPERATORS`.
+//! `api-operators`: list, get, create, PATCH and DELETE; the rules are `eryxon_domain::entities::catalog::OPERATORS`.
 
-eryxon_edge::catalog_worker!("api-operators", eryxon_domain::catalog::OPERATORS);
+eryxon_edge::catalog_worker!("api-operators", eryxon_domain::entities::catalog::OPERATORS);

@@ -1,7 +1,7 @@
 //! `api-parts`: list, read with operations, create (with nested operations), PATCH, DELETE.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::{parts, ApiError};
+use eryxon_domain::{entities::parts, ApiError};
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Call, Reply};
 

@@ -1,3 +1,3 @@
-//! `api-substeps`: list, get, create, PATCH and DELETE; the rules are `eryxon_domain::catalog::SUBSTEPS`.
+//! `api-substeps`: list, get, create, PATCH and DELETE; the rules are `eryxon_domain::entities::catalog::SUBSTEPS`.
 
-eryxon_edge::catalog_worker!("api-substeps", eryxon_domain::catalog::SUBSTEPS);
+eryxon_edge::catalog_worker!("api-substeps", eryxon_domain::entities::catalog::SUBSTEPS);

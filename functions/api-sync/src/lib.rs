@@ -5,7 +5,7 @@
 //! workers' own).
 
 use eryxon_domain::erp_sync::Root;
-use eryxon_domain::http;
+use eryxon_domain::protocol::http;
 use eryxon_domain::ApiError;
 use eryxon_edge::{erp, error_response, new_id, Call};
 use worker::{event, Context, Env, Request, Response};

@@ -1,6 +1,6 @@
 //! `api-time-entries`: time entries for labour booking (list and read; the lifecycle writes them).
 
-use eryxon_domain::{time_entries, ApiError};
+use eryxon_domain::{entities::time_entries, ApiError};
 use eryxon_edge::{catalog, Call, Reply};
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! `api-usage`: the caller's tenant's requests per day (tenant and per key), today's standing
 //! against the daily limit, and quota use. One round trip.
 
-use eryxon_domain::{usage, ApiError};
+use eryxon_domain::{account::usage, ApiError};
 use eryxon_edge::{rows, Call, Reply};
 
 eryxon_edge::function!("api-usage", route);

@@ -1,8 +1,8 @@
 //! `api-webhooks`: subscriptions (GET, POST, PATCH, DELETE), `POST /rotate-secret?id=`,
 //! `POST /test?id=`, `GET /deliveries`, `GET /logs` (every attempt), `POST /redeliver?id=`.
 
-use eryxon_domain::http::id_param;
-use eryxon_domain::{subscriptions, webhooks, ApiError};
+use eryxon_domain::protocol::http::id_param;
+use eryxon_domain::{delivery::signing, entities::webhooks, ApiError};
 use eryxon_edge::{catalog, new_id, random_bytes, rows, runtime_url, Call, Reply};
 use serde_json::json;
 
@@ -10,13 +10,13 @@ eryxon_edge::function!("api-webhooks", route);
 
 async fn route(call: &Call) -> Result<Reply, ApiError> {
     eryxon_edge::routes!(call, {
-        ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &subscriptions::SHOWN).await,
-        ("", Get) => catalog::list_of(call, &subscriptions::LIST, "webhooks", subscriptions::decode).await,
+        ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &webhooks::SHOWN).await,
+        ("", Get) => catalog::list_of(call, &webhooks::LIST, "webhooks", webhooks::decode).await,
         ("", Post) => create(call).await,
         ("", Patch) => patch(call).await,
         ("", Delete) => catalog::delete_by(call, "Webhook", |t, id| eryxon_domain::resource::delete("webhooks", t, id)).await,
-        ("deliveries", Get) => catalog::list_of(call, &subscriptions::DELIVERIES, "deliveries", Clone::clone).await,
-        ("logs", Get) => catalog::list_of(call, &subscriptions::ATTEMPTS, "attempts", Clone::clone).await,
+        ("deliveries", Get) => catalog::list_of(call, &webhooks::DELIVERIES, "deliveries", Clone::clone).await,
+        ("logs", Get) => catalog::list_of(call, &webhooks::ATTEMPTS, "attempts", Clone::clone).await,
         ("rotate-secret", Post) => rotate(call).await,
         ("test", Post) => send_test(call).await,
         ("redeliver", Post) => redeliver(call).await,
@@ -25,23 +25,23 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 
 /// The secret is answered here and at rotation only.
 async fn create(call: &Call) -> Result<Reply, ApiError> {
-    let draft = call.json_body().map(|body| subscriptions::parse(&body, false, runtime_url::parse, call.local_webhooks_allowed()));
+    let draft = call.json_body().map(|body| webhooks::parse(&body, false, runtime_url::parse, call.local_webhooks_allowed()));
     let (caller, _) = call.authenticate(|_| vec![]).await?;
     let draft = draft?;
     let ignored = draft.ignored.clone();
-    let generated = webhooks::new_secret(&random_bytes()?);
+    let generated = signing::new_secret(&random_bytes()?);
     let (stmt, secret) = draft.plan_create(&caller.tenant_id, &call.now().rfc3339(), new_id(), generated, |s| call.seal(s))?;
     let written = call.write(&[stmt]).await?;
     let row = rows(&written, 0).first().ok_or_else(|| ApiError::conflict("The webhook could not be stored; retry"))?;
-    let mut webhook = subscriptions::decode(row);
+    let mut webhook = webhooks::decode(row);
     webhook["secret"] = json!(secret);
     Ok(Reply::created(json!({ "webhook": webhook })).ignoring(ignored))
 }
 
 async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
-    let draft = call.json_body().map(|body| subscriptions::parse(&body, true, runtime_url::parse, call.local_webhooks_allowed()));
-    let shown = &subscriptions::SHOWN;
+    let draft = call.json_body().map(|body| webhooks::parse(&body, true, runtime_url::parse, call.local_webhooks_allowed()));
+    let shown = &webhooks::SHOWN;
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| catalog::if_match_reads(call, shown, scope, id)).unwrap_or_default()).await?;
     let (id, draft) = (id?, draft?);
     catalog::check_if_match(call, shown, &found, &id)?;
@@ -50,7 +50,7 @@ async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let stmt = draft.plan_update(&caller.tenant_id, &call.now().rfc3339(), &id)?;
     let written = call.write_when(condition, &[stmt]).await?;
     let row = rows(&written, 0).first().ok_or_else(|| ApiError::not_found("Webhook", &id))?;
-    Ok(Reply::ok(json!({ "webhook": subscriptions::decode(row) })).ignoring(ignored))
+    Ok(Reply::ok(json!({ "webhook": webhooks::decode(row) })).ignoring(ignored))
 }
 
 /// A new secret (answered this once); the old one keeps signing for the grace period.
@@ -59,11 +59,11 @@ async fn rotate(call: &Call) -> Result<Reply, ApiError> {
     let body = call.optional_json_body();
     let (caller, _) = call.authenticate(|_| vec![]).await?;
     let (id, body) = (id?, body?);
-    let secret = webhooks::new_secret(&random_bytes()?);
-    let stmt = subscriptions::rotate(&body, &caller.tenant_id, &id, call.now().0, &call.seal(&secret)?)?;
+    let secret = signing::new_secret(&random_bytes()?);
+    let stmt = webhooks::rotate(&body, &caller.tenant_id, &id, call.now().0, &call.seal(&secret)?)?;
     let written = call.write(&[stmt]).await?;
     let row = rows(&written, 0).first().ok_or_else(|| ApiError::not_found("Webhook", &id))?;
-    let mut webhook = subscriptions::decode(row);
+    let mut webhook = webhooks::decode(row);
     webhook["secret"] = json!(secret);
     Ok(Reply::ok(json!({ "webhook": webhook })))
 }
@@ -74,20 +74,20 @@ async fn send_test(call: &Call) -> Result<Reply, ApiError> {
     let (caller, _) = call.authenticate(|_| vec![]).await?;
     let id = id?;
     let event_id = new_id();
-    let stmts = [subscriptions::test_event(&caller.tenant_id, &id, &call.now().rfc3339(), &event_id)];
+    let stmts = [webhooks::test_event(&caller.tenant_id, &id, &call.now().rfc3339(), &event_id)];
     if rows(&call.write(&stmts).await?, 0).is_empty() {
         return Err(ApiError::not_found("Webhook", &id));
     }
     call.publish_written(&stmts).await;
-    Ok(Reply::created(json!({ "event_id": event_id, "event_type": webhooks::TEST_EVENT, "webhook_id": id })))
+    Ok(Reply::created(json!({ "event_id": event_id, "event_type": signing::TEST_EVENT, "webhook_id": id })))
 }
 
 /// A failed (or delivered) delivery goes out again, with a fresh retry schedule.
 async fn redeliver(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
-    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![subscriptions::delivery(scope, id)]).unwrap_or_default()).await?;
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![webhooks::delivery(scope, id)]).unwrap_or_default()).await?;
     let id = id?;
-    let stmts = [subscriptions::redeliver(rows(&found, 0), &caller.tenant_id, &id, &call.now().rfc3339())?];
+    let stmts = [webhooks::redeliver(rows(&found, 0), &caller.tenant_id, &id, &call.now().rfc3339())?];
     let written = call.write(&stmts).await?;
     let row = rows(&written, 0).first().cloned().ok_or_else(|| ApiError::conflict("The delivery changed while this request ran; retry"))?;
     call.publish_tenant().await;

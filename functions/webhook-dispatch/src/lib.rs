@@ -5,12 +5,12 @@
 //! concurrently, signed, each with a timeout; one more round trip records every attempt. Rounds
 //! follow each other while work is due at once; then the tenant is queued again for its next
 //! due retry. A scheduled sweep re-queues tenants whose
-//! work a lost message left behind. See `eryxon_domain::dispatch`.
+//! work a lost message left behind. See `eryxon_domain::delivery::dispatch`.
 
-use eryxon_domain::dispatch::{self, Attempt};
-use eryxon_domain::time::Now;
-use eryxon_domain::webhooks::{self, Outcome};
-use eryxon_domain::{idempotency, sign_in, subscriptions, sync};
+use eryxon_domain::delivery::dispatch::{self, Attempt};
+use eryxon_domain::delivery::signing::{self, Outcome};
+use eryxon_domain::protocol::time::Now;
+use eryxon_domain::{auth::sign_in, entities::deletions, entities::webhooks, protocol::idempotency};
 use eryxon_edge::{error_response, keyring, new_id, ok_response, random_bytes, runtime_url, Db};
 use futures_util::future::{join_all, select, Either};
 use std::collections::BTreeSet;
@@ -81,13 +81,13 @@ async fn round(env: &Env, tenant: &str) -> worker::Result<Option<i64>> {
     let claimed_all = (attempts.len() as i64) < dispatch::CLAIM_LIMIT;
     let allow_local = runtime_url::local_webhooks_allowed(env);
     let done: Vec<(Attempt, dispatch::Result)> = join_all(attempts.into_iter().map(|a| send(a, allow_local))).await;
-    let schedule = webhooks::schedule(env.var("ERYXON_WEBHOOK_SCHEDULE").ok().map(|v| v.to_string()).as_deref());
+    let schedule = signing::schedule(env.var("ERYXON_WEBHOOK_SCHEDULE").ok().map(|v| v.to_string()).as_deref());
     if !done.is_empty() {
         db.batch(&dispatch::record(tenant, &claim_token, Date::now().as_millis() as i64, &done, &schedule, new_id), "dispatch").await.map_err(api)?;
     }
     let retry = done
         .iter()
-        .filter(|(_, r)| webhooks::outcome(r.status) == Outcome::Retry)
+        .filter(|(_, r)| signing::outcome(r.status) == Outcome::Retry)
         .filter_map(|(a, _)| schedule.get((a.number - 1) as usize).map(|s| i64::from(*s)))
         .min();
     let left = dispatch::next_round(found.get(5).map(Vec::as_slice).unwrap_or(&[]), now_ms, claimed_all);
@@ -138,7 +138,7 @@ async fn sweep(env: &Env) -> worker::Result<usize> {
     let db = Db::open(env).map_err(|e| worker::Error::RustError(e.message))?;
     let now = Date::now().as_millis() as i64;
     // The same scheduled run forgets what has outlived its promise.
-    let stmts = [dispatch::stale_tenants(now), idempotency::expired(Now(now)), sync::expired_deletions(Now(now)), sign_in::expired_failures(Now(now))];
+    let stmts = [dispatch::stale_tenants(now), idempotency::expired(Now(now)), deletions::expired_deletions(Now(now)), sign_in::expired_failures(Now(now))];
     let found = db.batch(&stmts, "sweep").await.map_err(api)?;
     let tenants: Vec<String> = found.first().into_iter().flatten().filter_map(|r| r["tenant_id"].as_str().map(str::to_string)).collect();
     let queue = env.queue("EVENTS")?;
@@ -156,8 +156,8 @@ async fn sweep(env: &Env) -> worker::Result<usize> {
 /// One page of the webhook secrets the sweep can seal, sealed under the current key.
 async fn seal_secrets(env: &Env, db: &Db) -> worker::Result<()> {
     let keys = keyring(env).map_err(api)?;
-    let unsealed = db.batch(&[subscriptions::unsealed(&keys)], "sweep").await.map_err(api)?;
-    if let Some(reseal) = subscriptions::reseal(unsealed.first().map(Vec::as_slice).unwrap_or(&[]), &keys, random_bytes).map_err(api)? {
+    let unsealed = db.batch(&[webhooks::unsealed(&keys)], "sweep").await.map_err(api)?;
+    if let Some(reseal) = webhooks::reseal(unsealed.first().map(Vec::as_slice).unwrap_or(&[]), &keys, random_bytes).map_err(api)? {
         db.batch(&[reseal], "sweep").await.map_err(api)?;
     }
     Ok(())

@@ -1,52 +1,51 @@
 //! Eryxon Flow's domain: everything that decides what a request means and what it does,
-//! with no dependency on the Workers runtime, so that all of it is tested natively.
+//! with no dependency on the Workers runtime, so that all of it is tested natively. The edge
+//! crate only carries the [`protocol::sql::Stmt`] values planned here to D1 and back.
 //!
-//! A request flows through these modules in order: [`http`] reads the raw parts,
-//! [`api_key`] checks the credential's shape, an entity module (such as [`jobs`]) parses and
-//! validates the body and plans its SQL as [`sql::Stmt`] values, and [`envelope`] shapes the
-//! answer. The edge crate only carries those values to D1 and back.
+//! A request flows through these folders in order: [`protocol`] reads it and is refused if
+//! [`protocol::routes`] does not declare it, [`auth`] resolves its credential to a tenant,
+//! an entity of [`entities`] (or a transition of [`lifecycle`], a sync of [`erp_sync`])
+//! parses its body by the entity's declared fields ([`resource`]) and plans its SQL, and
+//! [`delivery`] carries the events that write recorded to the tenant's webhooks.
 
-pub mod api_key;
-pub mod batch_lifecycle;
-pub mod batches;
-pub mod catalog;
-pub mod dispatch;
-pub mod entity;
-pub mod envelope;
-pub mod erp_sync;
-pub mod error;
-pub mod events;
-pub mod export;
-pub mod fields;
-pub mod http;
-pub mod idempotency;
-pub mod issues;
-pub mod jobs;
-pub mod key_admin;
-pub mod mcp;
-pub mod operation_lifecycle;
-pub mod operations;
-pub mod parts;
-pub mod password;
-pub mod plans;
+/// The HTTP contract: envelopes, errors, field parsing, query strings, SQL values, times,
+/// Idempotency-Key, and the table of every route.
+pub mod protocol;
+
+/// Credentials: API keys, admin sign-in and session tokens, passwords, the tenant a key
+/// resolves to, and secrets sealed at rest.
+pub mod auth;
+
+/// What a tenant's plan allows and what it has used (`api-usage`).
+pub mod account;
+
+/// The declarations every entity is made of (columns and their uses, list specs), the
+/// generic catalog entity, and the JSON Schema derived from them.
 pub mod resource;
-pub mod routes;
-pub mod schema;
-pub mod secrets;
-pub mod session;
-pub mod sign_in;
-pub mod sql;
-pub mod subscriptions;
-pub mod sync;
-pub mod tenant;
-pub mod time;
-pub mod time_entries;
-pub mod time_share;
-pub mod usage;
-pub mod webhook_url;
-pub mod webhooks;
 
-pub use error::{ApiError, Constraint, ErrorCode, FieldError};
+/// The entity endpoints: jobs (nested create, read, PATCH), parts, operations, the catalog
+/// (cells, materials, operators, substeps), issues and NCRs, batches, time entries,
+/// webhooks (`api-webhooks`) and deletions (`api-deletions`).
+pub mod entities;
+
+/// Status transitions that book time: jobs, operations, batches, and how a batch's minutes
+/// are shared across its operations.
+pub mod lifecycle;
+
+/// ERP sync by external id (`PUT .../sync`, `POST .../bulk-sync`).
+pub mod erp_sync;
+
+/// Events and their delivery: the event record, signing, the dispatcher's schedule, and the
+/// guard on where a webhook may point.
+pub mod delivery;
+
+/// Admin endpoints: API keys (`api-keys`) and the tenant's export (`api-export`).
+pub mod admin;
+
+/// The Model Context Protocol server.
+pub mod mcp;
+
+pub use protocol::error::{ApiError, Constraint, ErrorCode, FieldError};
 
 /// What the unit tests share.
 #[cfg(test)]
@@ -61,13 +60,13 @@ pub(crate) mod testing {
     }
 
     /// WHATWG URL parsing as the runtime's `URL` does it, by the `url` crate (the same standard).
-    pub fn whatwg(input: &str) -> Option<crate::webhook_url::Parsed> {
+    pub fn whatwg(input: &str) -> Option<crate::delivery::url_guard::Parsed> {
         let u = url::Url::parse(input).ok()?;
         let host = match u.host()? {
             url::Host::Domain(d) => d.to_string(),
             url::Host::Ipv4(ip) => ip.to_string(),
             url::Host::Ipv6(ip) => format!("[{ip}]"),
         };
-        Some(crate::webhook_url::Parsed { scheme: u.scheme().to_string(), host, credentials: !u.username().is_empty() || u.password().is_some() })
+        Some(crate::delivery::url_guard::Parsed { scheme: u.scheme().to_string(), host, credentials: !u.username().is_empty() || u.password().is_some() })
     }
 }

@@ -2,16 +2,16 @@
 
 use crate::db::Db;
 use crate::reply::{self, Reply};
-use eryxon_domain::http::{self, Method, Query};
-use eryxon_domain::idempotency::{self, Previous};
-use eryxon_domain::plans::{self, Standing};
-use eryxon_domain::routes;
-use eryxon_domain::secrets::Keyring;
-use eryxon_domain::session::{self, Admin};
-use eryxon_domain::sql::{Scope, Stmt};
-use eryxon_domain::tenant::{self, Caller, Found};
-use eryxon_domain::time::Now;
-use eryxon_domain::{api_key, envelope, ApiError};
+use eryxon_domain::account::plans::{self, Standing};
+use eryxon_domain::auth::secrets::Keyring;
+use eryxon_domain::auth::session::{self, Admin};
+use eryxon_domain::auth::tenant::{self, Caller, Found};
+use eryxon_domain::protocol::http::{self, Method, Query};
+use eryxon_domain::protocol::idempotency::{self, Previous};
+use eryxon_domain::protocol::routes;
+use eryxon_domain::protocol::sql::{Scope, Stmt};
+use eryxon_domain::protocol::time::Now;
+use eryxon_domain::{auth::api_key, protocol::envelope, ApiError};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use worker::{console_error, Context, Date, Env, Request, Response};
@@ -120,7 +120,7 @@ impl Call {
         self
     }
 
-    /// Refuses a route `eryxon_domain::routes` does not declare for this function: 404 for an
+    /// Refuses a route `eryxon_domain::protocol::routes` does not declare for this function: 404 for an
     /// unknown path, 405 with `Allow` for another method.
     pub fn declared(&self) -> Result<(), ApiError> {
         routes::refusal(&self.path, self.function, self.action.as_deref(), self.method).map_or(Ok(()), Err)
@@ -425,7 +425,7 @@ impl Call {
     /// caller (same key, request id and test headers): that function's rules, limits and
     /// events apply exactly as if the caller had sent it.
     pub async fn forward(&self, function: &str, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), ApiError> {
-        let binding = eryxon_domain::http::binding_name(function).ok_or_else(|| ApiError::internal(format!("No binding for {function}")))?;
+        let binding = eryxon_domain::protocol::http::binding_name(function).ok_or_else(|| ApiError::internal(format!("No binding for {function}")))?;
         let service = self.env.service(&binding).map_err(|_| ApiError::internal(format!("Service binding {binding} is missing")))?;
         let h = worker::Headers::new();
         for name in ["authorization", "x-eryxon-test-now"] {
@@ -460,7 +460,7 @@ impl Call {
 /// tests can prove the sweep delivers what a lost message left behind.
 fn test_clock(env: &Env, claimed: Option<&str>) -> Option<u64> {
     let enabled = env.var("ERYXON_TEST_CLOCK").map(|v| v.to_string() == "enabled").unwrap_or(false);
-    enabled.then(|| claimed.and_then(eryxon_domain::time::parse_instant)).flatten().and_then(|ms| u64::try_from(ms).ok())
+    enabled.then(|| claimed.and_then(eryxon_domain::protocol::time::parse_instant)).flatten().and_then(|ms| u64::try_from(ms).ok())
 }
 
 /// The body, read as a stream and given up as soon as it passes the limit: a chunked body (no

@@ -2,11 +2,11 @@
 //! rules are the entity's (domain); this only sequences the round trips.
 
 use crate::{new_id, rows, Call, Reply};
-use eryxon_domain::entity::Entity;
-use eryxon_domain::http::id_param;
+use eryxon_domain::auth::tenant::Caller;
+use eryxon_domain::protocol::http::id_param;
+use eryxon_domain::protocol::sql::{Scope, Stmt};
+use eryxon_domain::resource::entity::Entity;
 use eryxon_domain::resource::{Draft, ListSpec, Planned, Shown};
-use eryxon_domain::sql::{Scope, Stmt};
-use eryxon_domain::tenant::Caller;
 use eryxon_domain::{resource, ApiError};
 use serde_json::{Map, Value};
 
@@ -206,7 +206,7 @@ async fn delete(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
     Ok(deleted(&id))
 }
 
-/// A whole catalog worker: `eryxon_edge::catalog_worker!("api-cells", eryxon_domain::catalog::CELLS);`
+/// A whole catalog worker: `eryxon_edge::catalog_worker!("api-cells", eryxon_domain::entities::catalog::CELLS);`
 #[macro_export]
 macro_rules! catalog_worker {
     ($function:literal, $entity:path) => {

@@ -1,7 +1,7 @@
 //! D1 access that counts its round trips, for the `Server-Timing` header and the budget of
 //! two per request.
 
-use eryxon_domain::sql::{classify_failure, Param, Stmt};
+use eryxon_domain::protocol::sql::{classify_failure, Param, Stmt};
 use eryxon_domain::ApiError;
 use serde_json::Value;
 use std::cell::Cell;

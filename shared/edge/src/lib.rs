@@ -42,7 +42,7 @@ macro_rules! function {
 }
 
 /// A function's handlers: each `(action, Method)` of its routes (declared in
-/// `eryxon_domain::routes`, which [`function!`] has already held the request to) with an
+/// `eryxon_domain::protocol::routes`, which [`function!`] has already held the request to) with an
 /// optional guard and the handler that serves it.
 ///
 /// ```ignore
@@ -57,7 +57,7 @@ macro_rules! routes {
     ($call:expr, { $( ($action:literal, $method:ident) $(if $guard:expr)? => $handler:expr ),+ $(,)? }) => {{
         let call: &$crate::Call = $call;
         match (call.action.as_deref(), call.method) {
-            $( (Some($action), ::eryxon_domain::http::Method::$method) $(if $guard)? => $handler, )+
+            $( (Some($action), ::eryxon_domain::protocol::http::Method::$method) $(if $guard)? => $handler, )+
             _ => Err(call.refuse()),
         }
     }};

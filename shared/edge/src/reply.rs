@@ -1,7 +1,7 @@
 //! Turning a handler's outcome into an HTTP response: the envelope, and the headers every
 //! response carries (request id, round trips, CORS).
 
-use eryxon_domain::{envelope, ApiError};
+use eryxon_domain::{protocol::envelope, ApiError};
 use serde_json::{Map, Value};
 use worker::{Headers, Response};
 

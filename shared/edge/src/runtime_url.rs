@@ -1,7 +1,7 @@
 //! URLs as the runtime reads them: its own WHATWG `URL`, the parser its `fetch` uses, so a
 //! guard judges exactly the host a request would reach (and costs no wasm for a parser).
 
-use eryxon_domain::webhook_url::Parsed;
+use eryxon_domain::delivery::url_guard::Parsed;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]

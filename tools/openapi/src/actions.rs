@@ -2,12 +2,11 @@
 //! logs, usage, deletions, MCP, sign-in, API keys, export, and this document.
 
 use crate::envelope::{id_param, idempotency_key, not_modified, obj, one, page, record, success, Credential, Op};
-use eryxon_domain::batch_lifecycle as lifecycle_batches;
-use eryxon_domain::http::Method;
-use eryxon_domain::operation_lifecycle as lifecycle_operations;
+use eryxon_domain::lifecycle;
+use eryxon_domain::protocol::http::Method;
+use eryxon_domain::resource::schema::{self, body, param};
 use eryxon_domain::resource::{Column, Use};
-use eryxon_domain::schema::{self, body, param};
-use eryxon_domain::{batches, export, key_admin, sign_in, subscriptions, sync};
+use eryxon_domain::{admin::export, admin::keys, auth::sign_in, entities::batches, entities::deletions, entities::webhooks};
 use serde_json::{json, Value};
 
 /// A lifecycle transition of `what`: `?id=`, an Idempotency-Key and `extra` parameters.
@@ -40,8 +39,8 @@ pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
     use Method::{Delete, Get, Post};
     Some(match (function, action, method) {
         ("api-job-lifecycle", a, Post) => transition("Shop floor", "job", a, vec![]),
-        ("api-operation-lifecycle", a, Post) => transition("Shop floor", "operation", a, query(lifecycle_operations::QUERY)),
-        ("api-batch-lifecycle", "start", Post) => transition("Batches", "batch", "start", query(lifecycle_batches::QUERY)),
+        ("api-operation-lifecycle", a, Post) => transition("Shop floor", "operation", a, query(lifecycle::operations::QUERY)),
+        ("api-batch-lifecycle", "start", Post) => transition("Batches", "batch", "start", query(lifecycle::batches::QUERY)),
         ("api-batch-lifecycle", "stop", Post) => transition("Batches", "batch", "stop", vec![]),
         ("api-batch-lifecycle", "add-operations", Post) => {
             let ids = json!({ "type": "array", "minItems": 1, "maxItems": batches::MAX_OPERATIONS, "uniqueItems": true, "items": schema::uuid() });
@@ -56,7 +55,7 @@ pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
                 success("200", "data.webhook with the new secret", one("webhook")),
             )
             .params([id_param("webhook"), idempotency_key()])
-            .body(body(subscriptions::ROTATION, Use::Create, &[]));
+            .body(body(webhooks::ROTATION, Use::Create, &[]));
             // The body is optional: without one the grace period is 24 hours.
             if let Some(b) = op.body.as_mut() {
                 b["required"] = json!(false);
@@ -77,17 +76,17 @@ pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
         }
         ("api-webhooks", "deliveries", Get) => {
             Op::new("List deliveries", "Webhooks", with_304(success("200", "data.deliveries", page("deliveries", record()))))
-                .params(schema::list_params(&subscriptions::DELIVERIES))
+                .params(schema::list_params(&webhooks::DELIVERIES))
         }
         ("api-webhooks", "logs", Get) => Op::new("List delivery attempts", "Webhooks", with_304(success("200", "data.attempts", page("attempts", record()))))
-            .params(schema::list_params(&subscriptions::ATTEMPTS)),
+            .params(schema::list_params(&webhooks::ATTEMPTS)),
         ("api-usage", "", Get) => Op::new("Requests per day and quota use", "Account", with_304(success("200", "Usage", json!({ "type": "object" }))))
             .params([day("First day (default: 29 days before to)", "from"), day("Last day (default: today)", "to")]),
         ("api-deletions", "", Get) => {
             let deletion =
                 obj(json!({ "entity": { "type": "string" }, "id": { "type": "string" }, "deleted_at": { "type": "string" } }), &["entity", "id", "deleted_at"]);
             Op::new("Deleted records, for incremental sync", "Sync", with_304(success("200", "data.deletions", page("deletions", deletion))))
-                .params(schema::list_params(&sync::DELETIONS))
+                .params(schema::list_params(&deletions::DELETIONS))
         }
         ("mcp", "", Post) => return Some(mcp()),
         ("api-auth", "sign-in", Post) => Op::new(
@@ -101,7 +100,7 @@ pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
             .credential(Credential::Session),
         ("api-keys", "", Post) => Op::new("Create an API key (shown once)", "Admin", success("201", "data.api_key", json!({ "type": "object" })))
             .credential(Credential::Session)
-            .body(body(key_admin::FIELDS, Use::Create, &[])),
+            .body(body(keys::FIELDS, Use::Create, &[])),
         ("api-keys", "", Delete) => Op::new("Revoke an API key", "Admin", success("200", "data.api_key", json!({ "type": "object" })))
             .credential(Credential::Session)
             .params([id_param("API key")]),

@@ -1,7 +1,7 @@
 //! What every operation of the document shares: the success and error envelopes, the
 //! headers, and the shape of one operation.
 
-use eryxon_domain::schema;
+use eryxon_domain::resource::schema;
 use serde_json::{json, Map, Value};
 
 pub fn obj(properties: Value, required: &[&str]) -> Value {

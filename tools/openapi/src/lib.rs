@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the API, generated from the domain's declarations: the routes
-//! are `eryxon_domain::routes::FUNCTIONS` (a route without a description here fails the
+//! are `eryxon_domain::protocol::routes::FUNCTIONS` (a route without a description here fails the
 //! build of the document), bodies and list parameters are the entities' fields and list
-//! specs (`eryxon_domain::schema`). What is written here by hand is prose: summaries, tags,
+//! specs (`eryxon_domain::resource::schema`). What is written here by hand is prose: summaries, tags,
 //! the envelopes, and the links between answers and requests.
 //!
 //! - [`envelope`]: success and error envelopes, headers, the shape of one operation.
@@ -14,9 +14,9 @@ pub mod envelope;
 pub mod links;
 pub mod resources;
 
-use eryxon_domain::http::Method;
-use eryxon_domain::routes;
-use eryxon_domain::webhooks::EVENT_TYPES;
+use eryxon_domain::delivery::signing::EVENT_TYPES;
+use eryxon_domain::protocol::http::Method;
+use eryxon_domain::protocol::routes;
 use resources::Resource;
 use serde_json::{json, Map, Value};
 

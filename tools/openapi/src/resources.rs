@@ -3,9 +3,11 @@
 
 use crate::envelope::{article, id_param, idempotency_key, if_match, not_modified, obj, one, page, record, success, Op};
 use eryxon_domain::erp_sync::{EXTERNAL_ID, EXTERNAL_SOURCE, MAX_ITEMS};
+use eryxon_domain::resource::schema::{self, body, nullable, text};
 use eryxon_domain::resource::{Column, ListSpec, Use};
-use eryxon_domain::schema::{self, body, nullable, text};
-use eryxon_domain::{batches, catalog, issues, jobs, operations, parts, subscriptions, time_entries};
+use eryxon_domain::{
+    entities::batches, entities::catalog, entities::issues, entities::jobs, entities::operations, entities::parts, entities::time_entries, entities::webhooks,
+};
 use serde_json::{json, Value};
 
 /// An entity endpoint, as its declarations make it.
@@ -167,8 +169,8 @@ pub const RESOURCES: &[Resource] = &[
         tag: "Webhooks",
         singular: "webhook",
         plural: "webhooks",
-        list: &subscriptions::LIST,
-        fields: subscriptions::FIELDS,
+        list: &webhooks::LIST,
+        fields: webhooks::FIELDS,
         children: none,
         required_children: &[],
         created: None,

@@ -2,10 +2,10 @@
 
 use super::parse::{CellRef, Parent, Rec, SyncRequest};
 use super::specs::{Level, Spec};
-use crate::error::{ApiError, Constraint, FieldError};
-use crate::events::Event;
-use crate::plans::Quota;
-use crate::sql::Param;
+use crate::account::plans::Quota;
+use crate::delivery::events::Event;
+use crate::protocol::error::{ApiError, Constraint, FieldError};
+use crate::protocol::sql::Param;
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -81,7 +81,7 @@ impl Outcome {
 
     /// The same quota as a condition of the write itself, so that parallel syncs cannot
     /// together overshoot what each one checked with [`Outcome::within`].
-    pub fn quota_held(&self, quota: &Quota, tenant_id: &str) -> Option<crate::sql::Stmt> {
+    pub fn quota_held(&self, quota: &Quota, tenant_id: &str) -> Option<crate::protocol::sql::Stmt> {
         quota.held(tenant_id, self.created_jobs, self.created_parts)
     }
 
@@ -372,7 +372,7 @@ impl Ctx<'_> {
                 None => Err(rec.error("cell_id", Constraint::FkConstraint, format!("Foreign key cell_id references non-existent record: {id}"), json!(id))),
             },
             CellRef::Name(name) => {
-                let lower = crate::catalog::cell_name_key(name);
+                let lower = crate::entities::catalog::cell_name_key(name);
                 if let Some(c) = self.existing.by_natural(&super::specs::CELL, None, &Param::Text(name.clone())) {
                     return Ok((c["id"].as_str().map(str::to_string), None));
                 }
@@ -436,7 +436,7 @@ const KEPT: &[&str] = &["id", "external_source", "external_id", "cell_name"];
 /// A natural key as compared: cell names ignore ASCII case (the column's NOCASE), the others not.
 fn natural_text(level: Level, p: &Param) -> String {
     match p {
-        Param::Text(s) if level == Level::Cell => crate::catalog::cell_name_key(s),
+        Param::Text(s) if level == Level::Cell => crate::entities::catalog::cell_name_key(s),
         Param::Text(s) => s.clone(),
         other => other.to_json().to_string(),
     }

@@ -22,9 +22,9 @@ pub use matching::{classify, Outcome};
 pub use parse::{parse, Root, SyncRequest};
 
 #[cfg(test)]
-use crate::error::Constraint;
-use crate::error::{ApiError, ErrorCode};
-use crate::sql::{Scope, Stmt};
+use crate::protocol::error::Constraint;
+use crate::protocol::error::{ApiError, ErrorCode};
+use crate::protocol::sql::{Scope, Stmt};
 use serde_json::{json, Value};
 use specs::{Level, Spec};
 
@@ -159,7 +159,7 @@ fn unchanged_since_read(outcome: &Outcome, tenant_id: &str) -> Vec<Stmt> {
                      WHERE {t}.id IS NULL OR {})",
                     moved.join(" OR ")
                 );
-                crate::sql::Condition::Unchanged.unless(&holds, vec![tenant_id.into(), json!(was).to_string().into()])
+                crate::protocol::sql::Condition::Unchanged.unless(&holds, vec![tenant_id.into(), json!(was).to_string().into()])
             })
         })
         .collect()

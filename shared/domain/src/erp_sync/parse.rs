@@ -3,8 +3,8 @@
 
 use super::specs::{Level, Spec};
 use super::{DEFAULT_SOURCE, EXTERNAL_ID, EXTERNAL_SOURCE, MAX_ITEMS};
-use crate::error::{ApiError, Constraint, FieldError};
-use crate::fields::{self, Reader};
+use crate::protocol::error::{ApiError, Constraint, FieldError};
+use crate::protocol::fields::{self, Reader};
 use crate::resource::{self, Column, Use, Values};
 use serde_json::{json, Map, Value};
 

@@ -6,9 +6,9 @@
 //! implementation of each rule, and limits, quotas and webhooks exactly as for REST. The
 //! dashboard is the one tool that reads directly, in the authentication round trip.
 
-use crate::error::ApiError;
+use crate::protocol::error::ApiError;
+use crate::resource::schema;
 use crate::resource::{self, Column, ListSpec, Use};
-use crate::schema;
 use serde_json::{json, Map, Value};
 
 pub mod request;
@@ -91,7 +91,7 @@ const TOOLS: &[Tool] = &[
         title: "List jobs",
         description: "List jobs with their parts; filter by status and by partial customer or job number.",
         route: Route::List("api-jobs", &[]),
-        from: Args::List(&crate::jobs::read::LIST),
+        from: Args::List(&crate::entities::jobs::read::LIST),
         args: args![
             ("status", "not_started, in_progress, on_hold or completed"),
             ("customer", "Customer name contains"),
@@ -115,7 +115,7 @@ const TOOLS: &[Tool] = &[
         title: "List parts",
         description: "List parts; filter by job, partial part number or material, and status.",
         route: Route::List("api-parts", &[]),
-        from: Args::List(&crate::parts::LIST),
+        from: Args::List(&crate::entities::parts::LIST),
         args: args![
             ("job_id", "Job id"),
             ("part_number", "Part number contains"),
@@ -131,7 +131,7 @@ const TOOLS: &[Tool] = &[
         title: "List operations",
         description: "List operations (tasks) with every filter of api-operations.",
         route: Route::List("api-operations", &[]),
-        from: Args::List(&crate::operations::LIST),
+        from: Args::List(&crate::entities::operations::LIST),
         args: args![
             ("part_id", "Part id"),
             ("job_id", "Job id"),
@@ -151,7 +151,7 @@ const TOOLS: &[Tool] = &[
         title: "List issues",
         description: "List quality issues and NCRs.",
         route: Route::List("api-issues", &[]),
-        from: Args::List(&crate::issues::LIST),
+        from: Args::List(&crate::entities::issues::LIST),
         args: args![
             ("issue_type", "general or ncr"),
             ("severity", "low, medium, high or critical"),
@@ -168,7 +168,7 @@ const TOOLS: &[Tool] = &[
         title: "List NCRs",
         description: "List non-conformance reports.",
         route: Route::List("api-issues", &[("issue_type", "ncr")]),
-        from: Args::List(&crate::issues::LIST),
+        from: Args::List(&crate::entities::issues::LIST),
         args: args![("severity", "low, medium, high or critical"), ("status", "open, in_progress, resolved or closed"), ("job_id", "Job id"), PAGE[0], PAGE[1]],
         required: &[],
     },
@@ -177,7 +177,7 @@ const TOOLS: &[Tool] = &[
         title: "List batches",
         description: "List batches (laser nests, saw batches, ...).",
         route: Route::List("api-batches", &[]),
-        from: Args::List(&crate::batches::LIST),
+        from: Args::List(&crate::entities::batches::LIST),
         args: args![
             ("status", "draft, ready, in_progress, completed or cancelled"),
             ("batch_type", "laser_nesting, tube_batch, saw_batch, finishing_batch or general"),
@@ -192,7 +192,7 @@ const TOOLS: &[Tool] = &[
         title: "List time entries",
         description: "Labour booked on operations, by operation, operator, job or date range.",
         route: Route::List("api-time-entries", &[]),
-        from: Args::List(&crate::time_entries::LIST),
+        from: Args::List(&crate::entities::time_entries::LIST),
         args: args![
             ("operation_id", "Operation id"),
             ("operator_id", "Operator id"),
@@ -254,7 +254,7 @@ const TOOLS: &[Tool] = &[
         title: "Update a job",
         description: "Change a job's customer, due date, notes, priority or metadata.",
         route: Route::Update("api-jobs", &[]),
-        from: Args::Body(crate::jobs::FIELDS, Use::Patch, &[]),
+        from: Args::Body(crate::entities::jobs::FIELDS, Use::Patch, &[]),
         args: args![
             ("id", "Job id"),
             ("customer", "Customer"),
@@ -270,7 +270,7 @@ const TOOLS: &[Tool] = &[
         title: "Create a job",
         description: "Create a job with its parts and their operations in one atomic write.",
         route: Route::Create("api-jobs", &[]),
-        from: Args::Body(crate::jobs::FIELDS, Use::Create, &[("parts", schema::new_job_parts)]),
+        from: Args::Body(crate::entities::jobs::FIELDS, Use::Create, &[("parts", schema::new_job_parts)]),
         args: args![
             ("job_number", "Unique job number"),
             ("customer", "Customer"),
@@ -285,7 +285,7 @@ const TOOLS: &[Tool] = &[
         title: "Start an operation",
         description: "Start an operation and open a time entry for the operator.",
         route: Route::Action("api-operation-lifecycle", "start", &["user_id"]),
-        from: Args::Query(crate::operation_lifecycle::QUERY),
+        from: Args::Query(crate::lifecycle::operations::QUERY),
         args: args![("id", "Operation id"), ("user_id", "Operator id (else the assigned operator)")],
         required: &["id"],
     },
@@ -303,7 +303,7 @@ const TOOLS: &[Tool] = &[
         title: "Resume an operation",
         description: "Resume a paused operation.",
         route: Route::Action("api-operation-lifecycle", "resume", &["user_id"]),
-        from: Args::Query(crate::operation_lifecycle::QUERY),
+        from: Args::Query(crate::lifecycle::operations::QUERY),
         args: args![("id", "Operation id"), ("user_id", "Operator id (else the assigned operator)")],
         required: &["id"],
     },
@@ -321,7 +321,7 @@ const TOOLS: &[Tool] = &[
         title: "Update an operation",
         description: "Change an operation's name, sequence, cell, times, instructions, notes or operator.",
         route: Route::Update("api-operations", &[]),
-        from: Args::Body(crate::operations::FIELDS, Use::Patch, &[]),
+        from: Args::Body(crate::entities::operations::FIELDS, Use::Patch, &[]),
         args: args![
             ("id", "Operation id"),
             ("operation_name", "Name"),
@@ -339,7 +339,7 @@ const TOOLS: &[Tool] = &[
         title: "Create an NCR",
         description: "Report a non-conformance on an operation; its NCR number is generated.",
         route: Route::Create("api-issues", &[("issue_type", "ncr")]),
-        from: Args::Body(crate::issues::FIELDS, Use::Create, &[]),
+        from: Args::Body(crate::entities::issues::FIELDS, Use::Create, &[]),
         args: args![
             ("operation_id", "Operation id"),
             ("title", "Short summary"),
@@ -357,7 +357,7 @@ const TOOLS: &[Tool] = &[
         title: "Add a substep",
         description: "Add a checklist step to an operation.",
         route: Route::Create("api-substeps", &[]),
-        from: Args::Body(crate::catalog::SUBSTEPS.columns, Use::Create, &[]),
+        from: Args::Body(crate::entities::catalog::SUBSTEPS.columns, Use::Create, &[]),
         args: args![("operation_id", "Operation id"), ("description", "What to do"), ("sequence", "Order within the operation")],
         required: &["operation_id", "description", "sequence"],
     },
@@ -366,7 +366,7 @@ const TOOLS: &[Tool] = &[
         title: "Complete a substep",
         description: "Mark a checklist step done.",
         route: Route::Update("api-substeps", &[("completed", "true")]),
-        from: Args::Body(crate::catalog::SUBSTEPS.columns, Use::Patch, &[]),
+        from: Args::Body(crate::entities::catalog::SUBSTEPS.columns, Use::Patch, &[]),
         args: args![("id", "Substep id")],
         required: &["id"],
     },
@@ -375,7 +375,7 @@ const TOOLS: &[Tool] = &[
         title: "Start a batch",
         description: "Start a draft or ready batch and its operations for the operator.",
         route: Route::Action("api-batch-lifecycle", "start", &["operator_id"]),
-        from: Args::Query(crate::batch_lifecycle::QUERY),
+        from: Args::Query(crate::lifecycle::batches::QUERY),
         args: args![("id", "Batch id"), ("operator_id", "Operator id")],
         required: &["id", "operator_id"],
     },
@@ -631,10 +631,10 @@ pub fn error(code: i64, message: impl Into<String>) -> Value {
 }
 
 /// Dashboard reads for the authentication round trip.
-pub fn dashboard(scope: crate::sql::Scope<'_>) -> Vec<crate::sql::Stmt> {
+pub fn dashboard(scope: crate::protocol::sql::Scope<'_>) -> Vec<crate::protocol::sql::Stmt> {
     vec![
-        crate::sql::Stmt::scoped(scope, "SELECT status, COUNT(*) AS n FROM jobs WHERE tenant_id = {tenant} GROUP BY status", vec![]),
-        crate::sql::Stmt::scoped(
+        crate::protocol::sql::Stmt::scoped(scope, "SELECT status, COUNT(*) AS n FROM jobs WHERE tenant_id = {tenant} GROUP BY status", vec![]),
+        crate::protocol::sql::Stmt::scoped(
             scope,
             "SELECT (SELECT COUNT(*) FROM operations WHERE tenant_id = {tenant} AND status = 'in_progress') AS operations_in_progress, \
              (SELECT COUNT(*) FROM issues WHERE tenant_id = {tenant} AND issue_type = 'general' AND status IN ('open', 'in_progress')) AS open_issues, \
@@ -662,7 +662,7 @@ pub fn dashboard_data(jobs: &[Value], counts: &[Value]) -> Value {
 
 /// A REST failure of the dashboard's own round trip, as a tool result.
 pub fn api_error_result(e: &ApiError) -> Value {
-    tool_result(e.status(), &crate::envelope::error(e))
+    tool_result(e.status(), &crate::protocol::envelope::error(e))
 }
 
 #[cfg(test)]

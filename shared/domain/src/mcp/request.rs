@@ -5,7 +5,7 @@
 
 use super::{answer, argument_error, dashboard, dashboard_data, era, error, error_response, finish, plan_call, response, tool_result};
 use super::{Era, RestCall, ToolCall, ToolError, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR};
-use crate::sql::{Scope, Stmt};
+use crate::protocol::sql::{Scope, Stmt};
 use serde_json::{json, Value};
 
 /// What a request asks for.

@@ -1,0 +1,4 @@
+//! What a signed-in admin does.
+
+pub mod export;
+pub mod keys;

@@ -1,0 +1,76 @@
+//! Webhook events, written to the outbox table in the same atomic batch as the change that
+//! causes them, so that an event exists exactly when its change does.
+
+use crate::protocol::sql::{Param, Stmt};
+use serde_json::{json, Value};
+
+/// The version of the event payload format, sent in every payload.
+pub const API_VERSION: &str = "2026-11-01";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub event_type: &'static str,
+    pub tenant_id: String,
+    pub timestamp: String,
+    pub data: Value,
+}
+
+impl Event {
+    /// The payload exactly as receivers get it (CONTRACT.md).
+    pub fn payload(&self) -> Value {
+        json!({
+            "id": self.id,
+            "event_type": self.event_type,
+            "timestamp": self.timestamp,
+            "tenant_id": self.tenant_id,
+            "api_version": API_VERSION,
+            "data": self.data,
+        })
+    }
+
+    /// Inserts the event only when `guard` (SQL using `?6` onwards for `guard_params`) holds,
+    /// so it is written exactly when the change it reports was.
+    pub fn insert_when(&self, guard: &str, guard_params: Vec<Param>) -> Stmt {
+        self.insert_filled_when(&[], guard, guard_params)
+    }
+
+    /// [`Self::insert_when`], with `data` fields filled from SQL at write time (a value the
+    /// same batch generates, such as an NCR number): `(field, sql expression)` pairs whose
+    /// expressions may use the guard's parameters.
+    pub fn insert_filled_when(&self, fill: &[(&str, &str)], guard: &str, guard_params: Vec<Param>) -> Stmt {
+        let mut params: Vec<Param> = vec![
+            self.id.clone().into(),
+            self.tenant_id.clone().into(),
+            self.event_type.into(),
+            self.payload().to_string().into(),
+            self.timestamp.clone().into(),
+        ];
+        params.extend(guard_params);
+        let payload = fill.iter().fold("?4".to_string(), |acc, (field, sql)| format!("json_set({acc}, '$.data.{field}', ({sql}))"));
+        Stmt::new(format!("INSERT INTO events (id, tenant_id, event_type, payload, created_at) SELECT ?1, ?2, ?3, {payload}, ?5 WHERE {guard}"), params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_has_the_contract_fields() {
+        let e = Event {
+            id: "e1".into(),
+            event_type: "job.created",
+            tenant_id: "t1".into(),
+            timestamp: "2026-01-15T16:30:00.000Z".into(),
+            data: json!({"job_id": "j"}),
+        };
+        let p = e.payload();
+        for key in ["id", "event_type", "timestamp", "tenant_id", "api_version", "data"] {
+            assert!(p.get(key).is_some(), "{key}");
+        }
+        let s = e.insert_when("EXISTS (SELECT 1 FROM jobs WHERE id = ?6)", vec!["j".into()]);
+        assert_eq!(s.params.len(), 6);
+        assert!(s.sql.ends_with("WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?6)"));
+    }
+}
