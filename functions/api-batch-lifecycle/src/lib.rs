@@ -32,6 +32,5 @@ async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
     let planned = lifecycle::batches::plan(action, &found, &id, operator, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
     let written = call.write(&planned.stmts).await?;
     let answer = planned.answer(&written)?;
-    call.publish_written(&planned.stmts).await;
     Ok(Reply::ok(answer))
 }

@@ -36,9 +36,9 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 
 async fn delete(call: &Call) -> Result<Reply, ApiError> {
     let id = id_param(&call.query);
-    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| batches::DeleteReads::stmts(scope, id)).unwrap_or_default()).await?;
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| batches::delete_reads(scope, id)).unwrap_or_default()).await?;
     let id = id?;
-    let stmts = batches::plan_delete(&batches::DeleteReads::found(found), &caller.tenant_id, &id)?;
+    let stmts = batches::plan_delete(&batches::DeleteReads::rows(&found), &caller.tenant_id, &id)?;
     batches::deleted(&call.write(&stmts).await?, &id)?;
     Ok(Reply::ok(serde_json::json!({ "id": id, "deleted": true })))
 }

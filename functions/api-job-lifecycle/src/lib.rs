@@ -26,6 +26,5 @@ async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
     let stmts = lifecycle::jobs::plan(action, job, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
     let written = call.write(&stmts).await?;
     let row = rows(&written, 0).first().ok_or_else(|| ApiError::conflict(format!("The job changed while this request ran: it is no longer {previous}")))?;
-    call.publish_written(&stmts).await;
     Ok(Reply::ok(lifecycle::jobs::answer(action, row, &previous)))
 }

@@ -41,7 +41,6 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
     let plan = checked.plan(&caller.tenant_id, &caller.quota, &call.now().rfc3339(), new_id);
     let written = call.write(&plan.stmts).await?;
     plan.confirm(&written)?;
-    call.publish_written(&plan.stmts).await;
     Ok(Reply::created(plan.response).ignoring(ignored))
 }
 
@@ -66,7 +65,6 @@ async fn patch(call: &Call) -> Result<Reply, ApiError> {
     let (stmts, _) = update::plan(&changes, current, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
     let written = call.write_when(condition, &stmts).await?;
     let job = rows(&written, 0).first().ok_or_else(|| ApiError::conflict("The job changed while this request ran; read it again and retry"))?;
-    call.publish_written(&stmts).await;
     Ok(Reply::ok(json!({ "job": read::decode(job) })).ignoring(changes.ignored))
 }
 

@@ -27,6 +27,5 @@ async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
     let planned = lifecycle::operations::plan(action, &found, &id, user_id, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
     let written = call.write(&planned.stmts).await?;
     let answer = planned.answer(rows(&written, 0))?;
-    call.publish_written(&planned.stmts).await;
     Ok(Reply::ok(answer))
 }

@@ -78,7 +78,6 @@ async fn send_test(call: &Call) -> Result<Reply, ApiError> {
     if rows(&call.write(&stmts).await?, 0).is_empty() {
         return Err(ApiError::not_found("Webhook", &id));
     }
-    call.publish_written(&stmts).await;
     Ok(Reply::created(json!({ "event_id": event_id, "event_type": signing::TEST_EVENT, "webhook_id": id })))
 }
 
@@ -90,6 +89,5 @@ async fn redeliver(call: &Call) -> Result<Reply, ApiError> {
     let stmts = [webhooks::redeliver(rows(&found, 0), &caller.tenant_id, &id, &call.now().rfc3339())?];
     let written = call.write(&stmts).await?;
     let row = rows(&written, 0).first().cloned().ok_or_else(|| ApiError::conflict("The delivery changed while this request ran; retry"))?;
-    call.publish_tenant().await;
     Ok(Reply::ok(json!({ "delivery": row })))
 }

@@ -76,8 +76,9 @@ async fn round(env: &Env, tenant: &str) -> worker::Result<Option<i64>> {
     let now_ms = Date::now().as_millis() as i64;
     let (now, lease) = (Now(now_ms).rfc3339(), Now(now_ms + dispatch::LEASE_SECONDS * 1000).rfc3339());
     let claim_token = new_id();
-    let found = db.batch(&dispatch::claim(tenant, &now, &lease, &new_id(), &claim_token), "dispatch").await.map_err(api)?;
-    let attempts = dispatch::attempts(found.get(4).map(Vec::as_slice).unwrap_or(&[]), now_ms / 1000, &keys);
+    let found = db.batch(&dispatch::claim(tenant, &now, &lease, &new_id(), &claim_token).stmts(), "dispatch").await.map_err(api)?;
+    let claimed = dispatch::Claim::rows(&found);
+    let attempts = dispatch::attempts(claimed.attempts, now_ms / 1000, &keys);
     let claimed_all = (attempts.len() as i64) < dispatch::CLAIM_LIMIT;
     let allow_local = runtime_url::local_webhooks_allowed(env);
     let done: Vec<(Attempt, dispatch::Result)> = join_all(attempts.into_iter().map(|a| send(a, allow_local))).await;
@@ -90,7 +91,7 @@ async fn round(env: &Env, tenant: &str) -> worker::Result<Option<i64>> {
         .filter(|(_, r)| signing::outcome(r.status) == Outcome::Retry)
         .filter_map(|(a, _)| schedule.get((a.number - 1) as usize).map(|s| i64::from(*s)))
         .min();
-    let left = dispatch::next_round(found.get(5).map(Vec::as_slice).unwrap_or(&[]), now_ms, claimed_all);
+    let left = dispatch::next_round(claimed.left, now_ms, claimed_all);
     Ok([left, retry].into_iter().flatten().min())
 }
 

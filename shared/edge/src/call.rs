@@ -4,8 +4,8 @@ use crate::db::Db;
 use crate::reply::{self, Reply};
 use eryxon_domain::account::plans::{self, Standing};
 use eryxon_domain::auth::secrets::Keyring;
-use eryxon_domain::auth::session::{self, Admin};
-use eryxon_domain::auth::tenant::{self, Caller, Found};
+use eryxon_domain::auth::session::{self, Admin, AdminReads};
+use eryxon_domain::auth::tenant::{self, Caller, KeyReads};
 use eryxon_domain::protocol::http::{self, Method, Query};
 use eryxon_domain::protocol::idempotency::{self, Previous};
 use eryxon_domain::protocol::routes;
@@ -160,16 +160,13 @@ impl Call {
     /// The same batch counts the request against the tenant's daily limit (429 when over).
     pub async fn authenticate(&self, reads: impl FnOnce(Scope<'_>) -> Vec<Stmt>) -> Result<(Caller, Vec<Vec<Value>>), ApiError> {
         let key = api_key::from_authorization(self.authorization.as_deref()).map_err(ApiError::unauthorized)?;
-        let mut stmts = vec![tenant::lookup(&key)];
-        stmts.extend(plans::count_request(&key, self.now()));
-        let idempotent = self.idempotency_lookup(Scope::KeyHash(&key.hash));
-        let own = stmts.len() + usize::from(idempotent.is_some());
-        stmts.extend(idempotent);
-        stmts.extend(reads(Scope::KeyHash(&key.hash)));
-        let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
-        let found: Vec<Vec<Value>> = results.drain(..own).collect();
-        let caller = tenant::authenticate(&key, Found { lookup: &found[0], requests_today: &found[1] }, self.limits_enforced, self.now())?;
-        self.replay_if_answered(found.get(3))?;
+        let scope = Scope::KeyHash(&key.hash);
+        let [requests_today, key_requests] = plans::count_request(&key, self.now());
+        let own = KeyReads { lookup: tenant::lookup(&key), requests_today, key_requests, idempotency: self.idempotency_lookup(scope) };
+        let results = self.db()?.batch(&[own.stmts(), reads(scope)].concat(), &self.request_id).await?;
+        let (own, theirs) = KeyReads::split(&results);
+        let caller = tenant::authenticate(&key, &own, self.limits_enforced, self.now())?;
+        self.replay_if_answered(own.idempotency)?;
         self.tenant.replace(Some(caller.tenant_id.clone()));
         if let Some(standing) = &caller.standing {
             self.standing.replace(Some(standing.clone()));
@@ -177,7 +174,7 @@ impl Call {
                 return Err(standing.refusal(&caller.plan));
             }
         }
-        Ok((caller, results))
+        Ok((caller, theirs.to_vec()))
     }
 
     /// Round trip one of an admin endpoint: verifies the session token (signature, expiry,
@@ -188,29 +185,27 @@ impl Call {
         let token = session::from_authorization(self.authorization.as_deref())?;
         let secret = self.session_secret()?;
         let verified = session::verify(token, secret.as_bytes(), self.now())?;
-        let mut stmts = vec![session::lookup(&verified)];
-        let idempotent = self.idempotency_lookup(Scope::Admin(&verified.user_id));
-        let own = stmts.len() + usize::from(idempotent.is_some());
-        stmts.extend(idempotent);
-        stmts.extend(reads(Scope::Admin(&verified.user_id)));
-        let mut results = self.db()?.batch(&stmts, &self.request_id).await?;
-        let found: Vec<Vec<Value>> = results.drain(..own).collect();
-        let admin = session::authorize(&verified, &found[0])?;
-        self.replay_if_answered(found.get(1))?;
+        let scope = Scope::Admin(&verified.user_id);
+        let own = AdminReads { user: session::lookup(&verified), idempotency: self.idempotency_lookup(scope) };
+        let results = self.db()?.batch(&[own.stmts(), reads(scope)].concat(), &self.request_id).await?;
+        let (own, theirs) = AdminReads::split(&results);
+        let admin = session::authorize(&verified, own.user)?;
+        self.replay_if_answered(own.idempotency)?;
         self.tenant.replace(Some(admin.tenant_id.clone()));
-        Ok((admin, results))
+        Ok((admin, theirs.to_vec()))
     }
 
-    /// The `Idempotency-Key` record's read, for the authentication round trip.
-    fn idempotency_lookup(&self, scope: Scope<'_>) -> Option<Stmt> {
-        self.idempotency.as_ref().map(|(k, _)| idempotency::lookup(scope, k, self.now()))
+    /// The `Idempotency-Key` record's read, for the authentication round trip (a read of
+    /// nothing without the header).
+    fn idempotency_lookup(&self, scope: Scope<'_>) -> Stmt {
+        self.idempotency.as_ref().map_or_else(|| Stmt::nothing(scope), |(k, _)| idempotency::lookup(scope, k, self.now()))
     }
 
     /// What that read means: a finished record of the same request is answered again (its
     /// stored answer opened from its sealed form), as the response; another request's is 422;
     /// one still running is 409.
-    fn replay_if_answered(&self, record: Option<&Vec<Value>>) -> Result<(), ApiError> {
-        let (Some((_, fingerprint)), Some(record)) = (&self.idempotency, record) else { return Ok(()) };
+    fn replay_if_answered(&self, record: &[Value]) -> Result<(), ApiError> {
+        let Some((_, fingerprint)) = &self.idempotency else { return Ok(()) };
         if let Previous::Replay { status, body } = idempotency::previous(record, fingerprint)? {
             let body = self.keyring()?.open(&body)?;
             self.replay.replace(Some((status, body)));
@@ -236,50 +231,51 @@ impl Call {
 
     /// One atomic write batch. The first write of a request with an `Idempotency-Key` also
     /// claims the key, in the same batch (see [`idempotency`]).
+    /// Once it has committed, a write that recorded events tells the delivery worker (the event
+    /// rows were written in the same atomic batch as their change, so a lost notice only delays
+    /// delivery until the scheduled sweep).
     pub async fn write(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Value>>, ApiError> {
-        let tenant = self.tenant.borrow().clone();
-        let claim = match (&self.idempotency, tenant) {
-            (Some((key, fingerprint)), Some(tenant)) if !self.claimed.get() => Some(idempotency::claim(&tenant, key, fingerprint, self.now())),
-            _ => None,
-        };
-        let Some(claim) = claim else {
-            return self.db()?.batch(stmts, &self.request_id).await;
-        };
-        // A key is claimed only where its answer can be stored (sealed): else every retry
-        // would meet a claim without an answer, 409, for a day.
-        self.keyring()?;
-        let all: Vec<Stmt> = claim.into_iter().chain(stmts.iter().cloned()).collect();
-        match self.db()?.batch_or_text(&all, &self.request_id).await {
-            Ok(mut results) => {
-                self.claimed.set(true);
-                Ok(results.split_off(2))
-            }
-            Err((_, text)) if idempotency::is_taken(&text) => Err(idempotency::in_progress()),
-            Err((e, _)) => Err(e),
-        }
+        self.commit(vec![], stmts).await
     }
 
     /// [`Call::write`] under a condition carried into the same batch (see `sql::Condition`):
     /// the batch commits only if it holds then. The results are those of `stmts`.
     pub async fn write_when(&self, condition: Option<Stmt>, stmts: &[Stmt]) -> Result<Vec<Vec<Value>>, ApiError> {
-        let Some(condition) = condition else {
-            return self.write(stmts).await;
-        };
-        let all: Vec<Stmt> = std::iter::once(condition).chain(stmts.iter().cloned()).collect();
-        Ok(self.write(&all).await?.split_off(1))
+        self.commit(condition.into_iter().collect(), stmts).await
     }
 
-    /// Tells the delivery worker that the caller's tenant has new events, when `stmts` (just
-    /// committed) wrote any to the outbox. The event rows were written in the same atomic write
-    /// as their change, so a failed send only delays delivery until the scheduled sweep.
-    pub async fn publish_written(&self, stmts: &[Stmt]) {
-        if stmts.iter().any(|s| s.sql.starts_with("INSERT INTO events ")) {
+    /// One atomic batch of `before` (conditions, the Idempotency-Key's claim) then `stmts`,
+    /// answering the results of `stmts`; once committed, a write for the delivery worker
+    /// ([`Stmt::for_delivery`]) tells it, so that no handler has to.
+    async fn commit(&self, mut before: Vec<Stmt>, stmts: &[Stmt]) -> Result<Vec<Vec<Value>>, ApiError> {
+        let tenant = self.tenant.borrow().clone();
+        let claim = match (&self.idempotency, tenant) {
+            (Some((key, fingerprint)), Some(tenant)) if !self.claimed.get() => Some(idempotency::claim(&tenant, key, fingerprint, self.now())),
+            _ => None,
+        };
+        if claim.is_some() {
+            // A key is claimed only where its answer can be stored (sealed): else every retry
+            // would meet a claim without an answer, 409, for a day.
+            self.keyring()?;
+        }
+        let claims = claim.is_some();
+        before.splice(0..0, claim.into_iter().flatten());
+        let ahead = before.len();
+        let all = [before, stmts.to_vec()].concat();
+        let mut results = match self.db()?.batch_or_text(&all, &self.request_id).await {
+            Ok(results) => results,
+            Err((_, text)) if claims && idempotency::is_taken(&text) => return Err(idempotency::in_progress()),
+            Err((e, _)) => return Err(e),
+        };
+        self.claimed.set(self.claimed.get() || claims);
+        if stmts.iter().any(|s| s.for_delivery) {
             self.publish_tenant().await;
         }
+        Ok(results.split_off(ahead))
     }
 
     /// Tells the delivery worker that the caller's tenant has work.
-    pub async fn publish_tenant(&self) {
+    async fn publish_tenant(&self) {
         if self.skip_queue {
             return;
         }

@@ -130,7 +130,6 @@ pub async fn write<D: Draft, P: Planned>(
     let planned = plan(draft, &found, &caller, &call.now().rfc3339(), id.as_deref())?;
     let written = call.write_when(condition, planned.stmts()).await?;
     let answer = planned.answer(&written)?;
-    call.publish_written(planned.stmts()).await;
     let reply = match writing {
         Writing::Create => Reply::created(answer),
         Writing::Update(_) => Reply::ok(answer),
@@ -162,7 +161,6 @@ async fn create(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
     let stmts = e.plan_create(values.clone(), &caller.tenant_id, &call.now().rfc3339(), new_id(), new_id());
     let written = call.write(&stmts).await?;
     let answer = e.written(rows(&written, 0), Some(&values))?;
-    call.publish_written(&stmts).await;
     Ok(Reply::created(answer).ignoring(ignored))
 }
 
@@ -191,7 +189,6 @@ async fn patch(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
     let stmts = e.plan_update(values, &caller.tenant_id, &call.now().rfc3339(), &id, new_id());
     let written = call.write_when(condition, &stmts).await?;
     let answer = e.written(rows(&written, 0), None)?;
-    call.publish_written(&stmts).await;
     Ok(Reply::ok(answer).ignoring(ignored))
 }
 

@@ -25,7 +25,6 @@ async fn sync(call: &Call, root: Root, single: bool) -> Result<Reply, ApiError> 
     if outcome.writes() {
         let stmts = erp_sync::plan(&outcome, &caller.tenant_id, &now);
         call.write_when(outcome.quota_held(&caller.quota, &caller.tenant_id), &stmts).await?;
-        call.publish_written(&stmts).await;
     }
     let answer = erp_sync::answer(root, single, &outcome)?;
     let reply = if answer.created { Reply::created(answer.data) } else { Reply::ok(answer.data) };

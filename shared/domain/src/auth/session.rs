@@ -187,6 +187,12 @@ pub fn lookup(session: &Session) -> Stmt {
     Stmt::new("SELECT id, tenant_id, role, active FROM users WHERE id = ?1", vec![Param::Text(session.user_id.clone())])
 }
 
+crate::read_set!(
+    /// Round trip one of an admin request, before the handler's own reads: the session's
+    /// user, and the Idempotency-Key's record.
+    pub struct AdminReads { user, idempotency }
+);
+
 /// An admin endpoint's verdict on the token's user: unknown, deactivated or of another tenant
 /// than the token names is 401; a user who is not an admin is 403.
 pub fn authorize(session: &Session, rows: &[Value]) -> Result<Admin, ApiError> {

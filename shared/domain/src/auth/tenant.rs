@@ -32,15 +32,15 @@ pub fn lookup(key: &PresentedKey) -> Stmt {
     )
 }
 
-/// What the authentication round trip read: the key lookup, and the tenant's request count.
-pub struct Found<'a> {
-    pub lookup: &'a [Value],
-    pub requests_today: &'a [Value],
-}
+crate::read_set!(
+    /// Round trip one of an API-key request, before the handler's own reads: the key, the
+    /// tenant's and the key's request counts for today, and the Idempotency-Key's record.
+    pub struct KeyReads { lookup, requests_today, key_requests, idempotency }
+);
 
 /// Picks the row whose hash matches in constant time (unknown and revoked keys are 401) and
 /// works out the caller's limits; `enforced` is false where a deployment switches limits off.
-pub fn authenticate(key: &PresentedKey, found: Found<'_>, enforced: bool, now: Now) -> Result<Caller, ApiError> {
+pub fn authenticate(key: &PresentedKey, found: &KeyReads<&[Value]>, enforced: bool, now: Now) -> Result<Caller, ApiError> {
     let rows = found.lookup;
     let text = |row: &Value, col: &str| row.get(col).and_then(Value::as_str).map(str::to_string);
     let row = rows
@@ -100,7 +100,7 @@ mod tests {
     }
 
     fn auth(key: &PresentedKey, rows: &[Value]) -> Result<Caller, ApiError> {
-        authenticate(key, Found { lookup: rows, requests_today: &[json!({"requests": 12})] }, true, Now(0))
+        authenticate(key, &KeyReads { lookup: rows, requests_today: &[json!({"requests": 12})], key_requests: &[], idempotency: &[] }, true, Now(0))
     }
 
     #[test]
@@ -112,7 +112,8 @@ mod tests {
         assert_eq!((caller.tenant_id.as_str(), caller.plan.as_str(), caller.key_id.as_str()), ("t1", "pro", "k1"));
         assert_eq!(caller.quota, Quota { max_jobs: Some(7), max_parts: Some(20_000), jobs: 3, parts: 4 });
         assert_eq!(caller.standing.map(|s| (s.limit, s.used)), Some((1_000, 12)));
-        let unlimited = authenticate(&presented, Found { lookup: &[row(&k.hash, Value::Null)], requests_today: &[] }, false, Now(0)).unwrap();
+        let found = KeyReads { lookup: &[row(&k.hash, Value::Null)][..], requests_today: &[], key_requests: &[], idempotency: &[] };
+        let unlimited = authenticate(&presented, &found, false, Now(0)).unwrap();
         assert_eq!((unlimited.standing, unlimited.quota.max_jobs), (None, None));
     }
 

@@ -22,20 +22,27 @@ pub const SWEEP_AFTER_SECONDS: i64 = 60;
 pub const SQL_UUID: &str = "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || \
     substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))";
 
+crate::read_set!(
+    /// The dispatcher's one round trip, in order: claim undispatched events, fan them out into
+    /// deliveries, mark them dispatched, claim the due deliveries, read them with what an
+    /// attempt needs ([`attempts`]), and what work is left ([`next_round`]).
+    pub struct Claim { events, fanned_out, dispatched, deliveries, attempts, left }
+);
+
 /// One round trip: claim up to [`CLAIM_LIMIT`] undispatched events, fan them out into
 /// deliveries (a test event to its one webhook, others to each active subscriber of their
 /// type that existed when the event happened, Stripe's rule, however far behind the queue
 /// is), mark them dispatched, claim the due deliveries, and read them with what an attempt
 /// needs; last, what work is left.
-pub fn claim(tenant_id: &str, now: &str, lease_until: &str, event_token: &str, delivery_token: &str) -> Vec<Stmt> {
+pub fn claim(tenant_id: &str, now: &str, lease_until: &str, event_token: &str, delivery_token: &str) -> Claim<Stmt> {
     let t = || Param::from(tenant_id);
-    vec![
-        Stmt::new(
+    Claim {
+        events: Stmt::new(
             "UPDATE events SET claim_token = ?3, claimed_until = ?4 WHERE id IN (SELECT id FROM events WHERE tenant_id = ?1 \
              AND dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?2) ORDER BY created_at, id LIMIT ?5)",
             vec![t(), now.into(), event_token.into(), lease_until.into(), Param::Int(CLAIM_LIMIT)],
         ),
-        Stmt::new(
+        fanned_out: Stmt::new(
             format!(
                 "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at) \
                  SELECT {SQL_UUID}, e.tenant_id, w.id, e.id, e.event_type, 'pending', 0, ?2, ?2, ?2 FROM events e JOIN webhooks w \
@@ -45,27 +52,27 @@ pub fn claim(tenant_id: &str, now: &str, lease_until: &str, event_token: &str, d
             ),
             vec![event_token.into(), now.into()],
         ),
-        Stmt::new("UPDATE events SET dispatched_at = ?2, claim_token = NULL WHERE claim_token = ?1", vec![event_token.into(), now.into()]),
-        Stmt::new(
+        dispatched: Stmt::new("UPDATE events SET dispatched_at = ?2, claim_token = NULL WHERE claim_token = ?1", vec![event_token.into(), now.into()]),
+        deliveries: Stmt::new(
             "UPDATE webhook_deliveries SET claim_token = ?3, claimed_until = ?4 WHERE id IN (SELECT id FROM webhook_deliveries \
              WHERE tenant_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2 AND (claimed_until IS NULL OR claimed_until < ?2) \
              ORDER BY next_attempt_at, id LIMIT ?5)",
             vec![t(), now.into(), delivery_token.into(), lease_until.into(), Param::Int(CLAIM_LIMIT)],
         ),
-        Stmt::new(
+        attempts: Stmt::new(
             "SELECT d.id, d.attempts, d.event_id, d.webhook_id, e.event_type, e.payload, w.url, w.secret, \
              CASE WHEN w.previous_secret_expires_at > ?2 THEN w.previous_secret END AS previous_secret \
              FROM webhook_deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
              WHERE d.claim_token = ?1 ORDER BY e.created_at, d.id",
             vec![delivery_token.into(), now.into()],
         ),
-        Stmt::new(
+        left: Stmt::new(
             "SELECT (SELECT COUNT(*) FROM events WHERE tenant_id = ?1 AND dispatched_at IS NULL) AS undispatched, \
              (SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE tenant_id = ?1 AND status = 'pending' AND claim_token IS NOT ?2 \
              AND (claimed_until IS NULL OR claimed_until < ?3)) AS next_due",
             vec![t(), delivery_token.into(), now.into()],
         ),
-    ]
+    }
 }
 
 /// One claimed delivery, ready to attempt.
@@ -282,7 +289,7 @@ mod tests {
             assert!(stmt.params.contains(&Param::Text("claim-1".into())));
         }
         assert!(s.last().unwrap().sql.contains("claim_token = NULL"), "the claim is released last");
-        let fan_out = &claim("t", "now", "lease", "e", "d")[1].sql;
+        let fan_out = &claim("t", "now", "lease", "e", "d").fanned_out.sql;
         assert!(fan_out.contains("e.created_at >= w.created_at"), "a webhook receives only what happens after it is registered");
     }
 
@@ -318,8 +325,8 @@ mod tests {
     #[test]
     fn claim_reads_only_its_own_rows() {
         let s = claim("t", "now", "lease", "ev", "dl");
-        assert_eq!(s.len(), 6);
-        assert!(s[1].sql.contains("WHERE e.claim_token = ?1"));
-        assert!(s[4].sql.contains("WHERE d.claim_token = ?1"));
+        assert!(s.fanned_out.sql.contains("WHERE e.claim_token = ?1"));
+        assert!(s.attempts.sql.contains("WHERE d.claim_token = ?1"));
+        assert_eq!(s.stmts().len(), 6);
     }
 }

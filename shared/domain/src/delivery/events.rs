@@ -48,7 +48,8 @@ impl Event {
         ];
         params.extend(guard_params);
         let payload = fill.iter().fold("?4".to_string(), |acc, (field, sql)| format!("json_set({acc}, '$.data.{field}', ({sql}))"));
-        Stmt::new(format!("INSERT INTO events (id, tenant_id, event_type, payload, created_at) SELECT ?1, ?2, ?3, {payload}, ?5 WHERE {guard}"), params)
+        let sql = format!("INSERT INTO events (id, tenant_id, event_type, payload, created_at) SELECT ?1, ?2, ?3, {payload}, ?5 WHERE {guard}");
+        Stmt::new(sql, params).for_delivery()
     }
 }
 

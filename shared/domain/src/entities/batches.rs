@@ -82,6 +82,12 @@ pub fn assemble(batch: &[Value], operations: &[Value], id: &str) -> Result<Value
 /// `data.batch` as GET answers it, for the GET and for If-Match.
 pub const SHOWN: Shown = Shown { table: "batches", list: &LIST, reads: get, data: |found, id| assemble(resource::at(found, 0), resource::at(found, 1), id) };
 
+crate::read_set!(
+    /// Round trip one of a create, PATCH or add-operations: the current row, which
+    /// references exist, a batch holding the number, and the operations already in a batch.
+    struct BatchReads { current, refs, clash, busy }
+);
+
 /// A parsed create or PATCH body, or the body of add-operations.
 pub struct Draft {
     values: Values,
@@ -181,24 +187,24 @@ impl Draft {
              WHERE bo.tenant_id = {tenant} AND bo.active = 1 AND bo.operation_id IN (SELECT value FROM json_each(?2))",
             vec![json!(self.operation_ids).to_string().into()],
         );
-        vec![current, resource::check_refs(scope, &self.values.refs), clash, busy]
+        BatchReads { current, refs: resource::check_refs(scope, &self.values.refs), clash, busy }.stmts()
     }
 
     fn check(&mut self, found: &[Vec<Value>], id: Option<&str>) -> Result<Option<Value>, ApiError> {
-        let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
+        let found = BatchReads::rows(found);
         let current = match id {
-            Some(id) => Some(rows(0).first().cloned().ok_or_else(|| ApiError::not_found("Batch", id))?),
+            Some(id) => Some(found.current.first().cloned().ok_or_else(|| ApiError::not_found("Batch", id))?),
             None => None,
         };
         let mut errors = std::mem::take(&mut self.errors);
-        errors.extend(resource::missing_refs(&self.values.refs, rows(1)));
+        errors.extend(resource::missing_refs(&self.values.refs, found.refs));
         if !errors.is_empty() {
             return Err(ApiError::validation("batch", errors));
         }
-        if !rows(2).is_empty() {
+        if !found.clash.is_empty() {
             return Err(ApiError::conflict(format!("Batch number {} already exists", self.values.text("batch_number").unwrap_or_default())));
         }
-        if let Some(busy) = rows(3).first() {
+        if let Some(busy) = found.busy.first() {
             return Err(ApiError::conflict(format!(
                 "Operation {} is already in active batch {}",
                 busy["operation_id"].as_str().unwrap_or_default(),
@@ -283,8 +289,8 @@ fn add_members(tenant_id: &str, batch_id: &str, ids: &[String], now: &str, guard
 /// 409 for a batch that has started; else its DELETE (its memberships go with it), which
 /// carries the same rule: a start that commits between the read and this write leaves the
 /// batch in place (see [`deleted`]), never an operation in progress without its batch.
-pub fn plan_delete(found: &DeleteReads, tenant_id: &str, id: &str) -> Result<Vec<Stmt>, ApiError> {
-    let (batch, children) = (found.batch(), found.children());
+pub fn plan_delete(found: &DeleteReads<&[Value]>, tenant_id: &str, id: &str) -> Result<Vec<Stmt>, ApiError> {
+    let (batch, children) = (found.batch, found.children);
     let b = batch.first().ok_or_else(|| ApiError::not_found("Batch", id))?;
     if !b["started_at"].is_null() {
         return Err(started(b, id));
@@ -296,48 +302,41 @@ pub fn plan_delete(found: &DeleteReads, tenant_id: &str, id: &str) -> Result<Vec
             child["batch_number"].as_str().unwrap_or_default()
         )));
     }
-    Ok(vec![
-        Stmt::new("DELETE FROM batches WHERE id = ?1 AND tenant_id = ?2 AND started_at IS NULL RETURNING id", vec![id.into(), tenant_id.into()]),
-        Stmt::new("SELECT batch_number, started_at FROM batches WHERE id = ?1 AND tenant_id = ?2", vec![id.into(), tenant_id.into()]),
-    ])
+    Ok(DeleteWrite {
+        deleted: Stmt::new("DELETE FROM batches WHERE id = ?1 AND tenant_id = ?2 AND started_at IS NULL RETURNING id", vec![id.into(), tenant_id.into()]),
+        remaining: Stmt::new("SELECT batch_number, started_at FROM batches WHERE id = ?1 AND tenant_id = ?2", vec![id.into(), tenant_id.into()]),
+    }
+    .stmts())
 }
 
-/// What a DELETE reads in the authentication round trip: the batch, and one of its child
-/// batches if it has any (one is enough to refuse it). Built and read by name here.
-pub struct DeleteReads(Vec<Vec<Value>>);
+crate::read_set!(
+    /// What a DELETE reads in the authentication round trip: the batch, and one of its child
+    /// batches if it has any (one is enough to refuse it).
+    pub struct DeleteReads { batch, children }
+);
 
-impl DeleteReads {
-    const BATCH: usize = 0;
-    const CHILDREN: usize = 1;
-
-    pub fn stmts(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
-        vec![
-            Stmt::scoped(scope, "SELECT batch_number, started_at FROM batches WHERE tenant_id = {tenant} AND id = ?2", vec![id.into()]),
-            Stmt::scoped(scope, "SELECT batch_number FROM batches WHERE tenant_id = {tenant} AND parent_batch_id = ?2 LIMIT 1", vec![id.into()]),
-        ]
+/// The reads of [`DeleteReads`].
+pub fn delete_reads(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
+    DeleteReads {
+        batch: Stmt::scoped(scope, "SELECT batch_number, started_at FROM batches WHERE tenant_id = {tenant} AND id = ?2", vec![id.into()]),
+        children: Stmt::scoped(scope, "SELECT batch_number FROM batches WHERE tenant_id = {tenant} AND parent_batch_id = ?2 LIMIT 1", vec![id.into()]),
     }
-
-    /// The rows [`DeleteReads::stmts`] found, in the order it made them.
-    pub fn found(rows: Vec<Vec<Value>>) -> DeleteReads {
-        DeleteReads(rows)
-    }
-
-    fn batch(&self) -> &[Value] {
-        resource::at(&self.0, Self::BATCH)
-    }
-
-    fn children(&self) -> &[Value] {
-        resource::at(&self.0, Self::CHILDREN)
-    }
+    .stmts()
 }
+
+crate::read_set!(
+    /// The DELETE's write: the delete itself, and the batch as it stands after it.
+    struct DeleteWrite { deleted, remaining }
+);
 
 /// What the DELETE of [`plan_delete`] did: deleted, or refused because the batch started
 /// meanwhile (409), or gone already (404).
 pub fn deleted(written: &[Vec<Value>], id: &str) -> Result<(), ApiError> {
-    if !resource::at(written, 0).is_empty() {
+    let written = DeleteWrite::rows(written);
+    if !written.deleted.is_empty() {
         return Ok(());
     }
-    match resource::at(written, 1).first() {
+    match written.remaining.first() {
         Some(b) => Err(started(b, id)),
         None => Err(ApiError::not_found("Batch", id)),
     }
@@ -452,13 +451,16 @@ mod tests {
         let d = parse_additions(&body(json!({"operation_ids": ["o1"]})));
         let e = d.plan_additions(&[running.clone(), refs(&["o1"]), vec![], vec![]], "t", "now", "b").unwrap_err();
         assert_eq!(e.status(), 409);
-        let reads = |batch: &[Value], children: &[Value]| DeleteReads::found(vec![batch.to_vec(), children.to_vec()]);
+        fn reads<'a>(batch: &'a [Value], children: &'a [Value]) -> DeleteReads<&'a [Value]> {
+            DeleteReads { batch, children }
+        }
         assert_eq!(plan_delete(&reads(&running, &[]), "t", "b").unwrap_err().status(), 409);
         let fresh = vec![json!({"id": "b", "batch_number": "B", "status": "draft", "started_at": null})];
-        let parent = plan_delete(&reads(&fresh, &[json!({"batch_number": "B-CHILD"})]), "t", "b").unwrap_err();
+        let child = [json!({"batch_number": "B-CHILD"})];
+        let parent = plan_delete(&reads(&fresh, &child), "t", "b").unwrap_err();
         assert!(parent.message.contains("parent of batch B-CHILD") && !parent.message.contains("retry"), "{}", parent.message);
         assert_eq!(plan_delete(&reads(&[], &[]), "t", "b").unwrap_err().status(), 404);
-        assert_eq!(DeleteReads::stmts(Scope::Tenant("t"), "b").len(), 2);
+        assert_eq!(delete_reads(Scope::Tenant("t"), "b").len(), 2);
         let delete = plan_delete(&reads(&fresh, &[]), "t", "b").unwrap();
         assert!(delete[0].sql.contains("started_at IS NULL"), "the rule is carried into the write");
         assert!(deleted(&[vec![json!({"id": "b"})], vec![]], "b").is_ok());

@@ -203,7 +203,9 @@ mod tests {
 
     #[test]
     fn deleting_a_cell_checks_every_use() {
-        let found: Vec<Vec<Value>> = vec![vec![json!({"id": "c"})], vec![], vec![json!({"1": 1})], vec![]];
+        // The record, the guard's refusal (none), then one read per use: operations, jobs, ...
+        let found: Vec<Vec<Value>> = vec![vec![json!({"id": "c"})], vec![], vec![], vec![json!({"1": 1})], vec![]];
         assert!(CELLS.plan_delete(&found, "t", "c").unwrap_err().message.contains("still used by jobs"));
+        assert_eq!(CELLS.delete_preloads(crate::protocol::sql::Scope::Tenant("t"), "c").len(), 2 + CELLS.uses.len());
     }
 }

@@ -95,6 +95,12 @@ pub fn can_move(from: &str, to: &str) -> bool {
         )
 }
 
+crate::read_set!(
+    /// Round trip one of a create or PATCH: the current row (PATCH), which references exist,
+    /// and an issue holding the given NCR number.
+    struct IssueReads { current, refs, clash }
+);
+
 /// A parsed create or PATCH body.
 pub struct Draft {
     values: Values,
@@ -152,24 +158,24 @@ impl Draft {
             Some(n) => Stmt::scoped(scope, "SELECT id FROM issues WHERE tenant_id = {tenant} AND ncr_number = ?2", vec![n.clone()]),
             None => nothing(),
         };
-        vec![current, resource::check_refs(scope, &self.values.refs), clash]
+        IssueReads { current, refs: resource::check_refs(scope, &self.values.refs), clash }.stmts()
     }
 
     /// 404 / 422 / 409, then the write with its event(s).
     pub fn plan(mut self, found: &[Vec<Value>], tenant_id: &str, now: &str, id: Option<&str>, mut mint: impl FnMut() -> String) -> Result<Planned, ApiError> {
-        let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
+        let found = IssueReads::rows(found);
         let current = match id {
-            Some(id) => Some(rows(0).first().ok_or_else(|| ApiError::not_found("Issue", id))?.clone()),
+            Some(id) => Some(found.current.first().ok_or_else(|| ApiError::not_found("Issue", id))?.clone()),
             None => None,
         };
-        self.errors.extend(resource::missing_refs(&self.values.refs, rows(1)));
+        self.errors.extend(resource::missing_refs(&self.values.refs, found.refs));
         if !self.errors.is_empty() {
             return Err(ApiError::validation("issue", self.errors));
         }
         if id.is_some() && self.values.sets.is_empty() {
             return Err(ApiError::nothing_to_update("issue"));
         }
-        if !rows(2).is_empty() {
+        if !found.clash.is_empty() {
             return Err(ApiError::conflict(format!("NCR number {} already exists", self.values.text("ncr_number").unwrap_or_default())));
         }
         let empty = json!({});

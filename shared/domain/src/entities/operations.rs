@@ -95,6 +95,12 @@ pub fn shape(row: &Value) -> Value {
     op
 }
 
+crate::read_set!(
+    /// Round trip one of a create or PATCH: the current row (PATCH), which references exist,
+    /// the cell named by `cell_name`, and an operation of the part holding the sequence.
+    struct OperationReads { current, refs, cell, clash }
+);
+
 /// A parsed create or PATCH body, with its cell name to resolve.
 pub struct Draft {
     values: Values,
@@ -131,26 +137,26 @@ impl Draft {
             ),
             None => nothing(),
         };
-        vec![current, resource::check_refs(scope, &self.values.refs), cell, clash]
+        OperationReads { current, refs: resource::check_refs(scope, &self.values.refs), cell, clash }.stmts()
     }
 
     /// 404 / 422 / 409, then the statements: a new cell if the name is new, and the write.
     pub fn plan(self, found: &[Vec<Value>], tenant_id: &str, now: &str, id: Option<&str>, mut mint: impl FnMut() -> String) -> Result<Planned, ApiError> {
-        let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
+        let found = OperationReads::rows(found);
         if let Some(id) = id {
-            if rows(0).is_empty() {
+            if found.current.is_empty() {
                 return Err(ApiError::not_found("Operation", id));
             }
         }
         let mut errors = self.errors;
-        errors.extend(resource::missing_refs(&self.values.refs, rows(1)));
+        errors.extend(resource::missing_refs(&self.values.refs, found.refs));
         if !errors.is_empty() {
             return Err(ApiError::validation("operation", errors));
         }
         let mut values = self.values;
         let mut stmts = vec![];
         if let (Some(name), None) = (&self.cell_name, values.get("cell_id")) {
-            let cell_id = match rows(2).first().and_then(|r| r["id"].as_str()) {
+            let cell_id = match found.cell.first().and_then(|r| r["id"].as_str()) {
                 Some(existing) => existing.to_string(),
                 None => {
                     // A new work center named by the ERP's routing. Should another request create
@@ -176,7 +182,7 @@ impl Draft {
         if id.is_some() && values.sets.is_empty() {
             return Err(ApiError::nothing_to_update("operation"));
         }
-        if !rows(3).is_empty() {
+        if !found.clash.is_empty() {
             return Err(ApiError::conflict(format!("Another operation of this part already has sequence {}", values.shown()["sequence"])));
         }
         match id {

@@ -114,6 +114,12 @@ pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     Draft { values, parent_number, operations, errors, ignored }
 }
 
+crate::read_set!(
+    /// Round trip one of a create or PATCH: the current row (PATCH), which references exist,
+    /// a part of the same job with the same number, and the parent with its ancestors.
+    struct PartReads { current, refs, clash, parent }
+);
+
 /// Rows of the parent read: the parent first (depth 0), then its ancestors.
 struct Chain<'a>(&'a [Value]);
 
@@ -158,7 +164,7 @@ impl Draft {
         } else {
             nothing()
         };
-        vec![current, resource::check_refs(scope, &self.values.refs), clash, parent]
+        PartReads { current, refs: resource::check_refs(scope, &self.values.refs), clash, parent }.stmts()
     }
 
     /// 404 / 422 / 409, then the write: the part (with its operations and `part.created`), or
@@ -172,21 +178,21 @@ impl Draft {
         id: Option<&str>,
         mut mint: impl FnMut() -> String,
     ) -> Result<Planned, ApiError> {
-        let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
+        let found = PartReads::rows(found);
         let current = match id {
-            Some(id) => Some(rows(0).first().ok_or_else(|| ApiError::not_found("Part", id))?),
+            Some(id) => Some(found.current.first().ok_or_else(|| ApiError::not_found("Part", id))?),
             None => None,
         };
         let job_id = match current {
             Some(c) => c["job_id"].as_str().unwrap_or_default().to_string(),
             None => self.values.text("job_id").unwrap_or_default().to_string(),
         };
-        let r_errs = resource::missing_refs(&self.values.refs, rows(1));
+        let r_errs = resource::missing_refs(&self.values.refs, found.refs);
         // A parent of another tenant is already reported as missing; do not report it twice.
         let parent_missing = r_errs.iter().any(|e| e.field == "parent_part_id");
         self.errors.extend(r_errs);
         if self.parent_given() && !parent_missing {
-            self.resolve_parent(&Chain(rows(3)), id, &job_id);
+            self.resolve_parent(&Chain(found.parent), id, &job_id);
         }
         if !self.errors.is_empty() {
             return Err(ApiError::validation("part", self.errors));
@@ -194,7 +200,7 @@ impl Draft {
         if id.is_some() && self.values.sets.is_empty() {
             return Err(ApiError::nothing_to_update("part"));
         }
-        if !rows(2).is_empty() {
+        if !found.clash.is_empty() {
             return Err(number_taken(&self.values));
         }
         Ok(match id {

@@ -242,6 +242,7 @@ pub fn test_event(tenant_id: &str, webhook_id: &str, now: &str, event_id: &str) 
          WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?6 AND tenant_id = ?2) RETURNING id",
         vec![event_id.into(), tenant_id.into(), TEST_EVENT.into(), payload.to_string().into(), now.into(), webhook_id.into()],
     )
+    .for_delivery()
 }
 
 /// Redelivery of a delivered or failed delivery (read by [`delivery`]): pending again from
@@ -255,7 +256,8 @@ pub fn redeliver(found: &[Value], tenant_id: &str, delivery_id: &str, now: &str)
         "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?3, claim_token = NULL, claimed_until = NULL, updated_at = ?3 \
          WHERE id = ?1 AND tenant_id = ?2 AND status <> 'pending' RETURNING id, webhook_id, event_id, event_type, status, next_attempt_at",
         vec![delivery_id.into(), tenant_id.into(), now.into()],
-    ))
+    )
+    .for_delivery())
 }
 
 /// The delivery as read before a redelivery (404 / 409 for one still pending).

@@ -206,11 +206,14 @@ pub fn plan(outcome: &Outcome, tenant_id: &str, now: &str) -> Vec<Stmt> {
         stmts.extend(writes(Spec::of(level), tenant_id, now, inserts, updates));
     }
     if !outcome.events.is_empty() {
-        stmts.push(Stmt::new(
-            "INSERT INTO events (id, tenant_id, event_type, payload, created_at) \
+        stmts.push(
+            Stmt::new(
+                "INSERT INTO events (id, tenant_id, event_type, payload, created_at) \
              SELECT value ->> '$.id', ?1, value ->> '$.event_type', value ->> '$.payload', ?2 FROM json_each(?3)",
-            vec![tenant_id.into(), now.into(), json!(outcome.events).to_string().into()],
-        ));
+                vec![tenant_id.into(), now.into(), json!(outcome.events).to_string().into()],
+            )
+            .for_delivery(),
+        );
     }
     stmts
 }

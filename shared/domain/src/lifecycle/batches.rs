@@ -103,6 +103,7 @@ impl Ctx<'_> {
             |g| format!("INSERT INTO events (id, tenant_id, event_type, payload, created_at) SELECT value ->> '$.event_id', ?1, ?2, value ->> '$.payload', ?3 FROM json_each(?4) WHERE {condition} AND {g}"),
             vec![self.tenant_id.into(), event_type.into(), self.now.into(), json!(rows).to_string().into()],
         )
+        .for_delivery()
     }
 
     fn payload(&self, id: &str, event_type: &str, data: Value) -> Value {

@@ -16,6 +16,50 @@ pub enum Param {
 pub struct Stmt {
     pub sql: String,
     pub params: Vec<Param>,
+    /// Whether it gives the delivery worker work (an event in the outbox, a delivery made
+    /// pending again): a write that holds one tells the worker once it has committed (the
+    /// edge's `Call::write`), so no caller has to remember to.
+    pub for_delivery: bool,
+}
+
+/// A named set of statements for one batch, and the same names over the batch's results: the
+/// statements go in field order ([`Self::stmts`], as `Stmt`s) and their rows come back in it
+/// ([`Self::rows`], as `&[Value]`), so no reader counts positions.
+///
+/// ```ignore
+/// read_set!(pub struct PartReads { current, refs, clash, parent });
+/// let stmts = PartReads { current: get(..), refs: .., clash: .., parent: .. }.stmts();
+/// let found = PartReads::rows(&results);
+/// if found.current.is_empty() { /* 404 */ }
+/// ```
+#[macro_export]
+macro_rules! read_set {
+    ($(#[$m:meta])* $vis:vis struct $name:ident { $($(#[$fm:meta])* $field:ident),+ $(,)? }) => {
+        $(#[$m])*
+        $vis struct $name<T> { $($(#[$fm])* pub $field: T),+ }
+
+        impl $name<$crate::protocol::sql::Stmt> {
+            /// The statements, in field order.
+            pub fn stmts(self) -> Vec<$crate::protocol::sql::Stmt> {
+                vec![$(self.$field),+]
+            }
+        }
+
+        impl<'a> $name<&'a [serde_json::Value]> {
+            /// The rows of each statement (none for a statement the batch did not answer).
+            pub fn rows(found: &'a [Vec<serde_json::Value>]) -> Self {
+                Self::split(found).0
+            }
+
+            /// The set's rows, from the start of `found`, and the results of what followed it.
+            pub fn split(found: &'a [Vec<serde_json::Value>]) -> (Self, &'a [Vec<serde_json::Value>]) {
+                let len = [$(stringify!($field)),+].len();
+                let (own, rest) = found.split_at(len.min(found.len()));
+                let mut each = own.iter().map(Vec::as_slice);
+                ($name { $($field: each.next().unwrap_or(&[])),+ }, rest)
+            }
+        }
+    };
 }
 
 /// How a statement names the caller's tenant, always as parameter `?1` in the `{tenant}` slot.
@@ -49,7 +93,13 @@ impl Scope<'_> {
 
 impl Stmt {
     pub fn new(sql: impl Into<String>, params: Vec<Param>) -> Stmt {
-        Stmt { sql: sql.into(), params }
+        Stmt { sql: sql.into(), params, for_delivery: false }
+    }
+
+    /// Marks a statement that gives the delivery worker work (see [`Stmt::for_delivery`]).
+    pub fn for_delivery(mut self) -> Stmt {
+        self.for_delivery = true;
+        self
     }
 
     /// A read that returns no rows: it keeps a batch's result positions fixed when a request
@@ -63,7 +113,7 @@ impl Stmt {
         let mut all = Vec::with_capacity(params.len() + 1);
         all.push(scope.param());
         all.extend(params);
-        Stmt { sql: sql.replace("{tenant}", scope.expr()), params: all }
+        Stmt { sql: sql.replace("{tenant}", scope.expr()), params: all, for_delivery: false }
     }
 }
 

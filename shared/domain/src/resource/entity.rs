@@ -47,6 +47,18 @@ pub struct Guard {
     pub reason: &'static str,
 }
 
+crate::read_set!(
+    /// Round trip one of a create or PATCH: the current row (PATCH), which of the body's
+    /// references exist, and a record holding its unique value.
+    pub struct Reads { current, refs, clash }
+);
+
+crate::read_set!(
+    /// Round trip one of a DELETE: the record and whether the guard refuses it; the reads of
+    /// its uses follow, one per [`Entity::uses`].
+    pub struct DeleteReads { record, refused }
+);
+
 /// A parsed body, with what was wrong with it so far.
 pub struct Draft {
     values: Values,
@@ -88,7 +100,7 @@ impl Entity {
             Some(id) => self.get(scope, id),
             None => Stmt::nothing(scope),
         };
-        vec![current, resource::check_refs(scope, &draft.values.refs), self.clash(draft, scope, id)]
+        Reads { current, refs: resource::check_refs(scope, &draft.values.refs), clash: self.clash(draft, scope, id) }.stmts()
     }
 
     fn clash(&self, draft: &Draft, scope: Scope<'_>, id: Option<&str>) -> Stmt {
@@ -112,21 +124,21 @@ impl Entity {
 
     /// 422 with every error, 404 for a PATCH of no record, 409 for a clash.
     pub fn check(&self, draft: Draft, found: &[Vec<Value>], id: Option<&str>) -> Result<Values, ApiError> {
-        let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
+        let found = Reads::rows(found);
         if let Some(id) = id {
-            if rows(0).is_empty() {
+            if found.current.is_empty() {
                 return Err(ApiError::not_found(self.label, id));
             }
         }
         let mut errors = draft.errors;
-        errors.extend(resource::missing_refs(&draft.values.refs, rows(1)));
+        errors.extend(resource::missing_refs(&draft.values.refs, found.refs));
         if !errors.is_empty() {
             return Err(ApiError::validation(self.singular, errors));
         }
         if id.is_some() && draft.values.sets.is_empty() {
             return Err(ApiError::nothing_to_update(self.singular));
         }
-        if !rows(2).is_empty() {
+        if !found.clash.is_empty() {
             return Err(self.duplicate(&draft.values));
         }
         Ok(draft.values)
@@ -194,28 +206,29 @@ impl Entity {
         }
     }
 
-    /// Reads before a DELETE: the record, each of its uses, and whether the guard refuses it.
+    /// Reads before a DELETE: the record, whether the guard refuses it, and each of its uses.
     pub fn delete_preloads(&self, scope: Scope<'_>, id: &str) -> Vec<Stmt> {
-        let mut stmts = vec![self.get(scope, id)];
+        let refused = match &self.guard {
+            Some(g) => {
+                Stmt::scoped(scope, &format!("SELECT 1 FROM {} WHERE tenant_id = {{tenant}} AND id = ?2 AND NOT ({})", self.table, g.sql), vec![id.into()])
+            }
+            None => Stmt::nothing(scope),
+        };
+        let mut stmts = DeleteReads { record: self.get(scope, id), refused }.stmts();
         stmts.extend(self.uses.iter().map(|(_, sql)| Stmt::scoped(scope, sql, vec![id.into()])));
-        if let Some(g) = &self.guard {
-            let sql = format!("SELECT 1 FROM {} WHERE tenant_id = {{tenant}} AND id = ?2 AND NOT ({})", self.table, g.sql);
-            stmts.push(Stmt::scoped(scope, &sql, vec![id.into()]));
-        }
         stmts
     }
 
     /// 404 for no record, 409 naming what still uses it, else the delete.
     pub fn plan_delete(&self, found: &[Vec<Value>], tenant_id: &str, id: &str) -> Result<Stmt, ApiError> {
-        if found.first().is_none_or(|r| r.is_empty()) {
+        let (found, uses) = DeleteReads::split(found);
+        if found.record.is_empty() {
             return Err(ApiError::not_found(self.label, id));
         }
-        if let Some(g) = &self.guard {
-            if found.get(1 + self.uses.len()).is_some_and(|r| !r.is_empty()) {
-                return Err(ApiError::new(crate::protocol::error::ErrorCode::Forbidden, format!("{} {id} cannot be deleted: {}", self.label, g.reason)));
-            }
+        if let (Some(g), false) = (&self.guard, found.refused.is_empty()) {
+            return Err(ApiError::new(crate::protocol::error::ErrorCode::Forbidden, format!("{} {id} cannot be deleted: {}", self.label, g.reason)));
         }
-        let used: Vec<&str> = self.uses.iter().zip(found.iter().skip(1)).filter(|(_, rows)| !rows.is_empty()).map(|((what, _), _)| *what).collect();
+        let used: Vec<&str> = self.uses.iter().zip(uses).filter(|(_, rows)| !rows.is_empty()).map(|((what, _), _)| *what).collect();
         if !used.is_empty() {
             return Err(ApiError::conflict(format!("{} {id} is still used by {}; reassign those first", self.label, used.join(" and "))));
         }
@@ -290,11 +303,11 @@ mod tests {
 
     #[test]
     fn delete_is_refused_while_used() {
-        let e = THINGS.plan_delete(&[vec![json!({"id": "x"})], vec![json!({"1": 1})]], "t", "x").unwrap_err();
+        let e = THINGS.plan_delete(&[vec![json!({"id": "x"})], vec![], vec![json!({"1": 1})]], "t", "x").unwrap_err();
         assert_eq!(e.status(), 409);
         assert!(e.message.contains("still used by widgets"));
-        assert!(THINGS.plan_delete(&[vec![json!({"id": "x"})], vec![]], "t", "x").is_ok());
-        assert_eq!(THINGS.plan_delete(&[vec![], vec![]], "t", "x").unwrap_err().status(), 404);
+        assert!(THINGS.plan_delete(&[vec![json!({"id": "x"})], vec![], vec![]], "t", "x").is_ok());
+        assert_eq!(THINGS.plan_delete(&[vec![], vec![], vec![]], "t", "x").unwrap_err().status(), 404);
     }
 
     #[test]
