@@ -4,7 +4,7 @@
 //! check runs in WebCrypto.
 
 use eryxon_domain::{auth::session, auth::sign_in, ApiError};
-use eryxon_edge::{pbkdf2_sha256, rows, Call, Reply};
+use eryxon_edge::{pbkdf2_sha256, Call, Reply};
 
 eryxon_edge::function!("api-auth", route);
 
@@ -12,10 +12,11 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     let attempt = sign_in::parse(&call.json_body()?)?;
     let secret = call.session_secret()?;
     let now = call.now();
-    let found = call.read_unauthenticated(&[sign_in::candidates(&attempt), sign_in::count_attempt(&attempt, now)]).await?;
+    let found = call.read_unauthenticated(&sign_in::reads(&attempt, now)).await?;
+    let found = sign_in::SignInReads::rows(&found);
     // An attempt beyond the limit is refused before any password is derived.
-    sign_in::throttle(rows(&found, 1), now)?;
-    let candidates = rows(&found, 0);
+    sign_in::throttle(found.attempts, now)?;
+    let candidates = found.candidates;
     let mut matched = vec![];
     for stored in sign_in::hashes(candidates) {
         let derived = pbkdf2_sha256(attempt.password.as_bytes(), &stored.salt, stored.iterations).await?;

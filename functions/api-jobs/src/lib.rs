@@ -24,8 +24,9 @@ async fn list(call: &Call) -> Result<Reply, ApiError> {
     let query = resource::parse_list(&read::LIST, &call.query);
     let (_, found) = call.authenticate(|scope| query.as_ref().map(|q| read::list(scope, q)).unwrap_or_default()).await?;
     let query = query?;
-    let page = read::assemble_page(rows(&found, 0), rows(&found, 2));
-    let (data, meta) = query.page("jobs", page, rows(&found, 1));
+    let found = read::JobPage::rows(&found);
+    let page = read::assemble_page(found.page, found.parts);
+    let (data, meta) = query.page("jobs", page, found.total);
     Ok(Reply::ok(data).with_meta(meta))
 }
 
@@ -36,7 +37,7 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
     let (caller, found) = call.authenticate(|scope| parsed.as_ref().map(|p| p.preloads(scope)).unwrap_or_default()).await?;
     let parsed = parsed?;
     let ignored = parsed.ignored.clone();
-    let checked = parsed.check(rows(&found, 0), rows(&found, 1))?;
+    let checked = parsed.check(&found)?;
     checked.within(&caller.quota)?;
     let plan = checked.plan(&caller.tenant_id, &caller.quota, &call.now().rfc3339(), new_id);
     let written = call.write(&plan.stmts).await?;

@@ -43,6 +43,6 @@ async fn revoke(call: &Call) -> Result<Reply, ApiError> {
         return Err(ApiError::not_found("API key", &id));
     }
     let written = call.write(&keys::revoke(&admin.tenant_id, &id, &call.now().rfc3339())).await?;
-    let row = rows(&written, 1).first().ok_or_else(|| ApiError::not_found("API key", &id))?;
+    let row = keys::Revocation::rows(&written).key.first().ok_or_else(|| ApiError::not_found("API key", &id))?;
     Ok(Reply::ok(json!({ "api_key": keys::view(row) })))
 }

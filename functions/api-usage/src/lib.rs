@@ -2,7 +2,7 @@
 //! against the daily limit, and quota use. One round trip.
 
 use eryxon_domain::{account::usage, ApiError};
-use eryxon_edge::{rows, Call, Reply};
+use eryxon_edge::{Call, Reply};
 
 eryxon_edge::function!("api-usage", route);
 
@@ -10,5 +10,5 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     let range = usage::range(&call.query, call.now());
     let (caller, found) = call.authenticate(|scope| range.as_ref().map(|(from, to)| usage::reads(scope, from, to)).unwrap_or_default()).await?;
     let (from, to) = range?;
-    Ok(Reply::ok(usage::answer(&caller.plan, caller.standing.as_ref(), &caller.quota, rows(&found, 0), rows(&found, 1), (&from, &to))))
+    Ok(Reply::ok(usage::answer(&caller.plan, caller.standing.as_ref(), &caller.quota, &found, (&from, &to))))
 }

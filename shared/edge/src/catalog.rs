@@ -6,7 +6,7 @@ use eryxon_domain::auth::tenant::Caller;
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::protocol::sql::{Scope, Stmt};
 use eryxon_domain::resource::entity::Entity;
-use eryxon_domain::resource::{Draft, ListSpec, Planned, Shown};
+use eryxon_domain::resource::{Draft, ListReads, ListSpec, Planned, Shown};
 use eryxon_domain::{resource, ApiError};
 use serde_json::{Map, Value};
 
@@ -44,8 +44,9 @@ pub async fn list_of(call: &Call, spec: &ListSpec, plural: &str, decode: impl Fn
     let query = resource::parse_list(spec, &call.query);
     let (_, found) = call.authenticate(|scope| query.as_ref().map(|q| q.stmts(spec, scope)).unwrap_or_default()).await?;
     let query = query?;
-    let page = rows(&found, 0).iter().map(decode).collect();
-    let (data, meta) = query.page(plural, page, rows(&found, 1));
+    let found = ListReads::rows(&found);
+    let page = found.page.iter().map(decode).collect();
+    let (data, meta) = query.page(plural, page, found.total);
     Ok(Reply::ok(data).with_meta(meta))
 }
 

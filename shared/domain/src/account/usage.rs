@@ -33,26 +33,33 @@ pub fn range(q: &Query, now: Now) -> Result<(String, String), ApiError> {
     Ok((from, to))
 }
 
-/// Two reads for the authentication round trip: the tenant's days and each key's days.
+crate::read_set!(
+    /// The requests of each day in the range: the tenant's, and each key's.
+    pub struct UsageReads { days, key_days }
+);
+
+/// The reads of [`UsageReads`], for the authentication round trip.
 pub fn reads(scope: Scope<'_>, from: &str, to: &str) -> Vec<Stmt> {
-    vec![
-        Stmt::scoped(
+    UsageReads {
+        days: Stmt::scoped(
             scope,
             "SELECT day, requests FROM usage_daily WHERE tenant_id = {tenant} AND day >= ?2 AND day <= ?3 ORDER BY day",
             vec![from.into(), to.into()],
         ),
-        Stmt::scoped(
+        key_days: Stmt::scoped(
             scope,
             "SELECT k.id AS key_id, k.key_prefix, k.name, k.mode, u.day, u.requests FROM key_usage_daily u \
              JOIN api_keys k ON k.id = u.key_id WHERE k.tenant_id = {tenant} AND u.day >= ?2 AND u.day <= ?3 \
              ORDER BY k.key_prefix, u.day",
             vec![from.into(), to.into()],
         ),
-    ]
+    }
+    .stmts()
 }
 
 /// The answer: never a key or its hash, only its prefix and name.
-pub fn answer(plan: &str, standing: Option<&Standing>, quota: &Quota, days: &[Value], key_days: &[Value], range: (&str, &str)) -> Value {
+pub fn answer(plan: &str, standing: Option<&Standing>, quota: &Quota, found: &[Vec<Value>], range: (&str, &str)) -> Value {
+    let UsageReads { days, key_days } = UsageReads::rows(found);
     let mut keys: Vec<Value> = vec![];
     for row in key_days {
         let day = json!({ "day": row["day"], "requests": row["requests"] });
@@ -101,7 +108,7 @@ mod tests {
             json!({"key_id": "k1", "key_prefix": "ery_live_aaaa", "name": "erp", "mode": "live", "day": "2026-01-14", "requests": 3}),
             json!({"key_id": "k1", "key_prefix": "ery_live_aaaa", "name": "erp", "mode": "live", "day": "2026-01-15", "requests": 5}),
         ];
-        let a = answer("free", None, &Quota::default(), &[], &rows, ("a", "b"));
+        let a = answer("free", None, &Quota::default(), &[vec![], rows], ("a", "b"));
         assert_eq!(a["usage"]["keys"][0]["days"].as_array().unwrap().len(), 2);
         assert!(a["usage"]["today"].is_null());
     }

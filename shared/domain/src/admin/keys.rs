@@ -52,13 +52,22 @@ pub fn create(tenant_id: &str, key_id: &str, req: &NewKeyRequest, key: &NewKey, 
     tenant::add_key(tenant_id, key_id, &req.name, key, Some(created_by), now)
 }
 
+crate::read_set!(
+    /// A revocation: the update, and the key as it stands after it.
+    pub struct Revocation { revoke, key }
+);
+
 /// Revokes a key of the tenant, then reads it back; revoking a revoked key keeps its first
 /// revocation time.
 pub fn revoke(tenant_id: &str, id: &str, now: &str) -> Vec<Stmt> {
-    vec![
-        Stmt::new("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3) WHERE tenant_id = ?1 AND id = ?2", vec![tenant_id.into(), id.into(), now.into()]),
-        one(Scope::Tenant(tenant_id), id),
-    ]
+    Revocation {
+        revoke: Stmt::new(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3) WHERE tenant_id = ?1 AND id = ?2",
+            vec![tenant_id.into(), id.into(), now.into()],
+        ),
+        key: one(Scope::Tenant(tenant_id), id),
+    }
+    .stmts()
 }
 
 /// A key as the API shows it: never the secret or its hash.

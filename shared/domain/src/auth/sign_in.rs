@@ -46,6 +46,16 @@ pub fn parse(body: &Map<String, Value>) -> Result<Attempt, ApiError> {
     Ok(Attempt { email: text("email").unwrap_or_default(), password: text("password").unwrap_or_default(), tenant_id: text("tenant_id") })
 }
 
+crate::read_set!(
+    /// Sign-in's one read round trip: the candidates, and the attempt counted.
+    pub struct SignInReads { candidates, attempts }
+);
+
+/// The reads of [`SignInReads`].
+pub fn reads(attempt: &Attempt, now: Now) -> Vec<Stmt> {
+    SignInReads { candidates: candidates(attempt), attempts: count_attempt(attempt, now) }.stmts()
+}
+
 /// The active users with a password who have this email.
 pub fn candidates(attempt: &Attempt) -> Stmt {
     Stmt::new(

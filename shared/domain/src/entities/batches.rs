@@ -56,9 +56,17 @@ pub const LIST: ListSpec = ListSpec {
     default_desc: true,
 };
 
-/// A batch and its operations (with their part and job numbers): two reads.
+crate::read_set!(
+    /// A batch and its operations (with their part and job numbers).
+    struct BatchShown { batch, operations }
+);
+
 pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
-    vec![Stmt::scoped(scope, &format!("SELECT {RETURNING} FROM batches WHERE tenant_id = {{tenant}} AND id = ?2"), vec![id.into()]), operations_of(scope, id)]
+    BatchShown {
+        batch: Stmt::scoped(scope, &format!("SELECT {RETURNING} FROM batches WHERE tenant_id = {{tenant}} AND id = ?2"), vec![id.into()]),
+        operations: operations_of(scope, id),
+    }
+    .stmts()
 }
 
 /// The operations of a batch in their batch order.
@@ -80,7 +88,15 @@ pub fn assemble(batch: &[Value], operations: &[Value], id: &str) -> Result<Value
 }
 
 /// `data.batch` as GET answers it, for the GET and for If-Match.
-pub const SHOWN: Shown = Shown { table: "batches", list: &LIST, reads: get, data: |found, id| assemble(resource::at(found, 0), resource::at(found, 1), id) };
+pub const SHOWN: Shown = Shown {
+    table: "batches",
+    list: &LIST,
+    reads: get,
+    data: |found, id| {
+        let found = BatchShown::rows(found);
+        assemble(found.batch, found.operations, id)
+    },
+};
 
 crate::read_set!(
     /// Round trip one of a create, PATCH or add-operations: the current row, which

@@ -69,11 +69,16 @@ pub fn decode(row: &Value) -> Value {
     resource::decode(row, JSON_COLUMNS, &[])
 }
 
-/// A part and its operations: two reads for the authentication round trip.
+crate::read_set!(
+    /// One part as GET answers it: the part and its operations.
+    struct PartShown { part, operations }
+);
+
+/// The reads of [`PartShown`], for the authentication round trip.
 pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
-    vec![
-        Stmt::scoped(scope, &format!("SELECT {RETURNING} FROM parts WHERE tenant_id = {{tenant}} AND id = ?2"), vec![id.into()]),
-        Stmt::scoped(
+    PartShown {
+        part: Stmt::scoped(scope, &format!("SELECT {RETURNING} FROM parts WHERE tenant_id = {{tenant}} AND id = ?2"), vec![id.into()]),
+        operations: Stmt::scoped(
             scope,
             "SELECT o.id, o.cell_id, c.name AS cell_name, o.assigned_operator_id, o.operation_name, o.sequence, o.status, \
              o.estimated_time, o.setup_time_minutes, o.actual_time, o.completion_percentage, o.instructions, o.notes, \
@@ -82,7 +87,8 @@ pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
              WHERE o.tenant_id = {tenant} AND o.part_id = ?2 ORDER BY o.sequence, o.id",
             vec![id.into()],
         ),
-    ]
+    }
+    .stmts()
 }
 
 pub fn assemble(part: &[Value], operations: &[Value], id: &str) -> Result<Value, ApiError> {
@@ -92,7 +98,15 @@ pub fn assemble(part: &[Value], operations: &[Value], id: &str) -> Result<Value,
 }
 
 /// `data.part` as GET answers it, for the GET and for If-Match.
-pub const SHOWN: Shown = Shown { table: "parts", list: &LIST, reads: get, data: |found, id| assemble(resource::at(found, 0), resource::at(found, 1), id) };
+pub const SHOWN: Shown = Shown {
+    table: "parts",
+    list: &LIST,
+    reads: get,
+    data: |found, id| {
+        let found = PartShown::rows(found);
+        assemble(found.part, found.operations, id)
+    },
+};
 
 /// A parsed create or PATCH body.
 pub struct Draft {

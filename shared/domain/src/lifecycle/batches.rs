@@ -37,22 +37,27 @@ impl Action {
     }
 }
 
-/// Reads in the authentication round trip: the batch, its operations (with part and job
-/// state and any open time entry), and the operator for a start.
 /// The query parameters of start (beside `id`).
 pub const QUERY: &[Column] = &[
     Column::new("operator_id", Kind::Ref("users")).doc("The operator (optional: without one the batch runs unattended and its time is machine time)"),
     Column::new("user_id", Kind::Ref("users")).doc("The same as operator_id"),
 ];
 
+crate::read_set!(
+    /// Round trip one of a transition: the batch, its operations (with part and job state and
+    /// any open time entry), and the operator for a start.
+    struct Reads { batch, members, operator }
+);
+
+/// The reads of [`Reads`].
 pub fn preloads(scope: Scope<'_>, id: &str, operator: Option<&str>) -> Vec<Stmt> {
-    vec![
-        Stmt::scoped(
+    Reads {
+        batch: Stmt::scoped(
             scope,
             "SELECT id, batch_number, batch_type, status, started_at, operator_id FROM batches WHERE tenant_id = {tenant} AND id = ?2",
             vec![id.into()],
         ),
-        Stmt::scoped(
+        members: Stmt::scoped(
             scope,
             "SELECT o.id, o.operation_name, o.status, o.estimated_time, o.actual_time, o.part_id, p.part_number, \
              p.status AS part_status, p.job_id, j.job_number, j.status AS job_status, \
@@ -62,8 +67,9 @@ pub fn preloads(scope: Scope<'_>, id: &str, operator: Option<&str>) -> Vec<Stmt>
              WHERE bo.tenant_id = {tenant} AND bo.batch_id = ?2 ORDER BY bo.position",
             vec![id.into()],
         ),
-        Stmt::scoped(scope, "SELECT id, active FROM users WHERE tenant_id = {tenant} AND id = ?2", vec![operator.into()]),
-    ]
+        operator: Stmt::scoped(scope, "SELECT id, active FROM users WHERE tenant_id = {tenant} AND id = ?2", vec![operator.into()]),
+    }
+    .stmts()
 }
 
 /// The planned transition and what its answer needs.
@@ -128,8 +134,8 @@ pub fn plan(
     now: &str,
     mut mint: impl FnMut() -> String,
 ) -> Result<Planned, ApiError> {
-    let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
-    let batch = rows(0).first().ok_or_else(|| ApiError::not_found("Batch", id))?;
+    let found = Reads::rows(found);
+    let batch = found.batch.first().ok_or_else(|| ApiError::not_found("Batch", id))?;
     let from = batch["status"].as_str().unwrap_or_default();
     let number = batch["batch_number"].as_str().unwrap_or(id);
     let sources: &[&str] = match action {
@@ -139,13 +145,13 @@ pub fn plan(
     if !sources.contains(&from) {
         return Err(refused("batch", number, action.as_str(), from, sources));
     }
-    let members = rows(1);
+    let members = found.members;
     if action == Action::Start && members.is_empty() {
         return Err(ApiError::conflict(format!("Batch {number} has no operations to start")));
     }
     let ctx = Ctx { tenant_id, now, batch_id: id, token: mint() };
     let planned = match action {
-        Action::Start => start(&ctx, batch, members, who(rows(2), operator)?, &mut mint),
+        Action::Start => start(&ctx, batch, members, who(found.operator, operator)?, &mut mint),
         Action::Stop => stop(&ctx, batch, members, &mut mint),
     };
     Ok(Planned { action, previous: from.to_string(), ..planned })

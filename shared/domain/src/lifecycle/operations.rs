@@ -86,29 +86,35 @@ impl Action {
 pub const QUERY: &[Column] = &[Column::new("user_id", Kind::Ref("users"))
     .doc("The operator (default: the assigned one; with neither, the work is unattended and its time is machine time)")];
 
-/// Reads in the authentication round trip: the operation with its part and job, its open time
-/// entries, and the operator (`user_id`, else the operation's assigned operator).
+crate::read_set!(
+    /// Round trip one of a transition: the operation with its part and job, its open time
+    /// entries, and the operator (`user_id`, else the operation's assigned operator).
+    struct Reads { operation, open_entries, operator }
+);
+
+/// The reads of [`Reads`].
 pub fn preloads(scope: Scope<'_>, id: &str, user_id: Option<&str>) -> Vec<Stmt> {
-    vec![
-        Stmt::scoped(
+    Reads {
+        operation: Stmt::scoped(
             scope,
             "SELECT o.id, o.operation_name, o.status, o.estimated_time, o.actual_time, o.started_at, o.assigned_operator_id, \
              o.part_id, p.part_number, p.job_id, j.job_number FROM operations o JOIN parts p ON p.id = o.part_id \
              JOIN jobs j ON j.id = p.job_id WHERE o.tenant_id = {tenant} AND o.id = ?2",
             vec![id.into()],
         ),
-        Stmt::scoped(
+        open_entries: Stmt::scoped(
             scope,
             "SELECT id, operator_id, start_time FROM time_entries WHERE tenant_id = {tenant} AND operation_id = ?2 AND end_time IS NULL",
             vec![id.into()],
         ),
-        Stmt::scoped(
+        operator: Stmt::scoped(
             scope,
             "SELECT id, active FROM users WHERE tenant_id = {tenant} \
              AND id = COALESCE(?2, (SELECT assigned_operator_id FROM operations WHERE tenant_id = {tenant} AND id = ?3))",
             vec![user_id.into(), id.into()],
         ),
-    ]
+    }
+    .stmts()
 }
 
 /// A planned transition and what its answer needs.
@@ -132,17 +138,17 @@ pub fn plan(
     now: &str,
     mut mint: impl FnMut() -> String,
 ) -> Result<Planned, ApiError> {
-    let rows = |i: usize| found.get(i).map(Vec::as_slice).unwrap_or(&[]);
-    let op = rows(0).first().ok_or_else(|| ApiError::not_found("Operation", id))?;
+    let found = Reads::rows(found);
+    let op = found.operation.first().ok_or_else(|| ApiError::not_found("Operation", id))?;
     let text = |k: &str| op.get(k).and_then(Value::as_str);
     let from = text("status").unwrap_or_default();
     if !action.sources().contains(&from) {
         return Err(refused("operation", text("operation_name").unwrap_or(id), action.as_str(), from, action.sources()));
     }
-    let operator = if action.opens_time() { operator(rows(2), user_id)? } else { None };
+    let operator = if action.opens_time() { operator(found.operator, user_id)? } else { None };
     let token = mint();
     let to = action.target();
-    let open_entries = if action.opens_time() { &[][..] } else { rows(1) };
+    let open_entries = if action.opens_time() { &[][..] } else { found.open_entries };
     let worked: f64 = open_entries.iter().filter_map(|e| time::exact_minutes(e["start_time"].as_str()?, now)).sum();
     let actual = ((op["actual_time"].as_f64().unwrap_or(0.0) + worked) * 100.0).round() / 100.0;
 

@@ -630,11 +630,16 @@ pub fn error(code: i64, message: impl Into<String>) -> Value {
     json!({ "code": code, "message": message.into() })
 }
 
-/// Dashboard reads for the authentication round trip.
+crate::read_set!(
+    /// The dashboard's reads: jobs by status, and the other counts.
+    pub struct DashboardReads { jobs, counts }
+);
+
+/// The reads of [`DashboardReads`], for the authentication round trip.
 pub fn dashboard(scope: crate::protocol::sql::Scope<'_>) -> Vec<crate::protocol::sql::Stmt> {
-    vec![
-        crate::protocol::sql::Stmt::scoped(scope, "SELECT status, COUNT(*) AS n FROM jobs WHERE tenant_id = {tenant} GROUP BY status", vec![]),
-        crate::protocol::sql::Stmt::scoped(
+    DashboardReads {
+        jobs: crate::protocol::sql::Stmt::scoped(scope, "SELECT status, COUNT(*) AS n FROM jobs WHERE tenant_id = {tenant} GROUP BY status", vec![]),
+        counts: crate::protocol::sql::Stmt::scoped(
             scope,
             "SELECT (SELECT COUNT(*) FROM operations WHERE tenant_id = {tenant} AND status = 'in_progress') AS operations_in_progress, \
              (SELECT COUNT(*) FROM issues WHERE tenant_id = {tenant} AND issue_type = 'general' AND status IN ('open', 'in_progress')) AS open_issues, \
@@ -642,7 +647,8 @@ pub fn dashboard(scope: crate::protocol::sql::Scope<'_>) -> Vec<crate::protocol:
              (SELECT COUNT(*) FROM batches WHERE tenant_id = {tenant} AND status = 'in_progress') AS batches_in_progress",
             vec![],
         ),
-    ]
+    }
+    .stmts()
 }
 
 /// The dashboard's data from its two reads.

@@ -75,12 +75,12 @@ impl Local {
 
     /// The HTTP status and JSON body (none for 202), from what [`Local::reads`] found.
     pub fn reply(self, found: &[Vec<Value>]) -> (u16, Option<Value>) {
-        let rows = |i: usize| crate::resource::at(found, i);
         match self {
             Local::Unreadable(e) => (400, Some(error_response(&Value::Null, e))),
             Local::Notification => (202, None),
             Local::Dashboard { id, era } => {
-                let data = dashboard_data(rows(0), rows(1));
+                let found = super::DashboardReads::rows(found);
+                let data = dashboard_data(found.jobs, found.counts);
                 (200, Some(response(&id, finish(tool_result(200, &json!({ "success": true, "data": data })), &era))))
             }
             Local::Answer { id, status, outcome: Ok(result) } => (status, Some(response(&id, result))),

@@ -453,6 +453,11 @@ pub struct ListSpec {
     pub default_desc: bool,
 }
 
+crate::read_set!(
+    /// A list's reads: the page, and its total (`include_count`).
+    pub struct ListReads { page, total }
+);
+
 /// A validated list request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {
@@ -591,6 +596,11 @@ impl ListQuery {
 
     /// The page and its total: two reads for the authentication round trip.
     pub fn stmts(&self, spec: &ListSpec, scope: Scope<'_>) -> Vec<Stmt> {
+        self.reads(spec, scope).stmts()
+    }
+
+    /// [`Self::stmts`] by name, for a list that reads more beside them (a page's children).
+    pub fn reads(&self, spec: &ListSpec, scope: Scope<'_>) -> ListReads<Stmt> {
         let (filter, tail, params, filtered) = self.sql(spec);
         let count = if self.count {
             format!("SELECT COUNT(*) AS total FROM {} WHERE {filter}", spec.from)
@@ -598,10 +608,10 @@ impl ListQuery {
             "SELECT NULL AS total WHERE {tenant} IS NOT NULL OR 1".to_string()
         };
         let count_params = if self.count { params[..filtered].to_vec() } else { vec![] };
-        vec![
-            Stmt::scoped(scope, &format!("SELECT {} FROM {} WHERE {filter} {tail}", spec.columns, spec.from), params),
-            Stmt::scoped(scope, &count, count_params),
-        ]
+        ListReads {
+            page: Stmt::scoped(scope, &format!("SELECT {} FROM {} WHERE {filter} {tail}", spec.columns, spec.from), params),
+            total: Stmt::scoped(scope, &count, count_params),
+        }
     }
 
     /// A read of the page's children: `sql` names the page's ids as `{page}`, e.g.

@@ -64,6 +64,12 @@ pub struct Parsed {
     pub ignored: Vec<String>,
 }
 
+crate::read_set!(
+    /// Round trip one of a nested create: a job holding the number, and which of the
+    /// references the body makes exist.
+    struct CreateReads { existing, refs }
+);
+
 /// A job that passed every check and may be written.
 #[derive(Debug)]
 pub struct Checked(JobDraft);
@@ -259,21 +265,23 @@ impl Parsed {
     /// Reads that ride in the authentication round trip: a job with this number, and which
     /// of the referenced ids (cells, materials, operators) exist in the tenant.
     pub fn preloads(&self, scope: Scope<'_>) -> Vec<Stmt> {
-        vec![
-            Stmt::scoped(scope, "SELECT id FROM jobs WHERE tenant_id = {tenant} AND job_number = ?2", vec![self.draft.number().into()]),
-            resource::check_refs(scope, &self.refs),
-        ]
+        CreateReads {
+            existing: Stmt::scoped(scope, "SELECT id FROM jobs WHERE tenant_id = {tenant} AND job_number = ?2", vec![self.draft.number().into()]),
+            refs: resource::check_refs(scope, &self.refs),
+        }
+        .stmts()
     }
 
     /// Adds the reference errors found by the preloads: 422 with every error, else 409 for a
     /// job number already taken.
-    pub fn check(mut self, existing_job: &[Value], found_refs: &[Value]) -> Result<Checked, ApiError> {
-        self.errors.extend(resource::missing_refs(&self.refs, found_refs));
+    pub fn check(mut self, found: &[Vec<Value>]) -> Result<Checked, ApiError> {
+        let CreateReads { existing, refs } = CreateReads::rows(found);
+        self.errors.extend(resource::missing_refs(&self.refs, refs));
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|e| field_order(&e.field));
             return Err(ApiError::validation("job", self.errors));
         }
-        if !existing_job.is_empty() {
+        if !existing.is_empty() {
             return Err(duplicate(self.draft.number()));
         }
         Ok(Checked(self.draft))
@@ -495,7 +503,7 @@ mod tests {
         let parsed = parse(&reference_example());
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         assert!(parsed.ignored.is_empty());
-        let plan = parsed.check(&[], &[]).unwrap().plan("t1", &Quota::default(), "2026-01-15T10:00:00.000Z", ids());
+        let plan = parsed.check(&[]).unwrap().plan("t1", &Quota::default(), "2026-01-15T10:00:00.000Z", ids());
         assert_eq!(plan.stmts.len(), 6, "job, parts, cells, operations, event, usage probe");
         assert_eq!(plan.response["job_number"], "JOB-2026-001");
         assert_eq!(plan.response["parts"][0]["part_number"], "PART-001");
@@ -512,7 +520,7 @@ mod tests {
                 "operations": (1..=5).map(|s| json!({"operation_name": "Op", "sequence": s, "cell_name": "Saw"})).collect::<Vec<_>>()})
             })
             .collect();
-        let plan = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[], &[]).unwrap().plan("t", &Quota::default(), "now", ids());
+        let plan = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[]).unwrap().plan("t", &Quota::default(), "now", ids());
         assert_eq!(plan.stmts.len(), 6);
     }
 
@@ -521,7 +529,7 @@ mod tests {
         let b = body(json!({"parts": [{"part_number": "P", "quantity": 0, "operations": [{"operation_name": "Op", "sequence": 1, "cell_id": "abc-123"}]}]}));
         let parsed = parse(&b);
         assert_eq!(parsed.preloads(Scope::KeyHash("h"))[1].params[1], Param::Text("[\"abc-123\"]".into()));
-        let err = parsed.check(&[], &[]).unwrap_err();
+        let err = parsed.check(&[]).unwrap_err();
         assert_eq!(err.status(), 422);
         assert_eq!(err.message, "✗ 3 validation error(s) in job");
         let d = err.details.unwrap();
@@ -538,18 +546,18 @@ mod tests {
 
     #[test]
     fn taken_job_number_is_409_but_validation_comes_first() {
-        let taken = [json!({"id": "x"})];
-        assert_eq!(parse(&reference_example()).check(&taken, &[]).unwrap_err().status(), 409);
-        assert_eq!(parse(&body(json!({"job_number": "J", "parts": []}))).check(&taken, &[]).unwrap_err().status(), 422);
+        let taken = vec![json!({"id": "x"})];
+        assert_eq!(parse(&reference_example()).check(&[taken.clone()]).unwrap_err().status(), 409);
+        assert_eq!(parse(&body(json!({"job_number": "J", "parts": []}))).check(&[taken.clone()]).unwrap_err().status(), 422);
     }
 
     #[test]
     fn parts_are_required_and_must_be_objects() {
-        let e = parse(&body(json!({"job_number": "J"}))).check(&[], &[]).unwrap_err();
+        let e = parse(&body(json!({"job_number": "J"}))).check(&[]).unwrap_err();
         assert_eq!(e.details.unwrap()[0]["field"], "parts");
-        let e = parse(&body(json!({"job_number": "J", "parts": [1]}))).check(&[], &[]).unwrap_err();
+        let e = parse(&body(json!({"job_number": "J", "parts": [1]}))).check(&[]).unwrap_err();
         assert_eq!(e.details.unwrap()[0]["field"], "parts[0]");
-        let e = parse(&body(json!({"job_number": "J", "parts": "x"}))).check(&[], &[]).unwrap_err();
+        let e = parse(&body(json!({"job_number": "J", "parts": "x"}))).check(&[]).unwrap_err();
         assert_eq!(e.details.unwrap()[0]["constraint"], "TYPE_MISMATCH");
     }
 
@@ -558,7 +566,7 @@ mod tests {
         let b = body(json!({"job_number": "J", "parts": [
             {"part_number": "A", "quantity": 1, "operations": [{"operation_name": "x", "sequence": 1}, {"operation_name": "y", "sequence": 1}]},
             {"part_number": "A", "quantity": 1}]}));
-        let d = parse(&b).check(&[], &[]).unwrap_err().details.unwrap();
+        let d = parse(&b).check(&[]).unwrap_err().details.unwrap();
         let fields: Vec<&str> = d.as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(fields, vec!["parts[0].operations[1].sequence", "parts[1].part_number"]);
         assert!(d.as_array().unwrap().iter().all(|e| e["constraint"] == "UNIQUE_CONSTRAINT"));
@@ -568,7 +576,7 @@ mod tests {
     fn parents_resolve_by_number_and_cycles_are_refused() {
         let ok =
             body(json!({"job_number": "J", "parts": [{"part_number": "A", "quantity": 1}, {"part_number": "B", "quantity": 1, "parent_part_number": "A"}]}));
-        let plan = parse(&ok).check(&[], &[]).unwrap().plan("t", &Quota::default(), "now", ids());
+        let plan = parse(&ok).check(&[]).unwrap().plan("t", &Quota::default(), "now", ids());
         let rows: Value = match &plan.stmts[1].params[3] {
             Param::Text(t) => serde_json::from_str(t).unwrap(),
             other => panic!("{other:?}"),
@@ -585,7 +593,7 @@ mod tests {
             (json!([{"part_number": "A", "quantity": 1, "parent_part_id": "Z"}]), "FK_CONSTRAINT"),
         ];
         for (parts, constraint) in cases {
-            let e = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[], &[]).unwrap_err();
+            let e = parse(&body(json!({"job_number": "J", "parts": parts}))).check(&[]).unwrap_err();
             assert_eq!(e.details.unwrap()[0]["constraint"], constraint);
         }
     }
@@ -597,7 +605,7 @@ mod tests {
             {"part_number": "A", "quantity": 1, "parent_part_number": "B"}, {"part_number": "B", "quantity": 1, "parent_part_number": "C"},
             {"part_number": "C", "quantity": 1, "parent_part_number": "B"}, {"part_number": "R", "quantity": 1},
         ]);
-        let e = parse(&body(json!({"job_number": "J", "parts": looped}))).check(&[], &[]).unwrap_err();
+        let e = parse(&body(json!({"job_number": "J", "parts": looped}))).check(&[]).unwrap_err();
         let flagged: Vec<Value> = e.details.unwrap().as_array().unwrap().iter().map(|d| d["entityIndex"].clone()).collect();
         assert_eq!(flagged, vec![json!(0), json!(1), json!(2)], "R, a root, is fine");
         // A chain of 5,000 parts, each the parent of the next, ends at its root: valid.
@@ -610,7 +618,7 @@ mod tests {
                 }
             })
             .collect();
-        assert!(parse(&body(json!({"job_number": "J", "parts": chain}))).check(&[], &[]).is_ok());
+        assert!(parse(&body(json!({"job_number": "J", "parts": chain}))).check(&[]).is_ok());
     }
 
     #[test]
@@ -635,18 +643,18 @@ mod tests {
             json!({"job_number": "J", "current_cell_id": "c9", "parts": [{"part_number": "A", "quantity": 1, "operations": [{"operation_name": "x", "cell_id": "c1"}]}]}),
         );
         let c1 = json!({"tbl": "cells", "id": "c1"});
-        let e = parse(&b).check(&[], std::slice::from_ref(&c1)).unwrap_err();
+        let e = parse(&b).check(&[vec![], vec![c1.clone()]]).unwrap_err();
         let d = e.details.unwrap();
         assert_eq!(d.as_array().unwrap().len(), 1);
         assert_eq!(d[0]["message"], "Foreign key current_cell_id references non-existent record: c9");
-        assert!(parse(&b).check(&[], &[c1, json!({"tbl": "cells", "id": "c9"})]).is_ok());
+        assert!(parse(&b).check(&[vec![], vec![c1, json!({"tbl": "cells", "id": "c9"})]]).is_ok());
     }
 
     #[test]
     fn cell_names_are_created_once_case_insensitively() {
         let b = body(json!({"job_number": "J", "parts": [{"part_number": "A", "quantity": 1, "operations": [
             {"operation_name": "x", "cell_name": "Mill-01"}, {"operation_name": "y", "cell_name": "MILL-01"}]}]}));
-        let plan = parse(&b).check(&[], &[]).unwrap().plan("t", &Quota::default(), "now", ids());
+        let plan = parse(&b).check(&[]).unwrap().plan("t", &Quota::default(), "now", ids());
         let cells_insert = plan.stmts.iter().find(|s| s.sql.starts_with("INSERT INTO cells")).unwrap();
         let Param::Text(cells) = &cells_insert.params[2] else { panic!() };
         assert_eq!(serde_json::from_str::<Value>(cells).unwrap().as_array().unwrap().len(), 1);
@@ -655,7 +663,7 @@ mod tests {
     #[test]
     fn confirm_tells_a_taken_number_from_a_full_quota() {
         let quota = Quota { max_jobs: Some(2), max_parts: None, jobs: 1, parts: 0 };
-        let plan = parse(&reference_example()).check(&[], &[]).unwrap().plan("t", &quota, "now", ids());
+        let plan = parse(&reference_example()).check(&[]).unwrap().plan("t", &quota, "now", ids());
         assert!(plan.stmts[0].sql.contains("WHERE (SELECT jobs FROM tenant_usage WHERE tenant_id = ?2) + ?15 <= ?16"), "{}", plan.stmts[0].sql);
         assert_eq!(plan.confirm(&[vec![], vec![json!({"jobs": 1, "parts": 0})]]).unwrap_err().status(), 409);
         assert_eq!(plan.confirm(&[vec![], vec![json!({"jobs": 2, "parts": 0})]]).unwrap_err().status(), 402);

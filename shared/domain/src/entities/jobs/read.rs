@@ -4,7 +4,7 @@
 use super::{status::STATUSES, JOB_COLUMNS, JSON_COLUMNS};
 use crate::protocol::error::ApiError;
 use crate::protocol::sql::{Scope, Stmt};
-use crate::resource::{self, Filter, FilterKind, ListQuery, ListSpec, Shown};
+use crate::resource::{Filter, FilterKind, ListQuery, ListReads, ListSpec, Shown};
 use serde_json::{json, Value};
 
 const PART_COLUMNS: &str = "p.id, p.job_id, p.parent_part_id, p.part_number, p.material, p.quantity, p.status, \
@@ -14,16 +14,21 @@ const OPERATION_COLUMNS: &str = "o.id, o.part_id, o.cell_id, c.name AS cell_name
     o.estimated_time, o.setup_time_minutes, o.actual_time, o.completion_percentage, o.instructions, o.notes, \
     o.started_at, o.paused_at, o.resumed_at, o.completed_at, o.created_at, o.updated_at, o.external_source, o.external_id";
 
-/// The three reads behind `GET ?id=`: the job, its parts, their operations.
+crate::read_set!(
+    /// One job as GET answers it: the job, its parts, and their operations.
+    struct JobReads { job, parts, operations }
+);
+
+/// The reads of [`JobReads`], behind `GET ?id=`.
 pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
-    vec![
-        Stmt::scoped(scope, &format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.tenant_id = {{tenant}} AND j.id = ?2"), vec![id.into()]),
-        Stmt::scoped(
+    JobReads {
+        job: Stmt::scoped(scope, &format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.tenant_id = {{tenant}} AND j.id = ?2"), vec![id.into()]),
+        parts: Stmt::scoped(
             scope,
             &format!("SELECT {PART_COLUMNS} FROM parts p WHERE p.tenant_id = {{tenant}} AND p.job_id = ?2 ORDER BY p.part_number, p.id"),
             vec![id.into()],
         ),
-        Stmt::scoped(
+        operations: Stmt::scoped(
             scope,
             &format!(
                 "SELECT {OPERATION_COLUMNS} FROM operations o JOIN parts p ON p.id = o.part_id LEFT JOIN cells c ON c.id = o.cell_id \
@@ -31,7 +36,8 @@ pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
             ),
             vec![id.into()],
         ),
-    ]
+    }
+    .stmts()
 }
 
 /// Assembles the job of [`get`] from its three result sets; `None` when there is no such job.
@@ -41,7 +47,8 @@ pub const SHOWN: Shown = Shown {
     list: &LIST,
     reads: get,
     data: |found, id| {
-        let job = assemble(resource::at(found, 0), resource::at(found, 1), resource::at(found, 2)).ok_or_else(|| ApiError::not_found("Job", id))?;
+        let found = JobReads::rows(found);
+        let job = assemble(found.job, found.parts, found.operations).ok_or_else(|| ApiError::not_found("Job", id))?;
         Ok(json!({ "job": job }))
     },
 };
@@ -87,15 +94,20 @@ pub const LIST: ListSpec = ListSpec {
 
 /// The page, its total and the page's parts: three reads, one round trip.
 pub fn list(scope: Scope<'_>, q: &ListQuery) -> Vec<Stmt> {
-    let mut stmts = q.stmts(&LIST, scope);
-    stmts.push(q.children(
+    let ListReads { page, total } = q.reads(&LIST, scope);
+    let parts = q.children(
         &LIST,
         scope,
         "SELECT p.job_id, p.id, p.part_number, p.material, p.quantity, p.status FROM parts p \
          WHERE p.job_id IN ({page}) ORDER BY p.part_number, p.id",
-    ));
-    stmts
+    );
+    JobPage { page, total, parts }.stmts()
 }
+
+crate::read_set!(
+    /// A page of jobs: the page, its total, and the page's parts.
+    pub struct JobPage { page, total, parts }
+);
 
 /// Puts each page row's parts under it.
 pub fn assemble_page(jobs: &[Value], parts: &[Value]) -> Vec<Value> {
