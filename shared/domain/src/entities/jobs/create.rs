@@ -547,8 +547,8 @@ mod tests {
     #[test]
     fn taken_job_number_is_409_but_validation_comes_first() {
         let taken = vec![json!({"id": "x"})];
-        assert_eq!(parse(&reference_example()).check(&[taken.clone()]).unwrap_err().status(), 409);
-        assert_eq!(parse(&body(json!({"job_number": "J", "parts": []}))).check(&[taken.clone()]).unwrap_err().status(), 422);
+        assert_eq!(parse(&reference_example()).check(std::slice::from_ref(&taken)).unwrap_err().status(), 409);
+        assert_eq!(parse(&body(json!({"job_number": "J", "parts": []}))).check(std::slice::from_ref(&taken)).unwrap_err().status(), 422);
     }
 
     #[test]
