@@ -3,12 +3,13 @@
 //! (see [`sign_in::count_attempt`]); a success takes its count back in a second. The password
 //! check runs in WebCrypto.
 
-use eryxon_domain::{auth::session, auth::sign_in, ApiError};
+use eryxon_domain::{auth::session, auth::sign_in};
+use eryxon_edge::Answer;
 use eryxon_edge::{pbkdf2_sha256, Call, Reply};
 
 eryxon_edge::function!("api-auth", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     let attempt = sign_in::parse(&call.json_body()?)?;
     let secret = call.session_secret()?;
     let now = call.now();

@@ -1,15 +1,16 @@
 //! `api-batch-lifecycle`: POST `/start?id=&operator_id=` (or `user_id`), `/stop?id=`, and
 //! `/add-operations?id=` with `{"operation_ids": [...]}`.
 
+use eryxon_domain::entities::batches;
 use eryxon_domain::lifecycle::{self, batches::Action};
 use eryxon_domain::protocol::http::id_param;
-use eryxon_domain::{entities::batches, ApiError};
 use eryxon_edge::catalog::{self, Writing};
+use eryxon_edge::Answer;
 use eryxon_edge::{new_id, Call, Reply};
 
 eryxon_edge::function!("api-batch-lifecycle", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     eryxon_edge::routes!(call, {
         ("start", Post) => transition(call, Action::Start).await,
         ("stop", Post) => transition(call, Action::Stop).await,
@@ -24,7 +25,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 
 /// Two round trips: the key check with the batch, its operations and the operator; then one
 /// atomic batch of nine statements, whatever the number of operations.
-async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
+async fn transition(call: &Call, action: Action) -> Answer {
     let id = id_param(&call.query);
     let operator = call.query.get("operator_id").or_else(|| call.query.get("user_id")).filter(|v| !v.is_empty());
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::batches::preloads(scope, id, operator)).unwrap_or_default()).await?;

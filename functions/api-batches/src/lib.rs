@@ -1,14 +1,15 @@
 //! `api-batches`: list, read with operations, create with operations, PATCH, DELETE before start.
 
+use eryxon_domain::entities::batches;
 use eryxon_domain::protocol::http::id_param;
-use eryxon_domain::{entities::batches, ApiError};
 use eryxon_edge::catalog::{self, Writing};
+use eryxon_edge::Answer;
 use eryxon_edge::{new_id, Call, Reply};
 use serde_json::Value;
 
 eryxon_edge::function!("api-batches", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     eryxon_edge::routes!(call, {
         ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &batches::SHOWN).await,
         ("", Get) => catalog::list_of(call, &batches::LIST, "batches", Value::clone).await,
@@ -34,7 +35,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
     })
 }
 
-async fn delete(call: &Call) -> Result<Reply, ApiError> {
+async fn delete(call: &Call) -> Answer {
     let id = id_param(&call.query);
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| batches::delete_reads(scope, id)).unwrap_or_default()).await?;
     let id = id?;

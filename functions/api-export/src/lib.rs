@@ -4,15 +4,16 @@
 //! large the tenant. Once the body has begun, a failed read ends it early: the client sees a
 //! truncated document (invalid JSON, or a CSV without its last rows), never a silent gap.
 
+use eryxon_domain::account::plans;
 use eryxon_domain::admin::export::{self, Exported, Format};
-use eryxon_domain::{account::plans, ApiError};
+use eryxon_edge::Answer;
 use eryxon_edge::{rows, Call, Db, Reply, Streamed};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 
 eryxon_edge::function!("api-export", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     let req = export::parse(&call.query);
     let (admin, found) = call.authenticate_admin(|scope| vec![export::tenant_read(scope)]).await?;
     let req = req?;

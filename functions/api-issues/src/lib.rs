@@ -1,13 +1,14 @@
 //! `api-issues`: quality issues and NCRs: list, read, create (NCR numbers generated in the
 //! same write), PATCH through the status machine, DELETE.
 
-use eryxon_domain::{entities::issues, ApiError};
+use eryxon_domain::entities::issues;
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::{new_id, Call, Reply};
+use eryxon_edge::Answer;
+use eryxon_edge::{new_id, Call};
 
 eryxon_edge::function!("api-issues", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     eryxon_edge::routes!(call, {
         ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &issues::SHOWN).await,
         ("", Get) => catalog::list_of(call, &issues::LIST, "issues", issues::decode).await,

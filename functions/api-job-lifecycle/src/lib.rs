@@ -3,11 +3,12 @@
 use eryxon_domain::lifecycle::{self, jobs::Action};
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::ApiError;
+use eryxon_edge::Answer;
 use eryxon_edge::{new_id, rows, Call, Reply};
 
 eryxon_edge::function!("api-job-lifecycle", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     eryxon_edge::routes!(call, {
         ("start", Post) => transition(call, Action::Start).await,
         ("stop", Post) => transition(call, Action::Stop).await,
@@ -17,7 +18,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 }
 
 /// Two round trips: the key check with the job, then the compare-and-set with its event.
-async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
+async fn transition(call: &Call, action: Action) -> Answer {
     let id = id_param(&call.query);
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![lifecycle::jobs::preload(scope, id)]).unwrap_or_default()).await?;
     let id = id?;

@@ -4,12 +4,13 @@
 use eryxon_domain::entities::jobs::{self, create, read, update};
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::{resource, ApiError};
+use eryxon_edge::Answer;
 use eryxon_edge::{catalog, new_id, rows, Call, Reply};
 use serde_json::json;
 
 eryxon_edge::function!("api-jobs", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     eryxon_edge::routes!(call, {
         ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &read::SHOWN).await,
         ("", Get) => list(call).await,
@@ -20,7 +21,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 }
 
 /// One round trip: the key check, the page, its total and the page's parts.
-async fn list(call: &Call) -> Result<Reply, ApiError> {
+async fn list(call: &Call) -> Answer {
     let query = resource::parse_list(&read::LIST, &call.query);
     let (_, found) = call.authenticate(|scope| query.as_ref().map(|q| read::list(scope, q)).unwrap_or_default()).await?;
     let query = query?;
@@ -32,7 +33,7 @@ async fn list(call: &Call) -> Result<Reply, ApiError> {
 
 /// Two round trips: the key check with the references the body makes (and the quota), then
 /// one atomic batch.
-async fn create(call: &Call) -> Result<Reply, ApiError> {
+async fn create(call: &Call) -> Answer {
     let parsed = call.json_body().map(|body| create::parse(&body));
     let (caller, found) = call.authenticate(|scope| parsed.as_ref().map(|p| p.preloads(scope)).unwrap_or_default()).await?;
     let parsed = parsed?;
@@ -47,7 +48,7 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
 
 /// Two round trips: the key check with the current row (and, under `If-Match`, the job as a
 /// GET shows it), then the compare-and-set update.
-async fn patch(call: &Call) -> Result<Reply, ApiError> {
+async fn patch(call: &Call) -> Answer {
     let id = id_param(&call.query);
     let changes = call.json_body().and_then(|body| update::parse(&body));
     let (caller, found) = call
@@ -70,6 +71,6 @@ async fn patch(call: &Call) -> Result<Reply, ApiError> {
 }
 
 /// Two round trips: the key check, then the delete with everything under the job.
-async fn delete(call: &Call) -> Result<Reply, ApiError> {
+async fn delete(call: &Call) -> Answer {
     catalog::delete_by(call, "Job", jobs::delete).await
 }

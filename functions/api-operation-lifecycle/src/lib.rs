@@ -3,12 +3,12 @@
 
 use eryxon_domain::lifecycle::{self, operations::Action};
 use eryxon_domain::protocol::http::id_param;
-use eryxon_domain::ApiError;
+use eryxon_edge::Answer;
 use eryxon_edge::{new_id, rows, Call, Reply};
 
 eryxon_edge::function!("api-operation-lifecycle", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     eryxon_edge::routes!(call, {
         ("start", Post) => transition(call, Action::Start).await,
         ("pause", Post) => transition(call, Action::Pause).await,
@@ -19,7 +19,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 
 /// Two round trips: the key check with the operation, its open entries and the operator; then
 /// one atomic batch for the whole transition.
-async fn transition(call: &Call, action: Action) -> Result<Reply, ApiError> {
+async fn transition(call: &Call, action: Action) -> Answer {
     let id = id_param(&call.query);
     let user_id = call.query.get("user_id").filter(|u| !u.is_empty());
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::operations::preloads(scope, id, user_id)).unwrap_or_default()).await?;

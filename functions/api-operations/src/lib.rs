@@ -2,14 +2,15 @@
 //! numbers, create (cell by id or name), PATCH, DELETE. Status moves through the lifecycle.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::{entities::operations, ApiError};
+use eryxon_domain::entities::operations;
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::{new_id, Call, Reply};
+use eryxon_edge::Answer;
+use eryxon_edge::{new_id, Call};
 use serde_json::Value;
 
 eryxon_edge::function!("api-operations", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     eryxon_edge::routes!(call, {
         ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &operations::SHOWN).await,
         ("", Get) => catalog::list_of(call, &operations::LIST, "operations", Value::clone).await,

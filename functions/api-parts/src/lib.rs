@@ -1,13 +1,14 @@
 //! `api-parts`: list, read with operations, create (with nested operations), PATCH, DELETE.
 //! (`PUT /sync` and `POST /bulk-sync` on this path are served by `api-sync`.)
 
-use eryxon_domain::{entities::parts, ApiError};
+use eryxon_domain::entities::parts;
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::{new_id, Call, Reply};
+use eryxon_edge::Answer;
+use eryxon_edge::{new_id, Call};
 
 eryxon_edge::function!("api-parts", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     eryxon_edge::routes!(call, {
         ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &parts::SHOWN).await,
         ("", Get) => catalog::list_of(call, &parts::LIST, "parts", parts::decode).await,

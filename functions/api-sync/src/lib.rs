@@ -23,7 +23,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     };
     let outcome = match call.declared() {
         Ok(()) => erp::serve(&call, root).await,
-        Err(refused) => Err(refused),
+        Err(refused) => Err(refused.into()),
     };
     call.respond(outcome)
 }

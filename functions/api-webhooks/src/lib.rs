@@ -3,12 +3,13 @@
 
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::{delivery::signing, entities::webhooks, ApiError};
+use eryxon_edge::Answer;
 use eryxon_edge::{catalog, new_id, random_bytes, rows, runtime_url, Call, Reply};
 use serde_json::json;
 
 eryxon_edge::function!("api-webhooks", route);
 
-async fn route(call: &Call) -> Result<Reply, ApiError> {
+async fn route(call: &Call) -> Answer {
     eryxon_edge::routes!(call, {
         ("", Get) if call.query.get("id").is_some() => catalog::get_shown(call, &webhooks::SHOWN).await,
         ("", Get) => catalog::list_of(call, &webhooks::LIST, "webhooks", webhooks::decode).await,
@@ -24,7 +25,7 @@ async fn route(call: &Call) -> Result<Reply, ApiError> {
 }
 
 /// The secret is answered here and at rotation only.
-async fn create(call: &Call) -> Result<Reply, ApiError> {
+async fn create(call: &Call) -> Answer {
     let draft = call.json_body().map(|body| webhooks::parse(&body, false, runtime_url::parse, call.local_webhooks_allowed()));
     let (caller, _) = call.authenticate(|_| vec![]).await?;
     let draft = draft?;
@@ -38,7 +39,7 @@ async fn create(call: &Call) -> Result<Reply, ApiError> {
     Ok(Reply::created(json!({ "webhook": webhook })).ignoring(ignored))
 }
 
-async fn patch(call: &Call) -> Result<Reply, ApiError> {
+async fn patch(call: &Call) -> Answer {
     let id = id_param(&call.query);
     let draft = call.json_body().map(|body| webhooks::parse(&body, true, runtime_url::parse, call.local_webhooks_allowed()));
     let shown = &webhooks::SHOWN;
@@ -54,7 +55,7 @@ async fn patch(call: &Call) -> Result<Reply, ApiError> {
 }
 
 /// A new secret (answered this once); the old one keeps signing for the grace period.
-async fn rotate(call: &Call) -> Result<Reply, ApiError> {
+async fn rotate(call: &Call) -> Answer {
     let id = id_param(&call.query);
     let body = call.optional_json_body();
     let (caller, _) = call.authenticate(|_| vec![]).await?;
@@ -69,20 +70,20 @@ async fn rotate(call: &Call) -> Result<Reply, ApiError> {
 }
 
 /// A `webhook.test` event for this webhook alone, delivered like any other.
-async fn send_test(call: &Call) -> Result<Reply, ApiError> {
+async fn send_test(call: &Call) -> Answer {
     let id = id_param(&call.query);
     let (caller, _) = call.authenticate(|_| vec![]).await?;
     let id = id?;
     let event_id = new_id();
     let stmts = [webhooks::test_event(&caller.tenant_id, &id, &call.now().rfc3339(), &event_id)];
     if rows(&call.write(&stmts).await?, 0).is_empty() {
-        return Err(ApiError::not_found("Webhook", &id));
+        return Err(ApiError::not_found("Webhook", &id).into());
     }
     Ok(Reply::created(json!({ "event_id": event_id, "event_type": signing::TEST_EVENT, "webhook_id": id })))
 }
 
 /// A failed (or delivered) delivery goes out again, with a fresh retry schedule.
-async fn redeliver(call: &Call) -> Result<Reply, ApiError> {
+async fn redeliver(call: &Call) -> Answer {
     let id = id_param(&call.query);
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![webhooks::delivery(scope, id)]).unwrap_or_default()).await?;
     let id = id?;

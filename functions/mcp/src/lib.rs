@@ -5,13 +5,13 @@
 
 use eryxon_domain::mcp::{self, Plan};
 use eryxon_domain::ApiError;
-use eryxon_edge::Call;
+use eryxon_edge::{Call, Stop};
 use worker::Response;
 
 /// What to do is `mcp::plan`'s decision; this only carries it out: a REST tool is forwarded
 /// as the caller (its function authenticates), anything else is answered after the caller is
 /// authenticated here.
-async fn route(call: &Call) -> Result<Response, ApiError> {
+async fn route(call: &Call) -> Result<Response, Stop> {
     if call.declared().is_err() {
         // Even a wrong path or method is answered only to a valid key.
         call.authenticate(|_| vec![]).await?;
@@ -21,7 +21,7 @@ async fn route(call: &Call) -> Result<Response, ApiError> {
         Plan::Forward { id, era, rest } => {
             let (status, envelope) = call.forward(rest.function, rest.method, &rest.path, rest.body.as_ref()).await?;
             if status == 401 {
-                return Err(ApiError::unauthorized(envelope["error"]["message"].as_str().unwrap_or("Invalid API key")));
+                return Err(ApiError::unauthorized(envelope["error"]["message"].as_str().unwrap_or("Invalid API key")).into());
             }
             (200, Some(mcp::forwarded(&id, &era, status, &envelope)))
         }
@@ -30,7 +30,7 @@ async fn route(call: &Call) -> Result<Response, ApiError> {
             local.reply(&found)
         }
     };
-    call.respond_json(status, body.as_ref()).map_err(|e| ApiError::internal(format!("{e:?}")))
+    call.respond_json(status, body.as_ref()).map_err(|e| ApiError::internal(format!("{e:?}")).into())
 }
 
 /// Authentication and request failures keep the API's envelope and status (401 without a key).

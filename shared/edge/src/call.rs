@@ -1,7 +1,7 @@
 //! One incoming request, read once, with the round trips it may make.
 
 use crate::db::Db;
-use crate::reply::{self, Reply};
+use crate::reply::{self, Answer, Reply, Stop};
 use eryxon_domain::account::plans::{self, Standing};
 use eryxon_domain::auth::secrets::Keyring;
 use eryxon_domain::auth::session::{self, Admin, AdminReads};
@@ -43,8 +43,6 @@ pub struct Call {
     skip_queue: bool,
     /// A POST's `Idempotency-Key` with the request's fingerprint.
     idempotency: Option<(String, String)>,
-    /// What the key's record says, once authentication read it.
-    replay: RefCell<Option<(u16, String)>>,
     /// Whether this request's write claimed the key (its answer is then stored).
     claimed: std::cell::Cell<bool>,
     /// For work after the response (storing an idempotent answer).
@@ -106,7 +104,6 @@ impl Call {
             tenant: RefCell::new(None),
             skip_queue,
             idempotency,
-            replay: RefCell::new(None),
             claimed: std::cell::Cell::new(false),
             ctx: None,
             env,
@@ -158,7 +155,7 @@ impl Call {
     /// Round trip one: checks the API key and, in the same batch, runs `reads`, which name the
     /// tenant through the key (see [`Scope::KeyHash`]). Returns the caller and the reads' rows.
     /// The same batch counts the request against the tenant's daily limit (429 when over).
-    pub async fn authenticate(&self, reads: impl FnOnce(Scope<'_>) -> Vec<Stmt>) -> Result<(Caller, Vec<Vec<Value>>), ApiError> {
+    pub async fn authenticate(&self, reads: impl FnOnce(Scope<'_>) -> Vec<Stmt>) -> Result<(Caller, Vec<Vec<Value>>), Stop> {
         let key = api_key::from_authorization(self.authorization.as_deref()).map_err(ApiError::unauthorized)?;
         let scope = Scope::KeyHash(&key.hash);
         let [requests_today, key_requests] = plans::count_request(&key, self.now());
@@ -171,7 +168,7 @@ impl Call {
         if let Some(standing) = &caller.standing {
             self.standing.replace(Some(standing.clone()));
             if standing.exceeded() {
-                return Err(standing.refusal(&caller.plan));
+                return Err(standing.refusal(&caller.plan).into());
             }
         }
         Ok((caller, theirs.to_vec()))
@@ -181,7 +178,7 @@ impl Call {
     /// claims) and, in one batch, reads its user and runs `reads`, which name the tenant
     /// through that user only while they are an active admin (see [`Scope::Admin`]). Admin
     /// requests are not counted against the plan's daily limit.
-    pub async fn authenticate_admin(&self, reads: impl FnOnce(Scope<'_>) -> Vec<Stmt>) -> Result<(Admin, Vec<Vec<Value>>), ApiError> {
+    pub async fn authenticate_admin(&self, reads: impl FnOnce(Scope<'_>) -> Vec<Stmt>) -> Result<(Admin, Vec<Vec<Value>>), Stop> {
         let token = session::from_authorization(self.authorization.as_deref())?;
         let secret = self.session_secret()?;
         let verified = session::verify(token, secret.as_bytes(), self.now())?;
@@ -201,17 +198,15 @@ impl Call {
         self.idempotency.as_ref().map_or_else(|| Stmt::nothing(scope), |(k, _)| idempotency::lookup(scope, k, self.now()))
     }
 
-    /// What that read means: a finished record of the same request is answered again (its
-    /// stored answer opened from its sealed form), as the response; another request's is 422;
-    /// one still running is 409.
-    fn replay_if_answered(&self, record: &[Value]) -> Result<(), ApiError> {
+    /// What that read means: a finished record of the same request stops the handler with its
+    /// stored answer (opened from its sealed form); another request's is 422; one still
+    /// running is 409.
+    fn replay_if_answered(&self, record: &[Value]) -> Result<(), Stop> {
         let Some((_, fingerprint)) = &self.idempotency else { return Ok(()) };
-        if let Previous::Replay { status, body } = idempotency::previous(record, fingerprint)? {
-            let body = self.keyring()?.open(&body)?;
-            self.replay.replace(Some((status, body)));
-            return Err(ApiError::conflict("replayed"));
+        match idempotency::previous(record, fingerprint)? {
+            Previous::Replay { status, body } => Err(Stop::Replayed { status, body: self.keyring()?.open(&body)? }),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// The deployment's session-token secret (`wrangler secret put ERYXON_JWT_SECRET`).
@@ -314,13 +309,16 @@ impl Call {
     }
 
     /// The final response: the envelope and the headers every response carries.
-    pub fn respond(&self, outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
+    pub fn respond(&self, outcome: Answer) -> worker::Result<Response> {
         let h = self.headers_out()?;
-        if let Some((status, body)) = self.replay.borrow_mut().take() {
-            h.set(idempotency::REPLAYED_HEADER, "true")?;
-            return Ok(Response::ok(body)?.with_status(status).with_headers(h));
-        }
-        let outcome = outcome.map(|r| (r.status, r)).map_err(|e| (e.status(), e));
+        let outcome = match outcome {
+            Err(Stop::Replayed { status, body }) => {
+                h.set(idempotency::REPLAYED_HEADER, "true")?;
+                return Ok(Response::ok(body)?.with_status(status).with_headers(h));
+            }
+            Err(Stop::Refused(e)) => Err((e.status(), e)),
+            Ok(r) => Ok((r.status, r)),
+        };
         if self.claimed.get() {
             self.store_answer(&outcome);
         }

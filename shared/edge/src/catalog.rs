@@ -1,6 +1,7 @@
 //! The requests of a catalog entity ([`Entity`]): list, get, create, PATCH, DELETE. The
 //! rules are the entity's (domain); this only sequences the round trips.
 
+use crate::Answer;
 use crate::{new_id, rows, Call, Reply};
 use eryxon_domain::auth::tenant::Caller;
 use eryxon_domain::protocol::http::id_param;
@@ -11,7 +12,7 @@ use eryxon_domain::{resource, ApiError};
 use serde_json::{Map, Value};
 
 /// Routes a request of `/functions/v1/<entity function>`.
-pub async fn serve(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+pub async fn serve(call: &Call, e: &Entity) -> Answer {
     crate::routes!(call, {
         ("", Get) if call.query.get("id").is_some() => get(call, e).await,
         ("", Get) => list(call, e).await,
@@ -21,7 +22,7 @@ pub async fn serve(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
     })
 }
 
-async fn get(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+async fn get(call: &Call, e: &Entity) -> Answer {
     let id = id_param(&call.query);
     let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| vec![e.get(scope, id)]).unwrap_or_default()).await?;
     let id = id?;
@@ -35,12 +36,12 @@ fn known_list_params(call: &Call, list: &ListSpec) -> Result<(), ApiError> {
     resource::parse_list(list, &call.query).map(|_| ())
 }
 
-async fn list(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+async fn list(call: &Call, e: &Entity) -> Answer {
     list_of(call, &e.list, e.plural, |r| e.decode(r)).await
 }
 
 /// A list page of any entity: one round trip, rows shaped by `decode`.
-pub async fn list_of(call: &Call, spec: &ListSpec, plural: &str, decode: impl Fn(&Value) -> Value) -> Result<Reply, ApiError> {
+pub async fn list_of(call: &Call, spec: &ListSpec, plural: &str, decode: impl Fn(&Value) -> Value) -> Answer {
     let query = resource::parse_list(spec, &call.query);
     let (_, found) = call.authenticate(|scope| query.as_ref().map(|q| q.stmts(spec, scope)).unwrap_or_default()).await?;
     let query = query?;
@@ -51,7 +52,7 @@ pub async fn list_of(call: &Call, spec: &ListSpec, plural: &str, decode: impl Fn
 }
 
 /// `GET ?id=`: the record as [`Shown`], in the authentication round trip.
-pub async fn get_shown(call: &Call, shown: &Shown) -> Result<Reply, ApiError> {
+pub async fn get_shown(call: &Call, shown: &Shown) -> Answer {
     let id = id_param(&call.query);
     let (_, found) = call.authenticate(|scope| id.as_ref().map(|id| (shown.reads)(scope, id)).unwrap_or_default()).await?;
     let id = id?;
@@ -98,7 +99,7 @@ pub async fn write<D: Draft, P: Planned>(
     writing: Writing<'_>,
     parse: impl FnOnce(&Map<String, Value>) -> D,
     plan: impl FnOnce(D, &[Vec<Value>], &Caller, &str, Option<&str>) -> Result<P, ApiError>,
-) -> Result<Reply, ApiError> {
+) -> Answer {
     let id = match writing {
         Writing::Create => Ok(None),
         Writing::Update(_) => id_param(&call.query).map(Some),
@@ -139,12 +140,12 @@ pub async fn write<D: Draft, P: Planned>(
 }
 
 /// A DELETE by `?id=` whose statement `RETURNING id` (404 when nothing was deleted).
-pub async fn delete_by(call: &Call, label: &str, plan: impl Fn(&str, &str) -> Stmt) -> Result<Reply, ApiError> {
+pub async fn delete_by(call: &Call, label: &str, plan: impl Fn(&str, &str) -> Stmt) -> Answer {
     let id = id_param(&call.query);
     let (caller, _) = call.authenticate(|_| vec![]).await?;
     let id = id?;
     if rows(&call.write(&[plan(&caller.tenant_id, &id)]).await?, 0).is_empty() {
-        return Err(ApiError::not_found(label, &id));
+        return Err(ApiError::not_found(label, &id).into());
     }
     Ok(deleted(&id))
 }
@@ -153,7 +154,7 @@ fn deleted(id: &str) -> Reply {
     Reply::ok(serde_json::json!({ "id": id, "deleted": true }))
 }
 
-async fn create(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+async fn create(call: &Call, e: &Entity) -> Answer {
     let draft = call.json_body().map(|body| e.parse_create(&body));
     let (caller, found) = call.authenticate(|scope| draft.as_ref().map(|d| e.preloads(d, scope, None)).unwrap_or_default()).await?;
     let draft = draft?;
@@ -165,7 +166,7 @@ async fn create(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
     Ok(Reply::created(answer).ignoring(ignored))
 }
 
-async fn patch(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+async fn patch(call: &Call, e: &Entity) -> Answer {
     let id = id_param(&call.query);
     let draft = call.json_body().map(|body| e.parse_patch(&body));
     let (caller, mut found) = call
@@ -193,13 +194,13 @@ async fn patch(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
     Ok(Reply::ok(answer).ignoring(ignored))
 }
 
-async fn delete(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
+async fn delete(call: &Call, e: &Entity) -> Answer {
     let id = id_param(&call.query);
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| e.delete_preloads(scope, id)).unwrap_or_default()).await?;
     let id = id?;
     let stmt = e.plan_delete(&found, &caller.tenant_id, &id)?;
     if rows(&call.write(&[stmt]).await?, 0).is_empty() {
-        return Err(ApiError::not_found(e.label, &id));
+        return Err(ApiError::not_found(e.label, &id).into());
     }
     Ok(deleted(&id))
 }
@@ -208,7 +209,7 @@ async fn delete(call: &Call, e: &Entity) -> Result<Reply, ApiError> {
 #[macro_export]
 macro_rules! catalog_worker {
     ($function:literal, $entity:path) => {
-        async fn route(call: &$crate::Call) -> Result<$crate::Reply, eryxon_domain::ApiError> {
+        async fn route(call: &$crate::Call) -> $crate::Answer {
             $crate::catalog::serve(call, &$entity).await
         }
         $crate::function!($function, route);

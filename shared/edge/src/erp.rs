@@ -3,19 +3,19 @@
 //! two round trips, the reads, then one atomic write of what changed (see
 //! `eryxon_domain::erp_sync`).
 
+use crate::Answer;
 use crate::{new_id, Call, Reply};
 use eryxon_domain::erp_sync::{self, Root};
-use eryxon_domain::ApiError;
 
 /// Runs a `sync` or a `bulk-sync` of `root`.
-pub async fn serve(call: &Call, root: Root) -> Result<Reply, ApiError> {
+pub async fn serve(call: &Call, root: Root) -> Answer {
     crate::routes!(call, {
         ("sync", Put) => sync(call, root, true).await,
         ("bulk-sync", Post) => sync(call, root, false).await,
     })
 }
 
-async fn sync(call: &Call, root: Root, single: bool) -> Result<Reply, ApiError> {
+async fn sync(call: &Call, root: Root, single: bool) -> Answer {
     let req = call.json_body().and_then(|b| erp_sync::parse(root, single, &b));
     let (caller, found) = call.authenticate(|scope| req.as_ref().map(|r| erp_sync::reads(scope, r)).unwrap_or_default()).await?;
     let req = req?;

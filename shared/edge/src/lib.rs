@@ -18,11 +18,11 @@ pub mod runtime_url;
 pub use call::{keyring, new_id, random_bytes, Call};
 /// The rows of result set `i` (empty when there is none).
 pub use eryxon_domain::resource::at as rows;
-pub use reply::{error_response, ok_response, Reply, Streamed};
+pub use reply::{error_response, ok_response, Answer, Reply, Stop, Streamed};
 
 /// A function's entry point: reads the request as a [`Call`] (preflights and oversized bodies
 /// are answered there), hands it to `route`, and answers in the envelope.
-/// `eryxon_edge::function!("api-jobs", route);` where `async fn route(&Call) -> Result<Reply, ApiError>`.
+/// `eryxon_edge::function!("api-jobs", route);` where `async fn route(&Call) -> Answer`.
 #[macro_export]
 macro_rules! function {
     ($function:literal, $route:path) => {
@@ -34,7 +34,7 @@ macro_rules! function {
             };
             let outcome = match call.declared() {
                 Ok(()) => $route(&call).await,
-                Err(refused) => Err(refused),
+                Err(refused) => Err(refused.into()),
             };
             call.respond(outcome)
         }
@@ -58,7 +58,7 @@ macro_rules! routes {
         let call: &$crate::Call = $call;
         match (call.action.as_deref(), call.method) {
             $( (Some($action), ::eryxon_domain::protocol::http::Method::$method) $(if $guard)? => $handler, )+
-            _ => Err(call.refuse()),
+            _ => Err(call.refuse().into()),
         }
     }};
 }

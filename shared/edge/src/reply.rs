@@ -5,6 +5,25 @@ use eryxon_domain::{protocol::envelope, ApiError};
 use serde_json::{Map, Value};
 use worker::{Headers, Response};
 
+/// What a handler answers: its reply, or why it stopped first.
+pub type Answer = Result<Reply, Stop>;
+
+/// Why a handler stopped before its own reply.
+#[derive(Debug)]
+pub enum Stop {
+    /// Refused, in the error envelope.
+    Refused(ApiError),
+    /// A retry of a request that already finished under the same Idempotency-Key: its stored
+    /// answer, sent again as it was (not an error: the client gets what the first one got).
+    Replayed { status: u16, body: String },
+}
+
+impl From<ApiError> for Stop {
+    fn from(e: ApiError) -> Stop {
+        Stop::Refused(e)
+    }
+}
+
 /// A successful answer: status, `data` and `meta`, or a body streamed as it is produced.
 pub struct Reply {
     pub status: u16,
