@@ -4,8 +4,7 @@
 //! check runs in WebCrypto.
 
 use eryxon_domain::{auth::session, auth::sign_in};
-use eryxon_edge::Answer;
-use eryxon_edge::{pbkdf2_sha256, Call, Reply};
+use eryxon_edge::{pbkdf2_sha256, Answer, Call, Reply};
 
 eryxon_edge::function!("api-auth", route);
 

@@ -5,8 +5,7 @@ use eryxon_domain::entities::batches;
 use eryxon_domain::lifecycle::{self, batches::Action};
 use eryxon_domain::protocol::http::id_param;
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::Answer;
-use eryxon_edge::{new_id, Call, Reply};
+use eryxon_edge::{new_id, Answer, Call, Reply};
 
 eryxon_edge::function!("api-batch-lifecycle", route);
 

@@ -3,8 +3,7 @@
 //! list's `updated_since`, it is all a syncing ERP needs to mirror the tenant. One round trip.
 
 use eryxon_domain::entities::deletions;
-use eryxon_edge::Answer;
-use eryxon_edge::{catalog, Call};
+use eryxon_edge::{catalog, Answer, Call};
 
 eryxon_edge::function!("api-deletions", route);
 

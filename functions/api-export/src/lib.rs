@@ -6,8 +6,7 @@
 
 use eryxon_domain::account::plans;
 use eryxon_domain::admin::export::{self, Exported, Format};
-use eryxon_edge::Answer;
-use eryxon_edge::{rows, Call, Db, Reply, Streamed};
+use eryxon_edge::{rows, Answer, Call, Db, Reply, Streamed};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 

@@ -3,8 +3,7 @@
 
 use eryxon_domain::entities::issues;
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::Answer;
-use eryxon_edge::{new_id, Call};
+use eryxon_edge::{new_id, Answer, Call};
 
 eryxon_edge::function!("api-issues", route);
 

@@ -3,8 +3,7 @@
 use eryxon_domain::lifecycle::{self, jobs::Action};
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::ApiError;
-use eryxon_edge::Answer;
-use eryxon_edge::{new_id, rows, Call, Reply};
+use eryxon_edge::{new_id, rows, Answer, Call, Reply};
 
 eryxon_edge::function!("api-job-lifecycle", route);
 

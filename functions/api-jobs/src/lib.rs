@@ -4,8 +4,7 @@
 use eryxon_domain::entities::jobs::{self, create, read, update};
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::{resource, ApiError};
-use eryxon_edge::Answer;
-use eryxon_edge::{catalog, new_id, rows, Call, Reply};
+use eryxon_edge::{catalog, new_id, rows, Answer, Call, Reply};
 use serde_json::json;
 
 eryxon_edge::function!("api-jobs", route);

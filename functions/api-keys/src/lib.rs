@@ -4,8 +4,7 @@
 use eryxon_domain::auth::api_key::{self, RANDOM_BYTES};
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::{admin::keys, ApiError};
-use eryxon_edge::Answer;
-use eryxon_edge::{new_id, random_bytes, rows, Call, Reply};
+use eryxon_edge::{new_id, random_bytes, rows, Answer, Call, Reply};
 use serde_json::{json, Value};
 
 eryxon_edge::function!("api-keys", route);

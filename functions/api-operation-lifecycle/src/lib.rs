@@ -3,8 +3,7 @@
 
 use eryxon_domain::lifecycle::{self, operations::Action};
 use eryxon_domain::protocol::http::id_param;
-use eryxon_edge::Answer;
-use eryxon_edge::{new_id, rows, Call, Reply};
+use eryxon_edge::{new_id, rows, Answer, Call, Reply};
 
 eryxon_edge::function!("api-operation-lifecycle", route);
 

@@ -4,8 +4,7 @@
 
 use eryxon_domain::entities::operations;
 use eryxon_edge::catalog::{self, Writing};
-use eryxon_edge::Answer;
-use eryxon_edge::{new_id, Call};
+use eryxon_edge::{new_id, Answer, Call};
 use serde_json::Value;
 
 eryxon_edge::function!("api-operations", route);

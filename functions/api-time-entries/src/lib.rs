@@ -1,8 +1,7 @@
 //! `api-time-entries`: time entries for labour booking (list and read; the lifecycle writes them).
 
 use eryxon_domain::entities::time_entries;
-use eryxon_edge::Answer;
-use eryxon_edge::{catalog, Call};
+use eryxon_edge::{catalog, Answer, Call};
 use serde_json::Value;
 
 eryxon_edge::function!("api-time-entries", route);

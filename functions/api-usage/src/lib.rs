@@ -2,8 +2,7 @@
 //! against the daily limit, and quota use. One round trip.
 
 use eryxon_domain::account::usage;
-use eryxon_edge::Answer;
-use eryxon_edge::{Call, Reply};
+use eryxon_edge::{Answer, Call, Reply};
 
 eryxon_edge::function!("api-usage", route);
 

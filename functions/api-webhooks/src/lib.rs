@@ -3,8 +3,7 @@
 
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::{delivery::signing, entities::webhooks, ApiError};
-use eryxon_edge::Answer;
-use eryxon_edge::{catalog, new_id, random_bytes, rows, runtime_url, Call, Reply};
+use eryxon_edge::{catalog, new_id, random_bytes, rows, runtime_url, Answer, Call, Reply};
 use serde_json::json;
 
 eryxon_edge::function!("api-webhooks", route);
