@@ -9,7 +9,7 @@ use worker::{event, Context, Env, Request, Response};
 
 const PREFIX: &str = "/functions/v1/";
 const OPENAPI_PATH: &str = "/functions/v1/openapi.json";
-/// The API's OpenAPI document (written by `scripts/openapi.mjs`).
+/// The API's OpenAPI document (written by `tools/openapi`, `npm run openapi`).
 const OPENAPI: &str = include_str!("../../openapi/openapi.json");
 
 #[event(fetch)]

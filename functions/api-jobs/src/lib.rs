@@ -50,19 +50,16 @@ async fn create(call: &Call) -> Answer {
 async fn patch(call: &Call) -> Answer {
     let id = id_param(&call.query);
     let changes = call.json_body().and_then(|body| update::parse(&body));
-    let (caller, found) = call
-        .authenticate(|scope| {
-            let Ok(id) = id.as_ref() else { return vec![] };
-            let mut reads = vec![update::preload(scope, id)];
-            reads.extend(catalog::if_match_reads(call, &read::SHOWN, scope, id));
-            reads
+    let (caller, [current, shown]) = call
+        .authenticate_each(|scope| match id.as_ref() {
+            Ok(id) => [vec![update::preload(scope, id)], catalog::if_match_reads(call, &read::SHOWN, scope, id)],
+            Err(_) => [vec![], vec![]],
         })
         .await?;
     let (id, changes) = (id?, changes?);
-    let shown = found.get(1..).unwrap_or_default();
-    catalog::check_if_match(call, &read::SHOWN, shown, &id)?;
-    let condition = catalog::if_match_condition(call, read::SHOWN.table, rows(shown, 0).first(), &caller.tenant_id, &id);
-    let current = rows(&found, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
+    catalog::check_if_match(call, &read::SHOWN, &shown, &id)?;
+    let condition = catalog::if_match_condition(call, read::SHOWN.table, rows(&shown, 0).first(), &caller.tenant_id, &id);
+    let current = rows(&current, 0).first().ok_or_else(|| ApiError::not_found("Job", &id))?;
     let (stmts, _) = update::plan(&changes, current, &caller.tenant_id, &call.now().rfc3339(), new_id())?;
     let written = call.write_when(condition, &stmts).await?;
     let job = rows(&written, 0).first().ok_or_else(|| ApiError::conflict("The job changed while this request ran; read it again and retry"))?;

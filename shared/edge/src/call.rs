@@ -123,9 +123,14 @@ impl Call {
         routes::refusal(&self.path, self.function, self.action.as_deref(), self.method).map_or(Ok(()), Err)
     }
 
-    /// Why none of the function's routes serves this request (a handler's fallback).
+    /// Why none of the function's handlers serves this request: a route the table declares
+    /// that reached a worker which does not serve it (a deployment's misrouting) is 404, as
+    /// is an unknown path; another method is 405.
     pub fn refuse(&self) -> ApiError {
-        http::no_route(&self.path, self.action.as_deref(), self.method, routes::table(self.function))
+        match routes::refusal(&self.path, self.function, self.action.as_deref(), self.method) {
+            Some(refused) => refused,
+            None => ApiError::route_not_found(&self.path),
+        }
     }
 
     /// A request header (names are case-insensitive).
@@ -172,6 +177,23 @@ impl Call {
             }
         }
         Ok((caller, theirs.to_vec()))
+    }
+
+    /// [`Call::authenticate`] with reads in groups (a draft's own reads, and what `If-Match`
+    /// compares with): each group's rows come back as that group.
+    pub async fn authenticate_each<const N: usize>(&self, reads: impl FnOnce(Scope<'_>) -> [Vec<Stmt>; N]) -> Result<(Caller, [Vec<Vec<Value>>; N]), Stop> {
+        let mut lens = [0; N];
+        let (caller, found) = self
+            .authenticate(|scope| {
+                let groups = reads(scope);
+                for (len, group) in lens.iter_mut().zip(&groups) {
+                    *len = group.len();
+                }
+                groups.concat()
+            })
+            .await?;
+        let mut rest = found.into_iter();
+        Ok((caller, lens.map(|len| rest.by_ref().take(len).collect())))
     }
 
     /// Round trip one of an admin endpoint: verifies the session token (signature, expiry,

@@ -109,22 +109,17 @@ pub async fn write<D: Draft, P: Planned>(
         Writing::Create => None,
     };
     let draft = call.json_body().map(|body| parse(&body));
-    let mut preloaded = 0;
-    let (caller, mut found) = call
-        .authenticate(|scope| match (&id, &draft) {
+    let (caller, [found, current]) = call
+        .authenticate_each(|scope| match (&id, &draft) {
             (Ok(id), Ok(d)) => {
-                let mut reads = d.preloads(scope, id.as_deref());
-                preloaded = reads.len();
-                reads.extend(shown.zip(id.as_deref()).map(|(s, id)| if_match_reads(call, s, scope, id)).unwrap_or_default());
-                reads
+                [d.preloads(scope, id.as_deref()), shown.zip(id.as_deref()).map(|(s, id)| if_match_reads(call, s, scope, id)).unwrap_or_default()]
             }
-            _ => vec![],
+            _ => [vec![], vec![]],
         })
         .await?;
     let (id, draft) = (id?, draft?);
     let mut condition = None;
     if let (Some(shown), Some(id)) = (shown, id.as_deref()) {
-        let current = found.split_off(preloaded.min(found.len()));
         check_if_match(call, shown, &current, id)?;
         condition = if_match_condition(call, shown.table, rows(&current, 0).first(), &caller.tenant_id, id);
     }
@@ -169,20 +164,16 @@ async fn create(call: &Call, e: &Entity) -> Answer {
 async fn patch(call: &Call, e: &Entity) -> Answer {
     let id = id_param(&call.query);
     let draft = call.json_body().map(|body| e.parse_patch(&body));
-    let (caller, mut found) = call
-        .authenticate(|scope| match (&id, &draft) {
-            (Ok(id), Ok(d)) => {
-                let mut reads = e.preloads(d, scope, Some(id));
-                reads.extend(call.is_conditional().then(|| e.get(scope, id)));
-                reads
-            }
-            _ => vec![],
+    let (caller, [found, shown]) = call
+        .authenticate_each(|scope| match (&id, &draft) {
+            (Ok(id), Ok(d)) => [e.preloads(d, scope, Some(id)), call.is_conditional().then(|| e.get(scope, id)).into_iter().collect()],
+            _ => [vec![], vec![]],
         })
         .await?;
     let (id, draft) = (id?, draft?);
     let mut condition = None;
     if call.is_conditional() {
-        let current = found.pop().unwrap_or_default();
+        let current = shown.into_iter().next().unwrap_or_default();
         call.check_if_match(e.found(&current, &id).ok())?;
         condition = if_match_condition(call, e.table, current.first(), &caller.tenant_id, &id);
     }

@@ -22,14 +22,17 @@ pub struct Parsed {
     pub credentials: bool,
 }
 
+/// The longest webhook URL.
+pub const MAX_URL: usize = 2048;
+
 /// A WHATWG URL parser; `None` when the text is not a URL.
 pub type Parser = fn(&str) -> Option<Parsed>;
 
 /// Why `url` may not receive webhooks, if it may not. `allow_local` lets `http` loopback
 /// addresses receive (local development and the test stack).
 pub fn check(url: &str, parse: Parser, allow_local: bool) -> Result<(), String> {
-    if url.len() > 2048 {
-        return Err("must be at most 2048 characters".into());
+    if url.len() > MAX_URL {
+        return Err(format!("must be at most {MAX_URL} characters"));
     }
     let parsed = parse(url).ok_or("must be an absolute URL (https://...)")?;
     if parsed.credentials {

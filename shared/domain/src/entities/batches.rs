@@ -9,7 +9,7 @@
 use crate::protocol::error::{ApiError, Constraint, FieldError};
 use crate::protocol::fields::{self, Reader};
 use crate::protocol::sql::{Param, Scope, Stmt};
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Ref, Shown, Use, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Initial, Kind, ListSpec, Ref, Shown, Use, Values};
 use serde_json::{json, Map, Value};
 
 pub const TYPES: &[&str] = &["laser_nesting", "tube_batch", "saw_batch", "finishing_batch", "general"];
@@ -19,8 +19,8 @@ pub const MAX_OPERATIONS: usize = 1000;
 
 pub const FIELDS: &[Column] = &[
     Column::new("batch_number", Kind::Text(1, 255)).required(),
-    Column::new("batch_type", Kind::OneOf(TYPES, &[])).not_null(),
-    Column::new("status", Kind::OneOf(STATUSES, &[])).not_null().created_as(&["draft", "ready"]).doc("Default draft"),
+    Column::new("batch_type", Kind::OneOf(TYPES, &[])).not_null().initially(Initial::Text("general")),
+    Column::new("status", Kind::OneOf(STATUSES, &[])).not_null().created_as(&["draft", "ready"]).initially(Initial::Text("draft")),
     Column::new("cell_id", Kind::Ref("cells")),
     Column::new("material", Kind::Text(0, 255)),
     Column::new("thickness_mm", Kind::Number(0.0, 1.0e6)),
@@ -118,9 +118,6 @@ pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let mut values = resource::parse_body(&r, FIELDS, "batch", patch, &mut errors);
     let ignored = if patch { resource::ignored(&r, FIELDS, Use::Patch, &[]) } else { resource::ignored(&r, FIELDS, Use::Create, &["operation_ids"]) };
     let operation_ids = if patch { vec![] } else { operation_ids(&r, body, false, &mut values.refs, &mut errors) };
-    if !patch {
-        values.or_default("status", "draft".into());
-    }
     Draft { values, operation_ids, errors, ignored }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::protocol::sql::Param;
 use crate::resource::entity::{Entity, Guard, Write};
-use crate::resource::{Column, Filter, FilterKind, Kind, ListSpec, Values};
+use crate::resource::{Column, Filter, FilterKind, Initial, Kind, ListSpec, Values};
 
 const NOTES: usize = 100_000;
 
@@ -23,7 +23,7 @@ pub const CELLS: Entity = Entity {
     columns: &[
         Column::new("name", Kind::Text(1, 255)).required(),
         Column::new("description", Kind::Text(0, NOTES)),
-        Column::new("active", Kind::Boolean).not_null(),
+        Column::new("active", Kind::Boolean).not_null().initially(Initial::Int(1)),
     ],
     list: ListSpec {
         from: "cells c",

@@ -15,7 +15,7 @@ use crate::delivery::events::Event;
 use crate::protocol::error::{ApiError, FieldError};
 use crate::protocol::fields::Reader;
 use crate::protocol::sql::{Param, Scope, Stmt};
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Use, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Initial, Kind, ListSpec, Shown, Use, Values};
 use serde_json::{json, Map, Value};
 
 pub const SEVERITIES: &[&str] = &["low", "medium", "high", "critical"];
@@ -29,9 +29,9 @@ pub const FIELDS: &[Column] = &[
     Column::new("operation_id", Kind::Ref("operations")).required().fixed(),
     Column::new("title", Kind::Text(1, 255)).required(),
     Column::new("description", Kind::Text(1, TEXT)),
-    Column::new("severity", Kind::OneOf(SEVERITIES, &[])).not_null(),
-    Column::new("status", Kind::OneOf(STATUSES, &[])).not_null(),
-    Column::new("issue_type", Kind::OneOf(TYPES, &[])).fixed(),
+    Column::new("severity", Kind::OneOf(SEVERITIES, &[])).not_null().initially(Initial::Text("medium")),
+    Column::new("status", Kind::OneOf(STATUSES, &[])).not_null().initially(Initial::Text("open")),
+    Column::new("issue_type", Kind::OneOf(TYPES, &[])).fixed().initially(Initial::Text("general")),
     Column::new("ncr_number", Kind::Text(1, 64)).fixed(),
     Column::new("ncr_category", Kind::OneOf(NCR_CATEGORIES, &[])),
     Column::new("disposition", Kind::OneOf(DISPOSITIONS, &[])).alias(&["ncr_disposition"]),
@@ -111,15 +111,8 @@ pub struct Draft {
 pub fn parse(body: &Map<String, Value>, patch: bool) -> Draft {
     let r = Reader::root(body, "issue");
     let mut errors = vec![];
-    let mut values = resource::parse_body(&r, FIELDS, "issue", patch, &mut errors);
+    let values = resource::parse_body(&r, FIELDS, "issue", patch, &mut errors);
     let ignored = resource::ignored(&r, FIELDS, if patch { Use::Patch } else { Use::Create }, &[]);
-    if !patch {
-        for (col, default) in [("severity", "medium"), ("status", "open"), ("issue_type", "general")] {
-            if values.get(col).is_none() {
-                values.set(col, default.into());
-            }
-        }
-    }
     Draft { values, errors, ignored }
 }
 

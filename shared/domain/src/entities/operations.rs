@@ -7,7 +7,7 @@ use crate::entities::jobs::status::STATUSES;
 use crate::protocol::error::ApiError;
 use crate::protocol::fields::Reader;
 use crate::protocol::sql::{Param, Scope, Stmt};
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Use, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Initial, Kind, ListSpec, Shown, Use, Values};
 use serde_json::{json, Map, Value};
 
 const MAX_MINUTES: f64 = 1.0e9;
@@ -27,7 +27,11 @@ pub const FIELDS: &[Column] = &[
     Column::new("notes", Kind::Text(0, 100_000)),
     Column::new("assigned_operator_id", Kind::Ref("users")).not_synced(),
     Column::new("completion_percentage", Kind::Integer(0, 100)).not_nested().not_synced(),
-    Column::new("status", Kind::OneOf(STATUSES, OPERATION_STATUS_ALIASES)).fixed().not_synced().doc("Default not_started; paused is stored as on_hold"),
+    Column::new("status", Kind::OneOf(STATUSES, OPERATION_STATUS_ALIASES))
+        .fixed()
+        .not_synced()
+        .initially(Initial::Text("not_started"))
+        .doc("paused is stored as on_hold"),
 ];
 
 pub(crate) const RETURNING: &str = "id, part_id, cell_id, assigned_operator_id, operation_name, sequence, status, estimated_time, \

@@ -10,7 +10,7 @@ use crate::entities::jobs::status::STATUSES;
 use crate::protocol::error::{ApiError, Constraint, FieldError};
 use crate::protocol::fields::Reader;
 use crate::protocol::sql::{Param, Scope, Stmt};
-use crate::resource::{self, Column, Filter, FilterKind, Kind, ListSpec, Shown, Use, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Initial, Kind, ListSpec, Shown, Use, Values};
 use serde_json::{json, Map, Value};
 
 /// What a part body may set: api-parts' create and PATCH, a part inside a job's create, and
@@ -31,7 +31,7 @@ pub const FIELDS: &[Column] = &[
     Column::new("file_paths", Kind::StringList).not_synced(),
     Column::new("metadata", Kind::Object),
     Column::new("current_cell_id", Kind::Ref("cells")).not_synced(),
-    Column::new("status", Kind::OneOf(STATUSES, &[])).fixed().not_synced().doc("Default not_started"),
+    Column::new("status", Kind::OneOf(STATUSES, &[])).fixed().not_synced().initially(Initial::Text("not_started")),
 ];
 
 const RETURNING: &str = "id, job_id, parent_part_id, part_number, material, material_id, quantity, status, current_cell_id, \
@@ -74,7 +74,7 @@ crate::read_set!(
     struct PartShown { part, operations }
 );
 
-/// The reads of [`PartShown`], for the authentication round trip.
+/// The reads of `PartShown`, for the authentication round trip.
 pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
     PartShown {
         part: Stmt::scoped(scope, &format!("SELECT {RETURNING} FROM parts WHERE tenant_id = {{tenant}} AND id = ?2"), vec![id.into()]),

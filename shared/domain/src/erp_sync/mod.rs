@@ -107,14 +107,14 @@ fn writes(spec: &Spec, tenant_id: &str, now: &str, inserts: &[Value], updates: &
     };
     let mut stmts = vec![];
     if !inserts.is_empty() {
-        let (dcols, dvals): (Vec<&str>, Vec<&str>) = spec.defaults.iter().copied().unzip();
+        let (dcols, dvals): (Vec<&str>, Vec<String>) = spec.defaults().into_iter().unzip();
         let names = [&["id", "tenant_id", "external_source", "external_id"][..], &cols, &dcols, &["created_at", "updated_at"]].concat();
         let mut values = vec!["value ->> '$.id'".to_string(), "?1".into(), "value ->> '$.external_source'".into(), "value ->> '$.external_id'".into()];
-        values.extend(cols.iter().map(|c| match spec.fallbacks.iter().find(|(f, _)| f == c) {
-            Some((_, fallback)) => format!("COALESCE({}, {fallback})", value(c, "value")),
+        values.extend(cols.iter().map(|c| match spec.fallback(c) {
+            Some(fallback) => format!("COALESCE({}, {fallback})", value(c, "value")),
             None => value(c, "value"),
         }));
-        values.extend(dvals.iter().map(|v| v.to_string()));
+        values.extend(dvals);
         values.extend(["?2".to_string(), "?2".into()]);
         stmts.push(Stmt::new(
             format!("INSERT INTO {} ({}) SELECT {} FROM json_each(?3)", spec.table, names.join(", "), values.join(", ")),

@@ -161,8 +161,9 @@ impl SyncRequest {
             (_, p) => p,
         };
         let cell = if level == Level::Operation {
-            // The fields the matcher resolves itself, read by their declaration.
-            let own: Vec<Column> = spec.fields.iter().filter(|c| spec.resolved.contains(&c.name)).copied().collect();
+            // The fields the matcher resolves itself, read by their declaration; a cell id is
+            // compared with stored ids, so it is read as a UUID (and lower-cased) here.
+            let own: Vec<Column> = spec.fields.iter().filter(|c| spec.resolved.contains(&c.name)).map(|c| c.kind_in_sync()).collect();
             let resolved = resource::parse_patch(r, &own, Use::Sync, spec.singular, errs);
             known.extend(spec.resolved);
             match (resolved.text("cell_id"), resolved.unstored_text("cell_name")) {

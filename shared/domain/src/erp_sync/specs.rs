@@ -30,11 +30,6 @@ pub struct Spec {
     pub natural: &'static str,
     /// The events of a created and of a changed record, where the catalog has them.
     pub events: Option<(&'static str, &'static str)>,
-    /// Columns a new record gets that no item sets: (column, SQL value).
-    pub defaults: &'static [(&'static str, &'static str)],
-    /// What a new record holds in a column an item may set but left out (the column's
-    /// NOT NULL default): (column, SQL value).
-    pub fallbacks: &'static [(&'static str, &'static str)],
 }
 
 pub const CELL: Spec = Spec {
@@ -47,8 +42,6 @@ pub const CELL: Spec = Spec {
     parent: None,
     natural: "name",
     events: None,
-    defaults: &[],
-    fallbacks: &[("active", "1")],
 };
 
 pub const JOB: Spec = Spec {
@@ -61,8 +54,6 @@ pub const JOB: Spec = Spec {
     parent: None,
     natural: "job_number",
     events: Some(("job.created", "job.updated")),
-    defaults: &[("status", "'not_started'")],
-    fallbacks: &[],
 };
 
 pub const PART: Spec = Spec {
@@ -75,8 +66,6 @@ pub const PART: Spec = Spec {
     parent: Some("job_id"),
     natural: "part_number",
     events: Some(("part.created", "part.updated")),
-    defaults: &[("status", "'not_started'")],
-    fallbacks: &[],
 };
 
 pub const OPERATION: Spec = Spec {
@@ -89,8 +78,6 @@ pub const OPERATION: Spec = Spec {
     parent: Some("part_id"),
     natural: "sequence",
     events: None,
-    defaults: &[("status", "'not_started'")],
-    fallbacks: &[],
 };
 
 impl Spec {
@@ -106,6 +93,16 @@ impl Spec {
     /// The fields an item sets as given.
     pub fn columns(&self) -> Vec<Column> {
         resource::accepted(self.fields, Use::Sync).filter(|c| !self.resolved.contains(&c.name)).copied().collect()
+    }
+
+    /// Columns a new record gets that no item sets, with their initial values as SQL.
+    pub fn defaults(&self) -> Vec<(&'static str, String)> {
+        self.fields.iter().filter(|c| !c.accepts(Use::Sync)).filter_map(|c| Some((c.name, c.initial?.sql()))).collect()
+    }
+
+    /// What a new record holds in a column an item may set but left out, as SQL.
+    pub fn fallback(&self, col: &str) -> Option<String> {
+        resource::accepted(self.fields, Use::Sync).find(|c| c.name == col).and_then(|c| c.initial).map(|i| i.sql())
     }
 
     /// The columns a sync compares and writes, with the parent and, for operations, the cell.

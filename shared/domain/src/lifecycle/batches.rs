@@ -49,7 +49,7 @@ crate::read_set!(
     struct Reads { batch, members, operator }
 );
 
-/// The reads of [`Reads`].
+/// The reads of `Reads`.
 pub fn preloads(scope: Scope<'_>, id: &str, operator: Option<&str>) -> Vec<Stmt> {
     Reads {
         batch: Stmt::scoped(

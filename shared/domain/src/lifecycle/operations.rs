@@ -92,7 +92,7 @@ crate::read_set!(
     struct Reads { operation, open_entries, operator }
 );
 
-/// The reads of [`Reads`].
+/// The reads of `Reads`.
 pub fn preloads(scope: Scope<'_>, id: &str, user_id: Option<&str>) -> Vec<Stmt> {
     Reads {
         operation: Stmt::scoped(

@@ -79,7 +79,8 @@ enum Args {
     Query(&'static [Column]),
 }
 
-const PAGE: [(&str, &str); 2] = [("limit", "Rows per page (default 100, at most 1000)"), ("offset", "Rows to skip")];
+/// Paging arguments; an empty description is the declaration's own.
+const PAGE: [(&str, &str); 2] = [("limit", ""), ("offset", "")];
 
 macro_rules! args {
     ($($a:expr),* $(,)?) => { &[$($a),*] };
@@ -140,7 +141,7 @@ const TOOLS: &[Tool] = &[
             ("status", "not_started, in_progress, on_hold or completed"),
             ("assigned_operator_id", "Operator id"),
             ("search", "Operation name contains"),
-            ("sort_by", "sequence, created_at, estimated_time, actual_time or status"),
+            ("sort_by", ""),
             PAGE[0],
             PAGE[1]
         ],
@@ -261,7 +262,8 @@ const TOOLS: &[Tool] = &[
             ("due_date", "Due date (YYYY-MM-DD)"),
             ("notes", "Notes"),
             ("priority", "0-100"),
-            ("description", "Description")
+            ("description", "Description"),
+            ("metadata", "Your own fields (an object)")
         ],
         required: &["id"],
     },
@@ -401,7 +403,11 @@ impl Tool {
             return Some(schema::uuid());
         }
         match self.from {
-            Args::List(spec) => schema::list_params(spec).into_iter().find(|p| p["name"] == name).map(|p| p["schema"].clone()),
+            Args::List(spec) => schema::list_params(spec).into_iter().find(|p| p["name"] == name).map(|p| {
+                let mut s = p["schema"].clone();
+                s["description"] = p["description"].clone();
+                s
+            }),
             Args::Body(cols, u, children) => resource::accepted(cols, u)
                 .find(|c| c.names().contains(&name))
                 .map(schema::column)
@@ -414,7 +420,9 @@ impl Tool {
         let mut props = Map::new();
         for (name, description) in self.args {
             let mut schema = self.schema_of(name).unwrap_or_else(|| panic!("{}: {name} is not in the request's declarations", self.name));
-            schema["description"] = json!(description);
+            if !description.is_empty() {
+                schema["description"] = json!(description);
+            }
             props.insert((*name).into(), schema);
         }
         json!({

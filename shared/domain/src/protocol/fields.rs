@@ -6,7 +6,7 @@ use crate::protocol::error::{Constraint, FieldError};
 use crate::protocol::time;
 use serde_json::{Map, Value};
 
-/// Why a value was refused: the constraint and the message tail after "<Entity> <field> ".
+/// Why a value was refused: the constraint and the message tail after `"<Entity> <field> "`.
 pub type Problem = (Constraint, String);
 
 /// A field in a PATCH body: left out, set to null, or set to a value.

@@ -23,8 +23,8 @@ pub struct Stmt {
 }
 
 /// A named set of statements for one batch, and the same names over the batch's results: the
-/// statements go in field order ([`Self::stmts`], as `Stmt`s) and their rows come back in it
-/// ([`Self::rows`], as `&[Value]`), so no reader counts positions.
+/// statements go in field order (`stmts()`, as `Stmt`s) and their rows come back in it
+/// (`rows()`, as `&[Value]`), so no reader counts positions.
 ///
 /// ```ignore
 /// read_set!(pub struct PartReads { current, refs, clash, parent });

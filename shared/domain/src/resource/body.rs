@@ -112,9 +112,13 @@ pub fn parse_create(r: &Reader<'_>, cols: &[Column], u: Use, entity: &'static st
                 continue;
             }
         }
-        if let Some(p) = value {
-            note_ref(r, c, &p, entity, index, &mut out.refs);
-            out.put(c, p);
+        match (value, c.initial) {
+            (Some(p), _) => {
+                note_ref(r, c, &p, entity, index, &mut out.refs);
+                out.put(c, p);
+            }
+            (None, Some(initial)) if errs.len() == before => out.put(c, initial.param()),
+            (None, _) => {}
         }
     }
     out

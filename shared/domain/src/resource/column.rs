@@ -1,5 +1,6 @@
 //! A field a body may set: what it accepts ([`Kind`]), where ([`Use`]), and its rules.
 
+use crate::delivery::url_guard::MAX_URL;
 use crate::protocol::error::Constraint;
 use crate::protocol::fields::{self, Problem};
 use crate::protocol::sql::Param;
@@ -22,7 +23,7 @@ pub enum Kind {
     Ref(&'static str),
     /// A UUID that is not checked against a table here.
     Uuid,
-    /// An absolute URL of at most 2048 characters (its host is judged by the caller).
+    /// An absolute URL of at most [`MAX_URL`] characters (its host is judged by the caller).
     Url,
     /// Printable ASCII without spaces (a secret), of this many characters.
     Token(usize, usize),
@@ -43,10 +44,34 @@ impl Kind {
             Kind::StringList => fields::string_list(v)?.into(),
             Kind::Ref(_) => fields::reference(v)?.into(),
             Kind::Uuid => fields::uuid(v)?.into(),
-            Kind::Url => fields::text(1, 2048)(v)?.into(),
+            Kind::Url => fields::text(1, MAX_URL)(v)?.into(),
             Kind::Token(min, max) => fields::token(min, max)(v)?.into(),
             Kind::Subset(allowed) => fields::subset(allowed)(v)?.into(),
         })
+    }
+}
+
+/// What a new record holds in a column its body leaves out (the column's NOT NULL default).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Initial {
+    Text(&'static str),
+    Int(i64),
+}
+
+impl Initial {
+    pub fn param(self) -> Param {
+        match self {
+            Initial::Text(s) => s.into(),
+            Initial::Int(n) => Param::Int(n),
+        }
+    }
+
+    /// The value as an SQL literal (for set-based inserts).
+    pub fn sql(self) -> String {
+        match self {
+            Initial::Text(s) => format!("'{}'", s.replace('\'', "''")),
+            Initial::Int(n) => n.to_string(),
+        }
     }
 }
 
@@ -85,10 +110,12 @@ pub struct Column {
     /// The [`Use`]s that accept it (a bit each).
     on: u8,
     /// False for a field that is not a column of the table but names one (`cell_name`,
-    /// `parent_part_number`): parsed into [`Values::unstored`], never written as given.
+    /// `parent_part_number`): parsed into [`super::Values::unstored`], never written as given.
     pub stored: bool,
     /// Whether a nested create may leave a required field out (the write supplies it).
     pub defaulted_in_nested: bool,
+    /// What a new record holds when its body leaves the column out.
+    pub initial: Option<Initial>,
     /// The values a create may give, where fewer than [`Kind::OneOf`] allows (a new batch is
     /// draft or ready; the lifecycle moves it on).
     pub created_as: Option<&'static [&'static str]>,
@@ -99,7 +126,19 @@ pub struct Column {
 impl Column {
     /// Accepted everywhere: create, PATCH, nested and sync.
     pub const fn new(name: &'static str, kind: Kind) -> Column {
-        Column { name, aliases: &[], kind, required: false, not_null: false, on: 0b1111, stored: true, defaulted_in_nested: false, created_as: None, doc: "" }
+        Column {
+            name,
+            aliases: &[],
+            kind,
+            required: false,
+            not_null: false,
+            on: 0b1111,
+            stored: true,
+            defaulted_in_nested: false,
+            initial: None,
+            created_as: None,
+            doc: "",
+        }
     }
     pub const fn required(mut self) -> Column {
         self.required = true;
@@ -142,6 +181,10 @@ impl Column {
         self.aliases = aliases;
         self
     }
+    pub const fn initially(mut self, value: Initial) -> Column {
+        self.initial = Some(value);
+        self
+    }
     pub const fn created_as(mut self, values: &'static [&'static str]) -> Column {
         self.created_as = Some(values);
         self
@@ -157,6 +200,15 @@ impl Column {
     pub fn required_in(&self, u: Use) -> bool {
         self.required && !(u == Use::Nested && self.defaulted_in_nested) && u != Use::Patch
     }
+    /// The column as a sync item reads it: a reference is matched against stored ids by the
+    /// sync itself, so it must be a UUID there.
+    pub fn kind_in_sync(mut self) -> Column {
+        if let Kind::Ref(_) = self.kind {
+            self.kind = Kind::Uuid;
+        }
+        self
+    }
+
     /// Whether a PATCH or a sync may not clear it.
     pub fn unclearable(&self) -> bool {
         self.required || self.not_null

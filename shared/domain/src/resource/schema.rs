@@ -49,7 +49,7 @@ pub fn kind(k: Kind) -> Value {
         // Any non-empty id is read; ids the API hands out are UUIDs.
         Kind::Ref(_) | Kind::Uuid => uuid(),
         Kind::Token(min, max) => json!({ "type": "string", "minLength": min, "maxLength": max, "pattern": "^[!-~]*$" }),
-        Kind::Url => json!({ "type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2048 }),
+        Kind::Url => json!({ "type": "string", "format": "uri", "pattern": "^https://", "maxLength": crate::delivery::url_guard::MAX_URL }),
         Kind::Subset(allowed) => json!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": allowed } }),
     }
 }
@@ -102,7 +102,7 @@ pub fn body(cols: &[Column], u: Use, children: &[(&str, Value)]) -> Value {
     let mut out = json!({ "type": "object", "properties": props, "required": required, "additionalProperties": true });
     if u == Use::Patch {
         // At least one field; others are ignored and listed in meta.ignored_fields.
-        let any: Vec<Value> = resource::accepted(cols, u).map(|c| json!({ "required": [c.name] })).collect();
+        let any: Vec<Value> = resource::accepted(cols, u).flat_map(|c| c.names()).map(|n| json!({ "required": [n] })).collect();
         out["anyOf"] = Value::Array(any);
     }
     out
@@ -210,7 +210,7 @@ mod tests {
         let s = body(COLS, Use::Patch, &[]);
         assert!(s["properties"].get("parent_id").is_none(), "fixed");
         assert_eq!(s["properties"]["active"]["type"], "boolean", "NOT NULL: no null");
-        assert_eq!(s["anyOf"].as_array().unwrap().len(), 3);
+        assert_eq!(s["anyOf"].as_array().unwrap().len(), 4, "an alias alone is a PATCH too");
         assert!(body(COLS, Use::Sync, &[])["properties"].get("parent_id").is_none());
     }
 

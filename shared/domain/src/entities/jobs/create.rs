@@ -92,7 +92,6 @@ pub fn parse(body: &Map<String, Value>) -> Parsed {
     let r = Reader::root(body, "job");
     let mut ignored = resource::ignored(&r, FIELDS, Use::Create, &["parts"]);
     let mut values = resource::parse_create(&r, FIELDS, Use::Create, "job", 0, &mut errs);
-    values.or_default("status", NOT_STARTED.into());
     let mut refs = std::mem::take(&mut values.refs);
     let mut draft = JobDraft { values, parts: vec![] };
     for (i, part) in objects(&r, &mut errs, body.get("parts"), "parts", "part", true).into_iter().enumerate() {
@@ -115,7 +114,6 @@ fn parse_part(r: &Reader<'_>, part: &Map<String, Value>, errs: &mut Vec<FieldErr
         ));
     }
     let mut values = resource::parse_create(r, parts::FIELDS, Use::Nested, "part", r.entity().1, errs);
-    values.or_default("status", NOT_STARTED.into());
     refs.append(&mut values.refs);
     let operations = parse_operations(r, part, errs, refs, ignored);
     PartDraft { values, operations }
@@ -135,8 +133,8 @@ pub(crate) fn parse_operations(
         let or = r.child(op, "operations", k, "operation");
         ignored.extend(resource::ignored(&or, operations::FIELDS, Use::Nested, &[]));
         let mut values = resource::parse_create(&or, operations::FIELDS, Use::Nested, "operation", k, errs);
+        // An ERP routing usually numbers its steps; when it does not, the order given is the sequence.
         values.or_default("sequence", Param::Int(k as i64 + 1));
-        values.or_default("status", NOT_STARTED.into());
         refs.append(&mut values.refs);
         if let Some(Param::Int(sequence)) = values.get("sequence").cloned() {
             if !sequences.insert(sequence) {

@@ -5,7 +5,7 @@ pub mod read;
 pub mod status;
 pub mod update;
 
-use crate::resource::{Column, Kind};
+use crate::resource::{Column, Initial, Kind};
 use status::STATUSES;
 
 /// What a job body may set: the job's create, its PATCH and its ERP sync are read by these.
@@ -20,7 +20,7 @@ pub const FIELDS: &[Column] = &[
     Column::new("metadata", Kind::Object),
     Column::new("current_cell_id", Kind::Ref("cells")).fixed().not_synced(),
     // A PATCH moves the status through the status machine (update.rs), a sync never does.
-    Column::new("status", Kind::OneOf(STATUSES, &[])).not_null().not_synced().doc("Default not_started"),
+    Column::new("status", Kind::OneOf(STATUSES, &[])).not_null().not_synced().initially(Initial::Text("not_started")),
 ];
 
 /// Job columns as listed and returned, in the order of the reference's examples.

@@ -19,7 +19,7 @@ crate::read_set!(
     struct JobReads { job, parts, operations }
 );
 
-/// The reads of [`JobReads`], behind `GET ?id=`.
+/// The reads of `JobReads`, behind `GET ?id=`.
 pub fn get(scope: Scope<'_>, id: &str) -> Vec<Stmt> {
     JobReads {
         job: Stmt::scoped(scope, &format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.tenant_id = {{tenant}} AND j.id = ?2"), vec![id.into()]),
