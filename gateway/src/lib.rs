@@ -1,9 +1,10 @@
 //! The gateway: local development and single-host self-hosting serve every function from one
 //! origin. `/functions/v1/api-jobs...` goes to the service binding `API_JOBS`, unchanged
-//! (an entity's `/sync` and `/bulk-sync` to `API_SYNC`, see `http::serving_function`). In
+//! (an entity's `/sync` and `/bulk-sync` to `API_SYNC`, see `routes::serving_function`). In
 //! our cloud each function has its own route instead, and this hop does not exist.
 
-use eryxon_domain::{protocol::http, ApiError};
+use eryxon_domain::protocol::{http, routes};
+use eryxon_domain::ApiError;
 use eryxon_edge::{error_response, new_id};
 use worker::{event, Context, Env, Request, Response};
 
@@ -31,8 +32,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         h.set("Access-Control-Allow-Origin", "*")?;
         return Ok(Response::ok(OPENAPI)?.with_headers(h));
     }
-    let function = path.strip_prefix(PREFIX).map(http::serving_function).unwrap_or("");
-    match http::binding_name(function).and_then(|b| env.service(&b).ok()) {
+    let function = path.strip_prefix(PREFIX).map(routes::serving_function).unwrap_or("");
+    match routes::binding_name(function).and_then(|b| env.service(&b).ok()) {
         Some(service) => service.fetch_request(req).await,
         None => {
             let request_id = http::request_id(req.headers().get("x-request-id").ok().flatten().as_deref(), new_id);

@@ -1,6 +1,6 @@
 //! `api-sync`: the ERP sync engine, in a worker of its own so that the entity workers stay
 //! small. It serves `PUT /functions/v1/api-<jobs|parts|operations|cells>/sync` and
-//! `POST .../bulk-sync`: the gateway routes those paths here (`http::serving_function`), and a
+//! `POST .../bulk-sync`: the gateway routes those paths here (`routes::serving_function`), and a
 //! deployment gives this worker the same paths as routes (more specific than the entity
 //! workers' own).
 

@@ -3,9 +3,9 @@
 use crate::db::Db;
 use crate::reply::{self, Answer, Reply, Stop};
 use eryxon_domain::account::plans::{self, Standing};
+use eryxon_domain::account::tenant::{self, Caller, KeyReads};
 use eryxon_domain::auth::secrets::Keyring;
 use eryxon_domain::auth::session::{self, Admin, AdminReads};
-use eryxon_domain::auth::tenant::{self, Caller, KeyReads};
 use eryxon_domain::protocol::http::{self, Method, Query};
 use eryxon_domain::protocol::idempotency::{self, Previous};
 use eryxon_domain::protocol::routes;
@@ -441,7 +441,7 @@ impl Call {
     /// caller (same key, request id and test headers): that function's rules, limits and
     /// events apply exactly as if the caller had sent it.
     pub async fn forward(&self, function: &str, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), ApiError> {
-        let binding = eryxon_domain::protocol::http::binding_name(function).ok_or_else(|| ApiError::internal(format!("No binding for {function}")))?;
+        let binding = eryxon_domain::protocol::routes::binding_name(function).ok_or_else(|| ApiError::internal(format!("No binding for {function}")))?;
         let service = self.env.service(&binding).map_err(|_| ApiError::internal(format!("Service binding {binding} is missing")))?;
         let h = worker::Headers::new();
         for name in ["authorization", "x-eryxon-test-now"] {

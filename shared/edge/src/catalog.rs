@@ -3,10 +3,10 @@
 
 use crate::Answer;
 use crate::{new_id, rows, Call, Reply};
-use eryxon_domain::auth::tenant::Caller;
+use eryxon_domain::account::tenant::Caller;
+use eryxon_domain::entities::entity::Entity;
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::protocol::sql::{Scope, Stmt};
-use eryxon_domain::resource::entity::Entity;
 use eryxon_domain::resource::{Draft, ListReads, ListSpec, Planned, Shown};
 use eryxon_domain::{resource, ApiError};
 use serde_json::{Map, Value};

@@ -13,9 +13,9 @@
 //! variable ERYXON_ADMIN_PASSWORD may carry it instead of the command line.
 
 use eryxon_domain::account::plans::Limits;
+use eryxon_domain::account::tenant::{self, PLANS};
 use eryxon_domain::auth::api_key::{self, Mode, RANDOM_BYTES};
 use eryxon_domain::auth::password::{self, Stored};
-use eryxon_domain::auth::tenant::{self, PLANS};
 use eryxon_domain::protocol::sql::{render_literal, Stmt};
 use serde_json::json;
 use std::process::ExitCode;

@@ -35,11 +35,11 @@ fn array(items: Value) -> Value {
 }
 
 fn nested_operations() -> Vec<(&'static str, Value)> {
-    vec![("operations", schema::new_part_operations())]
+    vec![("operations", jobs::new_part_operations())]
 }
 
 fn nested_parts() -> Vec<(&'static str, Value)> {
-    vec![("parts", schema::new_job_parts())]
+    vec![("parts", jobs::new_job_parts())]
 }
 
 fn batch_operations() -> Vec<(&'static str, Value)> {

@@ -2,8 +2,8 @@
 //! once), list (never the key or its hash), revoke (effective on the next request, because
 //! authentication reads `revoked_at` on every request).
 
+use crate::account::tenant;
 use crate::auth::api_key::{Mode, NewKey};
-use crate::auth::tenant;
 use crate::protocol::error::ApiError;
 use crate::protocol::fields::Reader;
 use crate::protocol::sql::{Scope, Stmt};

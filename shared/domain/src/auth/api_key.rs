@@ -65,6 +65,12 @@ pub struct NewKey {
 }
 
 /// Reads `Authorization: Bearer <key>` and checks the key's shape.
+/// Whether a bearer token has a JWT's shape (three base64url parts), to tell a caller who
+/// sent a session token where an API key belongs what went wrong.
+fn looks_like_session_token(token: &str) -> bool {
+    token.starts_with("eyJ") && token.split('.').count() == 3
+}
+
 pub fn from_authorization(header: Option<&str>) -> Result<PresentedKey, &'static str> {
     let header = header.ok_or("Missing Authorization header; send `Authorization: Bearer <api key>`")?;
     let (scheme, token) = header.trim().split_once(' ').ok_or("Authorization header must be `Bearer <api key>`")?;
@@ -72,7 +78,7 @@ pub fn from_authorization(header: Option<&str>) -> Result<PresentedKey, &'static
         return Err("Authorization header must be `Bearer <api key>`");
     }
     let token = token.trim();
-    if crate::auth::session::looks_like_token(token) {
+    if looks_like_session_token(token) {
         return Err("This endpoint takes an API key, not a session token");
     }
     parse(token).ok_or("Invalid API key format")

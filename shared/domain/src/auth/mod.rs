@@ -5,4 +5,3 @@ pub mod password;
 pub mod secrets;
 pub mod session;
 pub mod sign_in;
-pub mod tenant;

@@ -62,12 +62,6 @@ pub fn bearer(header: Option<&str>) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// Whether a bearer token has a JWT's shape (three base64url parts), to tell a caller who
-/// sent a session token where an API key belongs what went wrong.
-pub fn looks_like_token(token: &str) -> bool {
-    token.starts_with("eyJ") && token.split('.').count() == 3
-}
-
 /// Checks the signature (HS256 only, in constant time), the expiry and not-before times, the
 /// audience when present, and that the token names a user.
 pub fn verify(token: &str, secret: &[u8], now: Now) -> Result<Session, ApiError> {

@@ -9,6 +9,7 @@
 //! name resolves to the edge cannot see (see the README: Cloudflare's fetch refuses private
 //! destinations; a self-hosted deployment relies on its egress rules).
 
+use crate::resource::MAX_URL;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// What WHATWG URL parsing makes of a URL, as far as the guard needs it.
@@ -21,9 +22,6 @@ pub struct Parsed {
     /// Whether the URL carries a user name or password.
     pub credentials: bool,
 }
-
-/// The longest webhook URL.
-pub const MAX_URL: usize = 2048;
 
 /// A WHATWG URL parser; `None` when the text is not a URL.
 pub type Parser = fn(&str) -> Option<Parsed>;

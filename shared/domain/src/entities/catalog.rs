@@ -1,8 +1,8 @@
 //! The catalog entities: cells (work centers), materials, operators (the tenant's people) and
-//! substeps (an operation's checklist). Each is a spec for [`crate::resource::entity::Entity`].
+//! substeps (an operation's checklist). Each is a spec for [`crate::entities::entity::Entity`].
 
+use crate::entities::entity::{Entity, Guard, Write};
 use crate::protocol::sql::Param;
-use crate::resource::entity::{Entity, Guard, Write};
 use crate::resource::{Column, Filter, FilterKind, Initial, Kind, ListSpec, Values};
 
 const NOTES: usize = 100_000;

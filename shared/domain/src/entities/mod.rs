@@ -4,8 +4,10 @@
 pub mod batches;
 pub mod catalog;
 pub mod deletions;
+pub mod entity;
 pub mod issues;
 pub mod jobs;
+pub mod nested;
 pub mod operations;
 pub mod parts;
 pub mod time_entries;

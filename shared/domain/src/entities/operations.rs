@@ -2,7 +2,6 @@
 //! read with their part and job numbers, create (`cell_id` or `cell_name`, resolved or
 //! created in the same write), PATCH and DELETE. Status changes belong to the lifecycle.
 
-use crate::entities::jobs::create::OPERATION_STATUS_ALIASES;
 use crate::entities::jobs::status::STATUSES;
 use crate::protocol::error::ApiError;
 use crate::protocol::fields::Reader;
@@ -11,6 +10,9 @@ use crate::resource::{self, Column, Filter, FilterKind, Initial, Kind, ListSpec,
 use serde_json::{json, Map, Value};
 
 const MAX_MINUTES: f64 = 1.0e9;
+
+/// Operation status `paused` is accepted and stored as `on_hold` (CONTRACT.md).
+pub const OPERATION_STATUS_ALIASES: &[(&str, &str)] = &[("paused", "on_hold")];
 
 /// What an operation body may set: api-operations' create and PATCH, an operation inside a
 /// part's create, and an operation of an ERP sync are read by these.

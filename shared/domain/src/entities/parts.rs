@@ -5,8 +5,8 @@
 
 use crate::account::plans::Quota;
 use crate::delivery::events::Event;
-use crate::entities::jobs::create::{parse_operations, NestedOperations, OperationDraft};
 use crate::entities::jobs::status::STATUSES;
+use crate::entities::nested::{parse_operations, NestedOperations, OperationDraft};
 use crate::protocol::error::{ApiError, Constraint, FieldError};
 use crate::protocol::fields::Reader;
 use crate::protocol::sql::{Param, Scope, Stmt};

@@ -272,7 +272,7 @@ const TOOLS: &[Tool] = &[
         title: "Create a job",
         description: "Create a job with its parts and their operations in one atomic write.",
         route: Route::Create("api-jobs", &[]),
-        from: Args::Body(crate::entities::jobs::FIELDS, Use::Create, &[("parts", schema::new_job_parts)]),
+        from: Args::Body(crate::entities::jobs::FIELDS, Use::Create, &[("parts", crate::entities::jobs::new_job_parts)]),
         args: args![
             ("job_number", "Unique job number"),
             ("customer", "Customer"),

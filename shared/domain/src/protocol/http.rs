@@ -1,6 +1,5 @@
 //! Reading the raw parts of a request: method, path, query string, request id and body.
 
-use crate::erp_sync::Root;
 use crate::protocol::error::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
@@ -55,26 +54,6 @@ pub fn action<'a>(path: &'a str, function: &str) -> Option<&'a str> {
         [one] => Some(one),
         _ => None,
     }
-}
-
-/// The entity functions whose `/sync` and `/bulk-sync` paths the `api-sync` worker serves.
-/// The function that serves a path under `/functions/v1/`: the path's first segment, except
-/// an entity's `/sync` and `/bulk-sync`, which `api-sync` serves (the gateway routes by this;
-/// a deployment gives `api-sync` the same paths as routes).
-pub fn serving_function(rest: &str) -> &str {
-    let mut segments = rest.split('/');
-    let first = segments.next().unwrap_or("");
-    match segments.next() {
-        Some("sync" | "bulk-sync") if Root::for_function(first).is_some() && segments.next().is_none_or(str::is_empty) => "api-sync",
-        _ => first,
-    }
-}
-
-/// The service binding a function is reached by: `api-jobs` -> `API_JOBS`; anything that is
-/// not a plain function name has none.
-pub fn binding_name(function: &str) -> Option<String> {
-    let plain = !function.is_empty() && function.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    plain.then(|| function.to_ascii_uppercase().replace('-', "_"))
 }
 
 /// A strong entity tag of a response body: 128 bits of its SHA-256.
@@ -234,22 +213,6 @@ mod tests {
         assert!(check_if_match(None, Some("{}")).is_ok() && check_if_match(Some(&t), Some("{}")).is_ok());
         assert_eq!(check_if_match(Some(&t), Some("{\"a\":1}")).unwrap_err().status(), 412);
         assert!(check_if_match(Some(&t), None).is_ok() && check_if_match(Some("*"), None).is_ok(), "no record: 404, not 412");
-    }
-
-    #[test]
-    fn sync_paths_go_to_the_sync_worker() {
-        assert_eq!(serving_function("api-jobs/bulk-sync"), "api-sync");
-        assert_eq!(serving_function("api-cells/sync"), "api-sync");
-        assert_eq!(serving_function("api-jobs"), "api-jobs");
-        assert_eq!(serving_function("api-usage/sync"), "api-usage");
-        assert_eq!(serving_function("api-jobs/sync/x"), "api-jobs");
-    }
-
-    #[test]
-    fn binding_names() {
-        assert_eq!(binding_name("api-job-lifecycle").as_deref(), Some("API_JOB_LIFECYCLE"));
-        assert_eq!(binding_name("DB"), None);
-        assert_eq!(binding_name(""), None);
     }
 
     #[test]

@@ -45,6 +45,30 @@ pub fn table(function: &str) -> &'static RouteTable {
     FUNCTIONS.iter().find(|(f, _)| *f == function).map_or(&[], |(_, t)| t)
 }
 
+/// Whether `function` has ERP sync paths (served by `api-sync`).
+pub fn synced(function: &str) -> bool {
+    table(function).iter().any(|(action, _)| *action == "sync")
+}
+
+/// The function that serves a path under `/functions/v1/`: the path's first segment, except
+/// an entity's `/sync` and `/bulk-sync`, which `api-sync` serves (the gateway routes by this;
+/// a deployment gives `api-sync` the same paths as routes).
+pub fn serving_function(rest: &str) -> &str {
+    let mut segments = rest.split('/');
+    let first = segments.next().unwrap_or("");
+    match segments.next() {
+        Some("sync" | "bulk-sync") if synced(first) && segments.next().is_none_or(str::is_empty) => "api-sync",
+        _ => first,
+    }
+}
+
+/// The service binding a function is reached by: `api-jobs` -> `API_JOBS`; anything that is
+/// not a plain function name has none.
+pub fn binding_name(function: &str) -> Option<String> {
+    let plain = !function.is_empty() && function.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plain.then(|| function.to_ascii_uppercase().replace('-', "_"))
+}
+
 /// Whether `function` serves `method` on `action`.
 pub fn declared(function: &str, action: Option<&str>, method: Method) -> bool {
     action.is_some_and(|a| table(function).iter().any(|(x, m)| *x == a && *m == method))
@@ -59,6 +83,21 @@ pub fn refusal(path: &str, function: &str, action: Option<&str>, method: Method)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sync_paths_go_to_the_sync_worker() {
+        assert_eq!(serving_function("api-jobs/bulk-sync"), "api-sync");
+        assert_eq!(serving_function("api-cells/sync"), "api-sync");
+        assert_eq!(serving_function("api-jobs"), "api-jobs");
+        assert_eq!(serving_function("api-usage/sync"), "api-usage");
+        assert_eq!(serving_function("api-jobs/sync/x"), "api-jobs");
+    }
+    #[test]
+    fn binding_names() {
+        assert_eq!(binding_name("api-job-lifecycle").as_deref(), Some("API_JOB_LIFECYCLE"));
+        assert_eq!(binding_name("DB"), None);
+        assert_eq!(binding_name(""), None);
+    }
 
     #[test]
     fn each_function_once_and_each_route_once() {

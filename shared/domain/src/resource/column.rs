@@ -1,6 +1,5 @@
 //! A field a body may set: what it accepts ([`Kind`]), where ([`Use`]), and its rules.
 
-use crate::delivery::url_guard::MAX_URL;
 use crate::protocol::error::Constraint;
 use crate::protocol::fields::{self, Problem};
 use crate::protocol::sql::Param;
@@ -50,6 +49,9 @@ impl Kind {
         })
     }
 }
+
+/// The longest URL a [`Kind::Url`] field takes.
+pub const MAX_URL: usize = 2048;
 
 /// What a new record holds in a column its body leaves out (the column's NOT NULL default).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -2,7 +2,6 @@
 //! (foreign keys) checked inside the authentication round trip, and lists with filters,
 //! sorting and pagination. Entity modules declare their specs and add their own rules.
 
-pub mod entity;
 pub mod schema;
 
 mod body;

@@ -5,7 +5,7 @@ pub mod read;
 pub mod status;
 pub mod update;
 
-use crate::resource::{Column, Initial, Kind};
+use crate::resource::{schema, Column, Initial, Kind, Use};
 use status::STATUSES;
 
 /// What a job body may set: the job's create, its PATCH and its ERP sync are read by these.
@@ -22,6 +22,18 @@ pub const FIELDS: &[Column] = &[
     // A PATCH moves the status through the status machine (update.rs), a sync never does.
     Column::new("status", Kind::OneOf(STATUSES, &[])).not_null().not_synced().initially(Initial::Text("not_started")),
 ];
+
+/// The operations a new part nests, as JSON Schema (OpenAPI, MCP).
+pub fn new_part_operations() -> serde_json::Value {
+    schema::array(schema::body(crate::entities::operations::FIELDS, Use::Nested, &[]))
+}
+
+/// The parts a new job nests, each with its operations (at least one part).
+pub fn new_job_parts() -> serde_json::Value {
+    let mut parts = schema::array(schema::body(crate::entities::parts::FIELDS, Use::Nested, &[("operations", new_part_operations())]));
+    parts["minItems"] = serde_json::json!(1);
+    parts
+}
 
 /// Job columns as listed and returned, in the order of the reference's examples.
 pub(crate) const JOB_COLUMNS: &str = "j.id, j.job_number, j.customer, j.status, j.priority, j.due_date, \
