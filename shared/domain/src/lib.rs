@@ -2,30 +2,38 @@
 //! with no dependency on the Workers runtime, so that all of it is tested natively. The edge
 //! crate only carries the [`protocol::sql::Stmt`] values planned here to D1 and back.
 //!
-//! A request flows through these folders in order: [`protocol`] reads it and is refused if
-//! [`protocol::routes`] does not declare it, [`auth`] resolves its credential to a tenant,
-//! an entity of [`entities`] (or a transition of [`lifecycle`], a sync of [`erp_sync`])
-//! parses its body by the entity's declared fields ([`resource`]) and plans its SQL, and
-//! [`delivery`] carries the events that write recorded to the tenant's webhooks.
+//! A request flows through these folders: [`protocol`] reads it and is refused if
+//! [`protocol::routes`] does not declare it, [`auth`] checks its credential and [`account`]
+//! resolves it to a tenant, an entity of [`entities`] (or a transition of [`lifecycle`], a
+//! sync of [`erp_sync`]) parses its body by the entity's declared fields ([`resource`]) and
+//! plans its SQL, and [`delivery`] carries the events that write recorded to webhooks.
+//!
+//! The folders are layers, listed here in order: each uses only those above it
+//! (`tests/layers.rs` holds them to it), so no two import each other.
 
-/// The HTTP contract: envelopes, errors, field parsing, query strings, SQL values, times,
-/// Idempotency-Key, and the table of every route.
+/// The HTTP contract: envelopes, errors, field parsing, query strings, SQL values and read
+/// sets, times, Idempotency-Key, and the table of every route.
 pub mod protocol;
 
-/// Credentials: API keys, admin sign-in and session tokens, passwords, the tenant a key
-/// resolves to, and secrets sealed at rest.
-pub mod auth;
-
-/// What a tenant's plan allows and what it has used (`api-usage`).
-pub mod account;
-
-/// The declarations every entity is made of (columns and their uses, list specs), the
-/// generic catalog entity, and the JSON Schema derived from them.
+/// The declarations every entity is made of (columns and the uses that accept them, list
+/// specs, how a record is shown) and the JSON Schema derived from them.
 pub mod resource;
 
+/// Credentials: API keys, admin sign-in and session tokens, passwords, and secrets sealed
+/// at rest.
+pub mod auth;
+
+/// The tenant a key resolves to: its plan, limits and standing, and what it has used
+/// (`api-usage`).
+pub mod account;
+
+/// Events and their delivery: the event record, signing, the dispatcher's schedule, and the
+/// guard on where a webhook may point.
+pub mod delivery;
+
 /// The entity endpoints: jobs (nested create, read, PATCH), parts, operations, the catalog
-/// (cells, materials, operators, substeps), issues and NCRs, batches, time entries,
-/// webhooks (`api-webhooks`) and deletions (`api-deletions`).
+/// (cells, materials, operators, substeps) with the generic entity they share, issues and
+/// NCRs, batches, time entries, webhooks (`api-webhooks`) and deletions (`api-deletions`).
 pub mod entities;
 
 /// Status transitions that book time: jobs, operations, batches, and how a batch's minutes
@@ -34,10 +42,6 @@ pub mod lifecycle;
 
 /// ERP sync by external id (`PUT .../sync`, `POST .../bulk-sync`).
 pub mod erp_sync;
-
-/// Events and their delivery: the event record, signing, the dispatcher's schedule, and the
-/// guard on where a webhook may point.
-pub mod delivery;
 
 /// Admin endpoints: API keys (`api-keys`) and the tenant's export (`api-export`).
 pub mod admin;
