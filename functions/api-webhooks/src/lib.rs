@@ -1,6 +1,7 @@
 //! `api-webhooks`: subscriptions (GET, POST, PATCH, DELETE), `POST /rotate-secret?id=`,
 //! `POST /test?id=`, `GET /deliveries`, `GET /logs` (every attempt), `POST /redeliver?id=`.
 
+use eryxon_domain::delivery::events::EventType;
 use eryxon_domain::protocol::http::id_param;
 use eryxon_domain::{delivery::signing, entities::webhooks, ApiError};
 use eryxon_edge::{catalog, new_id, random_bytes, rows, runtime_url, Answer, Call, Reply};
@@ -78,7 +79,7 @@ async fn send_test(call: &Call) -> Answer {
     if rows(&call.write(&stmts).await?, 0).is_empty() {
         return Err(ApiError::not_found("Webhook", &id).into());
     }
-    Ok(Reply::created(json!({ "event_id": event_id, "event_type": signing::TEST_EVENT, "webhook_id": id })))
+    Ok(Reply::created(json!({ "event_id": event_id, "event_type": EventType::WebhookTest.as_str(), "webhook_id": id })))
 }
 
 /// A failed (or delivered) delivery goes out again, with a fresh retry schedule.

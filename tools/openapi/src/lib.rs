@@ -14,7 +14,7 @@ pub mod envelope;
 pub mod links;
 pub mod resources;
 
-use eryxon_domain::delivery::signing::EVENT_TYPES;
+use eryxon_domain::delivery::events::EVENT_TYPES;
 use eryxon_domain::protocol::http::Method;
 use eryxon_domain::protocol::routes;
 use resources::Resource;

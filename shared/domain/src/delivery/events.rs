@@ -7,10 +7,106 @@ use serde_json::{json, Value};
 /// The version of the event payload format, sent in every payload.
 pub const API_VERSION: &str = "2026-11-01";
 
+/// Every event a write records, by the entity it concerns: jobs (created, updated and
+/// their lifecycle), parts, operations, batches, issues and NCRs, and substeps. Planning code
+/// names these variants, so an event no one declared cannot be recorded; webhooks subscribe
+/// to [`EVENT_TYPES`] and the document lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    JobCreated,
+    JobStarted,
+    JobStopped,
+    JobResumed,
+    JobCompleted,
+    JobUpdated,
+    PartCreated,
+    PartUpdated,
+    PartStarted,
+    PartCompleted,
+    OperationStarted,
+    OperationPaused,
+    OperationResumed,
+    OperationCompleted,
+    BatchStarted,
+    BatchCompleted,
+    IssueCreated,
+    NcrCreated,
+    NcrVerified,
+    StepAdded,
+    StepCompleted,
+    /// `POST /api-webhooks/test`: delivered to one webhook only, never subscribed to.
+    WebhookTest,
+}
+
+impl EventType {
+    /// Those a webhook may subscribe to, in the order the document lists them.
+    pub const SUBSCRIBABLE: [EventType; 21] = [
+        EventType::JobCreated,
+        EventType::JobStarted,
+        EventType::JobStopped,
+        EventType::JobResumed,
+        EventType::JobCompleted,
+        EventType::JobUpdated,
+        EventType::PartCreated,
+        EventType::PartUpdated,
+        EventType::PartStarted,
+        EventType::PartCompleted,
+        EventType::OperationStarted,
+        EventType::OperationPaused,
+        EventType::OperationResumed,
+        EventType::OperationCompleted,
+        EventType::BatchStarted,
+        EventType::BatchCompleted,
+        EventType::IssueCreated,
+        EventType::NcrCreated,
+        EventType::NcrVerified,
+        EventType::StepAdded,
+        EventType::StepCompleted,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventType::JobCreated => "job.created",
+            EventType::JobStarted => "job.started",
+            EventType::JobStopped => "job.stopped",
+            EventType::JobResumed => "job.resumed",
+            EventType::JobCompleted => "job.completed",
+            EventType::JobUpdated => "job.updated",
+            EventType::PartCreated => "part.created",
+            EventType::PartUpdated => "part.updated",
+            EventType::PartStarted => "part.started",
+            EventType::PartCompleted => "part.completed",
+            EventType::OperationStarted => "operation.started",
+            EventType::OperationPaused => "operation.paused",
+            EventType::OperationResumed => "operation.resumed",
+            EventType::OperationCompleted => "operation.completed",
+            EventType::BatchStarted => "batch.started",
+            EventType::BatchCompleted => "batch.completed",
+            EventType::IssueCreated => "issue.created",
+            EventType::NcrCreated => "ncr.created",
+            EventType::NcrVerified => "ncr.verified",
+            EventType::StepAdded => "step.added",
+            EventType::StepCompleted => "step.completed",
+            EventType::WebhookTest => "webhook.test",
+        }
+    }
+}
+
+/// The names of [`EventType::SUBSCRIBABLE`].
+pub const EVENT_TYPES: &[&str] = &{
+    let mut names = [""; EventType::SUBSCRIBABLE.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = EventType::SUBSCRIBABLE[i].as_str();
+        i += 1;
+    }
+    names
+};
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: String,
-    pub event_type: &'static str,
+    pub event_type: EventType,
     pub tenant_id: String,
     pub timestamp: String,
     pub data: Value,
@@ -21,7 +117,7 @@ impl Event {
     pub fn payload(&self) -> Value {
         json!({
             "id": self.id,
-            "event_type": self.event_type,
+            "event_type": self.event_type.as_str(),
             "timestamp": self.timestamp,
             "tenant_id": self.tenant_id,
             "api_version": API_VERSION,
@@ -42,7 +138,7 @@ impl Event {
         let mut params: Vec<Param> = vec![
             self.id.clone().into(),
             self.tenant_id.clone().into(),
-            self.event_type.into(),
+            self.event_type.as_str().into(),
             self.payload().to_string().into(),
             self.timestamp.clone().into(),
         ];
@@ -61,7 +157,7 @@ mod tests {
     fn payload_has_the_contract_fields() {
         let e = Event {
             id: "e1".into(),
-            event_type: "job.created",
+            event_type: EventType::JobCreated,
             tenant_id: "t1".into(),
             timestamp: "2026-01-15T16:30:00.000Z".into(),
             data: json!({"job_id": "j"}),

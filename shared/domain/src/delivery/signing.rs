@@ -14,34 +14,6 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// The reference's event types, the only ones a webhook may subscribe to.
-pub const EVENT_TYPES: &[&str] = &[
-    "job.created",
-    "job.started",
-    "job.stopped",
-    "job.resumed",
-    "job.completed",
-    "job.updated",
-    "part.created",
-    "part.updated",
-    "part.started",
-    "part.completed",
-    "operation.started",
-    "operation.paused",
-    "operation.resumed",
-    "operation.completed",
-    "batch.started",
-    "batch.completed",
-    "issue.created",
-    "ncr.created",
-    "ncr.verified",
-    "step.added",
-    "step.completed",
-];
-
-/// The event type of a test delivery (`POST /api-webhooks/test`); it goes to one webhook only.
-pub const TEST_EVENT: &str = "webhook.test";
-
 /// Seconds to wait before each retry: nine attempts over about 27 hours (as Standard Webhooks
 /// suggests), after which the delivery is failed and can be redelivered by API.
 pub const SCHEDULE: &[u32] = &[10, 60, 300, 1_800, 7_200, 18_000, 36_000, 36_000];

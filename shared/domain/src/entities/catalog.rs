@@ -1,6 +1,7 @@
 //! The catalog entities: cells (work centers), materials, operators (the tenant's people) and
 //! substeps (an operation's checklist). Each is a spec for [`crate::entities::entity::Entity`].
 
+use crate::delivery::events::EventType;
 use crate::entities::entity::{Entity, Guard, Write};
 use crate::protocol::sql::Param;
 use crate::resource::{Column, Filter, FilterKind, Initial, Kind, ListSpec, Values};
@@ -166,10 +167,10 @@ fn stamp_completion(_: Write, values: &mut Values, now: &str) {
     }
 }
 
-fn substep_event(w: Write, values: &Values) -> Option<&'static str> {
+fn substep_event(w: Write, values: &Values) -> Option<EventType> {
     match w {
-        Write::Create => Some("step.added"),
-        Write::Update => (values.get("completed") == Some(&Param::Int(1))).then_some("step.completed"),
+        Write::Create => Some(EventType::StepAdded),
+        Write::Update => (values.get("completed") == Some(&Param::Int(1))).then_some(EventType::StepCompleted),
     }
 }
 
@@ -193,7 +194,7 @@ mod tests {
         v.set("completed", Param::Int(1));
         stamp_completion(Write::Update, &mut v, "now");
         assert_eq!(v.get("completed_at"), Some(&Param::Text("now".into())));
-        assert_eq!(substep_event(Write::Update, &v), Some("step.completed"));
+        assert_eq!(substep_event(Write::Update, &v), Some(EventType::StepCompleted));
         let mut v = Values::default();
         v.set("completed", Param::Int(0));
         stamp_completion(Write::Update, &mut v, "now");

@@ -2,7 +2,7 @@
 //! plans of their list, get, create, PATCH and DELETE. Each request is the authentication
 //! round trip with its reads, then at most one atomic write.
 
-use crate::delivery::events::Event;
+use crate::delivery::events::{Event, EventType};
 use crate::protocol::error::{ApiError, FieldError};
 use crate::protocol::fields::Reader;
 use crate::protocol::sql::{Param, Scope, Stmt};
@@ -35,7 +35,7 @@ pub struct Entity {
     /// Adjusts what a write sets (stamps such as `completed_at`).
     pub on_write: Option<fn(Write, &mut Values, &str)>,
     /// The event a write emits, if any.
-    pub event: Option<fn(Write, &Values) -> Option<&'static str>>,
+    pub event: Option<fn(Write, &Values) -> Option<EventType>>,
     /// Rows an API key may not change or delete: a condition (SQL on the row) every write
     /// needs, and why a row that fails it is refused.
     pub guard: Option<Guard>,
@@ -261,7 +261,7 @@ mod tests {
         unique: Some(("name", None)),
         uses: &[("widgets", "SELECT 1 FROM widgets WHERE tenant_id = {tenant} AND thing_id = ?2 LIMIT 1")],
         on_write: None,
-        event: Some(|w, _| (w == Write::Create).then_some("thing.created")),
+        event: Some(|w, _| (w == Write::Create).then_some(EventType::StepAdded)),
         guard: None,
     };
 

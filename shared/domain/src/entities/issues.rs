@@ -11,7 +11,7 @@
 //! the same atomic write as the NCR. A given `ncr_number` must be unused (409); one of the
 //! standard form moves that year's counter past it, so generated numbers never collide with it.
 
-use crate::delivery::events::Event;
+use crate::delivery::events::{Event, EventType};
 use crate::protocol::error::{ApiError, FieldError};
 use crate::protocol::fields::Reader;
 use crate::protocol::sql::{Param, Scope, Stmt};
@@ -258,7 +258,7 @@ impl Draft {
             format!("INSERT INTO issues ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING {RETURNING}", names.join(", "), slots.join(", ")),
             sets.into_iter().map(|(_, p)| p).collect(),
         ));
-        let event_type = if is_ncr { "ncr.created" } else { "issue.created" };
+        let event_type = if is_ncr { EventType::NcrCreated } else { EventType::IssueCreated };
         let mut data = Map::new();
         data.insert("issue_id".into(), json!(issue_id));
         data.extend(self.values.shown());
@@ -282,7 +282,7 @@ impl Draft {
                 "issue_id": id, "ncr_number": cur["ncr_number"], "verified_by_id": self.values.get("verified_by_id").map(Param::to_json),
                 "verified_at": now, "status": self.values.text("status").unwrap_or(from),
             });
-            let event = Event { id: mint(), event_type: "ncr.verified", tenant_id: tenant_id.into(), timestamp: now.into(), data };
+            let event = Event { id: mint(), event_type: EventType::NcrVerified, tenant_id: tenant_id.into(), timestamp: now.into(), data };
             stmts.push(event.insert_when("changes() = 1", vec![]));
         }
         stmts

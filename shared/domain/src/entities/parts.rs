@@ -4,7 +4,7 @@
 //! recursive read in the authentication round trip resolves the parent and its ancestors.
 
 use crate::account::plans::Quota;
-use crate::delivery::events::Event;
+use crate::delivery::events::{Event, EventType};
 use crate::entities::jobs::status::STATUSES;
 use crate::entities::nested::{parse_operations, NestedOperations, OperationDraft};
 use crate::protocol::error::{ApiError, Constraint, FieldError};
@@ -279,7 +279,7 @@ impl Draft {
         data.insert("part_id".into(), json!(part_id));
         data.extend(self.values.shown());
         data.insert("operations".into(), Value::Array(event_ops));
-        let event = Event { id: mint(), event_type: "part.created", tenant_id: tenant_id.into(), timestamp: now.into(), data: Value::Object(data) };
+        let event = Event { id: mint(), event_type: EventType::PartCreated, tenant_id: tenant_id.into(), timestamp: now.into(), data: Value::Object(data) };
         stmts.push(event.insert_when(&format!("{guard}6)"), vec![part_id.into()]));
         stmts.push(Quota::probe(tenant_id));
         Planned { stmts, operations: Some(answer), values: self.values, quota: *quota }
@@ -291,7 +291,7 @@ impl Draft {
         let mut data = Map::new();
         data.insert("part_id".into(), json!(id));
         data.insert("changes".into(), Value::Object(self.values.shown()));
-        let event = Event { id: event_id, event_type: "part.updated", tenant_id: tenant_id.into(), timestamp: now.into(), data: Value::Object(data) };
+        let event = Event { id: event_id, event_type: EventType::PartUpdated, tenant_id: tenant_id.into(), timestamp: now.into(), data: Value::Object(data) };
         let stmts = vec![resource::update("parts", id, tenant_id, &sets, None, RETURNING), event.insert_when("changes() = 1", vec![])];
         Planned { stmts, operations: None, values: self.values, quota: Quota::default() }
     }

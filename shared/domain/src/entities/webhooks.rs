@@ -3,7 +3,7 @@
 
 use crate::auth::secrets::{Keyring, NONCE_BYTES};
 use crate::delivery::events::API_VERSION;
-use crate::delivery::signing::{EVENT_TYPES, TEST_EVENT};
+use crate::delivery::events::{EventType, EVENT_TYPES};
 use crate::delivery::url_guard;
 use crate::protocol::error::{ApiError, Constraint, FieldError};
 use crate::protocol::fields::Reader;
@@ -234,13 +234,13 @@ pub fn reseal(rows: &[Value], keys: &Keyring, mut nonce: impl FnMut() -> Result<
 /// A test event for one webhook, delivered like any other.
 pub fn test_event(tenant_id: &str, webhook_id: &str, now: &str, event_id: &str) -> Stmt {
     let payload = json!({
-        "id": event_id, "event_type": TEST_EVENT, "timestamp": now, "tenant_id": tenant_id, "api_version": API_VERSION,
+        "id": event_id, "event_type": EventType::WebhookTest.as_str(), "timestamp": now, "tenant_id": tenant_id, "api_version": API_VERSION,
         "data": { "webhook_id": webhook_id, "message": "A test delivery from Eryxon Flow" },
     });
     Stmt::new(
         "INSERT INTO events (id, tenant_id, event_type, payload, created_at, webhook_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
          WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?6 AND tenant_id = ?2) RETURNING id",
-        vec![event_id.into(), tenant_id.into(), TEST_EVENT.into(), payload.to_string().into(), now.into(), webhook_id.into()],
+        vec![event_id.into(), tenant_id.into(), EventType::WebhookTest.as_str().into(), payload.to_string().into(), now.into(), webhook_id.into()],
     )
     .for_delivery()
 }

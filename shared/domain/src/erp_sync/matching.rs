@@ -403,7 +403,7 @@ impl Ctx<'_> {
             timestamp: self.now.to_string(),
             data: Value::Object(data),
         };
-        d.events.push(json!({ "id": event.id, "event_type": event.event_type, "payload": event.payload().to_string() }));
+        d.events.push(json!({ "id": event.id, "event_type": event.event_type.as_str(), "payload": event.payload().to_string() }));
     }
 }
 

@@ -3,6 +3,7 @@
 //! declaration (those it accepts in [`Use::Sync`]), so whatever one path accepts the other
 //! does too.
 
+use crate::delivery::events::EventType;
 use crate::resource::{self, Column, Use};
 
 /// The levels of the hierarchy a sync touches, parents first.
@@ -29,7 +30,7 @@ pub struct Spec {
     /// The column unique within the parent (or the tenant): `job_number`, `part_number`, ...
     pub natural: &'static str,
     /// The events of a created and of a changed record, where the catalog has them.
-    pub events: Option<(&'static str, &'static str)>,
+    pub events: Option<(EventType, EventType)>,
 }
 
 pub const CELL: Spec = Spec {
@@ -53,7 +54,7 @@ pub const JOB: Spec = Spec {
     resolved: &[],
     parent: None,
     natural: "job_number",
-    events: Some(("job.created", "job.updated")),
+    events: Some((EventType::JobCreated, EventType::JobUpdated)),
 };
 
 pub const PART: Spec = Spec {
@@ -65,7 +66,7 @@ pub const PART: Spec = Spec {
     resolved: &[],
     parent: Some("job_id"),
     natural: "part_number",
-    events: Some(("part.created", "part.updated")),
+    events: Some((EventType::PartCreated, EventType::PartUpdated)),
 };
 
 pub const OPERATION: Spec = Spec {

@@ -12,7 +12,7 @@
 //! operation. Events are inserted before the updates they report, each conditioned on the state
 //! it reports a change of, so an event exists exactly when its change happens.
 
-use crate::delivery::events::{Event, API_VERSION};
+use crate::delivery::events::{Event, EventType, API_VERSION};
 use crate::entities::batches::RETURNING;
 use crate::lifecycle::jobs::refused;
 use crate::protocol::error::{ApiError, Constraint, FieldError};
@@ -104,19 +104,19 @@ impl Ctx<'_> {
 
     /// Events from rows `{event_id, payload, ...}` of one type, each only when `condition`
     /// (SQL over `value`) holds.
-    fn events(&self, event_type: &str, rows: &[Value], condition: &str) -> Stmt {
+    fn events(&self, event_type: EventType, rows: &[Value], condition: &str) -> Stmt {
         self.stmt(
             |g| format!("INSERT INTO events (id, tenant_id, event_type, payload, created_at) SELECT value ->> '$.event_id', ?1, ?2, value ->> '$.payload', ?3 FROM json_each(?4) WHERE {condition} AND {g}"),
-            vec![self.tenant_id.into(), event_type.into(), self.now.into(), json!(rows).to_string().into()],
+            vec![self.tenant_id.into(), event_type.as_str().into(), self.now.into(), json!(rows).to_string().into()],
         )
         .for_delivery()
     }
 
-    fn payload(&self, id: &str, event_type: &str, data: Value) -> Value {
-        json!({ "id": id, "event_type": event_type, "timestamp": self.now, "tenant_id": self.tenant_id, "api_version": API_VERSION, "data": data })
+    fn payload(&self, id: &str, event_type: EventType, data: Value) -> Value {
+        json!({ "id": id, "event_type": event_type.as_str(), "timestamp": self.now, "tenant_id": self.tenant_id, "api_version": API_VERSION, "data": data })
     }
 
-    fn event_row(&self, mint: &mut dyn FnMut() -> String, event_type: &str, data: Value, extra: Value) -> Value {
+    fn event_row(&self, mint: &mut dyn FnMut() -> String, event_type: EventType, data: Value, extra: Value) -> Value {
         let id = mint();
         let mut row = extra;
         row["event_id"] = json!(id);
@@ -196,11 +196,11 @@ fn start(ctx: &Ctx<'_>, batch: &Value, members: &[Value], operator: Option<Strin
                 "job_id": m["job_id"], "job_number": m["job_number"], "previous_status": m["status"], "new_status": "in_progress",
                 "operator_id": operator, "batch_id": id, "batch_number": batch["batch_number"], "occurred_at": now,
             });
-            ctx.event_row(mint, "operation.started", data, json!({ "op": m["id"] }))
+            ctx.event_row(mint, EventType::OperationStarted, data, json!({ "op": m["id"] }))
         })
         .collect();
     stmts.push(ctx.events(
-        "operation.started",
+        EventType::OperationStarted,
         &op_events,
         "EXISTS (SELECT 1 FROM operations WHERE id = value ->> '$.op' AND status IN ('not_started', 'on_hold'))",
     ));
@@ -238,10 +238,10 @@ fn start(ctx: &Ctx<'_>, batch: &Value, members: &[Value], operator: Option<Strin
             .iter()
             .map(|(rid, m)| {
                 let data = json!({ format!("{label}_id"): rid, number_key: m[number_key], "previous_status": "not_started", "new_status": "in_progress", "started_at": now });
-                ctx.event_row(mint, if label == "part" { "part.started" } else { "job.started" }, data, json!({ "rid": rid }))
+                ctx.event_row(mint, if label == "part" { EventType::PartStarted } else { EventType::JobStarted }, data, json!({ "rid": rid }))
             })
             .collect();
-        let event_type = if label == "part" { "part.started" } else { "job.started" };
+        let event_type = if label == "part" { EventType::PartStarted } else { EventType::JobStarted };
         stmts.push(ctx.events(event_type, &rows, &format!("EXISTS (SELECT 1 FROM {table} WHERE id = value ->> '$.rid' AND status = 'not_started')")));
         let ids: Vec<&String> = seen.keys().collect();
         stmts.push(ctx.stmt(
@@ -258,7 +258,7 @@ fn start(ctx: &Ctx<'_>, batch: &Value, members: &[Value], operator: Option<Strin
         "batch_id": id, "batch_number": batch["batch_number"], "batch_type": batch["batch_type"], "previous_status": batch["status"],
         "new_status": "in_progress", "operator_id": operator, "started_at": now, "operation_ids": ids,
     });
-    let event = Event { id: mint(), event_type: "batch.started", tenant_id: ctx.tenant_id.into(), timestamp: now.into(), data };
+    let event = Event { id: mint(), event_type: EventType::BatchStarted, tenant_id: ctx.tenant_id.into(), timestamp: now.into(), data };
     let (g, gp) = ctx.guard(6);
     stmts.push(event.insert_when(&g, gp.to_vec()));
     let operations = startable.iter().map(|m| json!({ "operation_id": m["id"], "operation_name": m["operation_name"], "status": "in_progress" })).collect();
@@ -314,10 +314,14 @@ fn stop(ctx: &Ctx<'_>, batch: &Value, members: &[Value], mint: &mut dyn FnMut() 
                 "estimated_time": r["estimated_time"], "actual_time": r["actual_time"], "minutes_recorded": r["share"],
                 "batch_id": id, "batch_number": batch["batch_number"], "occurred_at": now,
             });
-            ctx.event_row(mint, "operation.completed", data, json!({ "op": r["op"] }))
+            ctx.event_row(mint, EventType::OperationCompleted, data, json!({ "op": r["op"] }))
         })
         .collect();
-    stmts.push(ctx.events("operation.completed", &op_events, "EXISTS (SELECT 1 FROM operations WHERE id = value ->> '$.op' AND status <> 'completed')"));
+    stmts.push(ctx.events(
+        EventType::OperationCompleted,
+        &op_events,
+        "EXISTS (SELECT 1 FROM operations WHERE id = value ->> '$.op' AND status <> 'completed')",
+    ));
     stmts.push(ctx.stmt(
         |g| {
             format!(
@@ -337,11 +341,11 @@ fn stop(ctx: &Ctx<'_>, batch: &Value, members: &[Value], mint: &mut dyn FnMut() 
         .iter()
         .map(|(pid, r)| {
             let data = json!({ "part_id": pid, "part_number": r["part_number"], "job_id": r["job_id"], "previous_status": "in_progress", "new_status": "completed", "completed_at": now });
-            ctx.event_row(mint, "part.completed", data, json!({ "rid": pid }))
+            ctx.event_row(mint, EventType::PartCompleted, data, json!({ "rid": pid }))
         })
         .collect();
     let finished = "status <> 'completed' AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.part_id = parts.id AND o.status <> 'completed')";
-    stmts.push(ctx.events("part.completed", &part_events, &format!("EXISTS (SELECT 1 FROM parts WHERE id = value ->> '$.rid' AND {finished})")));
+    stmts.push(ctx.events(EventType::PartCompleted, &part_events, &format!("EXISTS (SELECT 1 FROM parts WHERE id = value ->> '$.rid' AND {finished})")));
     let part_ids: Vec<&String> = parts.keys().collect();
     stmts.push(ctx.stmt(
         |g| format!("UPDATE parts SET status = 'completed', completed_at = ?1, updated_at = ?1 WHERE id IN (SELECT value FROM json_each(?2)) AND {finished} AND {g}"),
@@ -353,7 +357,7 @@ fn stop(ctx: &Ctx<'_>, batch: &Value, members: &[Value], mint: &mut dyn FnMut() 
         "batch_id": id, "batch_number": batch["batch_number"], "batch_type": batch["batch_type"], "previous_status": "in_progress",
         "new_status": "completed", "started_at": started, "completed_at": now, "actual_time": total, "operations": operations,
     });
-    let event = Event { id: mint(), event_type: "batch.completed", tenant_id: ctx.tenant_id.into(), timestamp: now.into(), data };
+    let event = Event { id: mint(), event_type: EventType::BatchCompleted, tenant_id: ctx.tenant_id.into(), timestamp: now.into(), data };
     let (g, gp) = ctx.guard(6);
     stmts.push(event.insert_when(&g, gp.to_vec()));
     Planned { stmts, action: Action::Stop, previous: String::new(), operations, total: Some(total) }

@@ -2,7 +2,7 @@
 //! compare-and-set on the status read in the authentication round trip: of racing requests
 //! exactly one moves the job, the others get 409 and change nothing.
 
-use crate::delivery::events::Event;
+use crate::delivery::events::{Event, EventType};
 use crate::entities::jobs::{bare_job_columns, status};
 use crate::protocol::error::ApiError;
 use crate::protocol::sql::{Scope, Stmt};
@@ -54,12 +54,12 @@ impl Action {
         }
     }
 
-    fn event(self) -> &'static str {
+    fn event(self) -> EventType {
         match self {
-            Action::Start => "job.started",
-            Action::Stop => "job.stopped",
-            Action::Resume => "job.resumed",
-            Action::Complete => "job.completed",
+            Action::Start => EventType::JobStarted,
+            Action::Stop => EventType::JobStopped,
+            Action::Resume => EventType::JobResumed,
+            Action::Complete => EventType::JobCompleted,
         }
     }
 }

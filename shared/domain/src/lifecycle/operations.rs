@@ -11,7 +11,7 @@
 //! completes the part. A job is never completed by roll-up: that is the office's decision
 //! (`api-job-lifecycle/complete`).
 
-use crate::delivery::events::Event;
+use crate::delivery::events::{Event, EventType};
 use crate::entities::operations::{shape, RETURNING};
 use crate::lifecycle::jobs::refused;
 use crate::protocol::error::{ApiError, Constraint, FieldError};
@@ -72,12 +72,12 @@ impl Action {
         matches!(self, Action::Start | Action::Resume)
     }
 
-    fn event(self) -> &'static str {
+    fn event(self) -> EventType {
         match self {
-            Action::Start => "operation.started",
-            Action::Pause => "operation.paused",
-            Action::Resume => "operation.resumed",
-            Action::Complete => "operation.completed",
+            Action::Start => EventType::OperationStarted,
+            Action::Pause => EventType::OperationPaused,
+            Action::Resume => EventType::OperationResumed,
+            Action::Complete => EventType::OperationCompleted,
         }
     }
 }
@@ -192,7 +192,7 @@ pub fn plan(
 
     let part_id = text("part_id").unwrap_or_default();
     let job_id = text("job_id").unwrap_or_default();
-    let event = |event_type: &'static str, data: Value, mint: &mut dyn FnMut() -> String| Event {
+    let event = |event_type: EventType, data: Value, mint: &mut dyn FnMut() -> String| Event {
         id: mint(),
         event_type,
         tenant_id: tenant_id.into(),
@@ -208,14 +208,14 @@ pub fn plan(
         ));
         let mut data = part_data("not_started", "in_progress");
         data["started_at"] = json!(now);
-        stmts.push(event("part.started", data, &mut mint).insert_when("changes() = 1", vec![]));
+        stmts.push(event(EventType::PartStarted, data, &mut mint).insert_when("changes() = 1", vec![]));
         stmts.push(Stmt::new(
             format!("UPDATE jobs SET status = 'in_progress', started_at = COALESCE(started_at, ?1), updated_at = ?1 WHERE id = ?2 AND status = 'not_started' AND {}", guard(3)),
             guarded(vec![now.into(), job_id.into()]),
         ));
         let data =
             json!({ "job_id": job_id, "job_number": text("job_number"), "previous_status": "not_started", "new_status": "in_progress", "started_at": now });
-        stmts.push(event("job.started", data, &mut mint).insert_when("changes() = 1", vec![]));
+        stmts.push(event(EventType::JobStarted, data, &mut mint).insert_when("changes() = 1", vec![]));
     }
     if action == Action::Complete {
         stmts.push(Stmt::new(
@@ -228,7 +228,7 @@ pub fn plan(
         ));
         let mut data = part_data("in_progress", "completed");
         data["completed_at"] = json!(now);
-        stmts.push(event("part.completed", data, &mut mint).insert_when("changes() = 1", vec![]));
+        stmts.push(event(EventType::PartCompleted, data, &mut mint).insert_when("changes() = 1", vec![]));
     }
 
     let data = json!({

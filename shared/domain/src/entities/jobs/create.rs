@@ -8,7 +8,7 @@
 
 use super::{status, FIELDS};
 use crate::account::plans::Quota;
-use crate::delivery::events::Event;
+use crate::delivery::events::{Event, EventType};
 use crate::entities::nested::{json_each_columns, objects, parse_operations, row_of, shown, NestedOperations, OperationDraft};
 use crate::entities::parts;
 use crate::protocol::error::{ApiError, Constraint, FieldError};
@@ -254,7 +254,7 @@ impl Checked {
         let v = &d.values;
         let event = Event {
             id: mint(),
-            event_type: "job.created",
+            event_type: EventType::JobCreated,
             tenant_id: tenant_id.to_string(),
             timestamp: now.to_string(),
             data: json!({
@@ -340,7 +340,7 @@ mod tests {
         assert_eq!(plan.response["job_number"], "JOB-2026-001");
         assert_eq!(plan.response["parts"][0]["part_number"], "PART-001");
         assert_eq!(plan.response["parts"][0]["operations"][0]["operation_name"], "CNC Milling");
-        assert_eq!(plan.event.event_type, "job.created");
+        assert_eq!(plan.event.event_type, EventType::JobCreated);
         assert!(plan.stmts.iter().all(|s| s.params.len() <= 100));
     }
 

@@ -3,7 +3,7 @@
 //! requests cannot both move the job.
 
 use super::{bare_job_columns, status, FIELDS};
-use crate::delivery::events::Event;
+use crate::delivery::events::{Event, EventType};
 use crate::protocol::error::{ApiError, FieldError};
 use crate::protocol::fields::Reader;
 use crate::protocol::sql::{Param, Scope, Stmt};
@@ -71,7 +71,7 @@ pub fn plan(c: &Changes, current: &Value, tenant_id: &str, now: &str, event_id: 
     }
     let event = Event {
         id: event_id,
-        event_type: "job.updated",
+        event_type: EventType::JobUpdated,
         tenant_id: tenant_id.into(),
         timestamp: now.into(),
         data: json!({
