@@ -26,7 +26,7 @@ async fn route(call: &Call) -> Answer {
 /// atomic batch of nine statements, whatever the number of operations.
 async fn transition(call: &Call, action: Action) -> Answer {
     let id = id_param(&call.query);
-    let operator = call.query.get("operator_id").or_else(|| call.query.get("user_id")).filter(|v| !v.is_empty());
+    let operator = lifecycle::batches::operator_param(&call.query);
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::batches::preloads(scope, id, operator)).unwrap_or_default()).await?;
     let id = id?;
     let planned = lifecycle::batches::plan(action, &found, &id, operator, &caller.tenant_id, &call.now().rfc3339(), new_id)?;

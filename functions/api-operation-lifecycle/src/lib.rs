@@ -20,7 +20,7 @@ async fn route(call: &Call) -> Answer {
 /// one atomic batch for the whole transition.
 async fn transition(call: &Call, action: Action) -> Answer {
     let id = id_param(&call.query);
-    let user_id = call.query.get("user_id").filter(|u| !u.is_empty());
+    let user_id = lifecycle::operations::operator_param(&call.query);
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::operations::preloads(scope, id, user_id)).unwrap_or_default()).await?;
     let id = id?;
     let planned = lifecycle::operations::plan(action, &found, &id, user_id, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
