@@ -4,6 +4,7 @@
 use eryxon_domain::entities::batches;
 use eryxon_domain::lifecycle::{self, batches::Action};
 use eryxon_domain::protocol::http::id_param;
+use eryxon_domain::resource;
 use eryxon_edge::catalog::{self, Writing};
 use eryxon_edge::{new_id, Answer, Call, Reply};
 
@@ -26,7 +27,7 @@ async fn route(call: &Call) -> Answer {
 /// atomic batch of nine statements, whatever the number of operations.
 async fn transition(call: &Call, action: Action) -> Answer {
     let id = id_param(&call.query);
-    let operator = lifecycle::batches::operator_param(&call.query);
+    let operator = resource::action_param(&call.query, lifecycle::batches::QUERY);
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::batches::preloads(scope, id, operator)).unwrap_or_default()).await?;
     let id = id?;
     let planned = lifecycle::batches::plan(action, &found, &id, operator, &caller.tenant_id, &call.now().rfc3339(), new_id)?;

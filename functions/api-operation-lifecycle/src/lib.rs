@@ -3,6 +3,7 @@
 
 use eryxon_domain::lifecycle::{self, operations::Action};
 use eryxon_domain::protocol::http::id_param;
+use eryxon_domain::resource;
 use eryxon_edge::{new_id, rows, Answer, Call, Reply};
 
 eryxon_edge::function!("api-operation-lifecycle", route);
@@ -20,7 +21,7 @@ async fn route(call: &Call) -> Answer {
 /// one atomic batch for the whole transition.
 async fn transition(call: &Call, action: Action) -> Answer {
     let id = id_param(&call.query);
-    let user_id = lifecycle::operations::operator_param(&call.query);
+    let user_id = resource::action_param(&call.query, lifecycle::operations::QUERY);
     let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::operations::preloads(scope, id, user_id)).unwrap_or_default()).await?;
     let id = id?;
     let planned = lifecycle::operations::plan(action, &found, &id, user_id, &caller.tenant_id, &call.now().rfc3339(), new_id)?;

@@ -16,7 +16,6 @@ use crate::delivery::events::{Event, EventType, API_VERSION};
 use crate::entities::batches::RETURNING;
 use crate::lifecycle::jobs::refused;
 use crate::protocol::error::{ApiError, Constraint, FieldError};
-use crate::protocol::http::Query;
 use crate::protocol::sql::{Param, Scope, Stmt};
 use crate::resource::{Column, Kind};
 use crate::{lifecycle::time_share, protocol::time};
@@ -43,12 +42,6 @@ pub const QUERY: &[Column] = &[
     Column::new("operator_id", Kind::Ref("users")).doc("The operator (optional: without one the batch runs unattended and its time is machine time)"),
     Column::new("user_id", Kind::Ref("users")).doc("The same as operator_id"),
 ];
-
-/// The operator a start names, by [`QUERY`] (`operator_id`, else `user_id`; none when left
-/// out or empty).
-pub fn operator_param(q: &Query) -> Option<&str> {
-    QUERY.iter().find_map(|c| q.get(c.name)).filter(|v| !v.is_empty())
-}
 
 crate::read_set!(
     /// Round trip one of a transition: the batch, its operations (with part and job state and

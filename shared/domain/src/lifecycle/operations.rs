@@ -15,7 +15,6 @@ use crate::delivery::events::{Event, EventType};
 use crate::entities::operations::{shape, RETURNING};
 use crate::lifecycle::jobs::refused;
 use crate::protocol::error::{ApiError, Constraint, FieldError};
-use crate::protocol::http::Query;
 use crate::protocol::sql::{Param, Scope, Stmt};
 use crate::protocol::time;
 use crate::resource::{self, Column, Kind};
@@ -86,11 +85,6 @@ impl Action {
 /// The query parameters of a transition (beside `id`).
 pub const QUERY: &[Column] = &[Column::new("user_id", Kind::Ref("users"))
     .doc("The operator (default: the assigned one; with neither, the work is unattended and its time is machine time)")];
-
-/// The operator a transition names, by [`QUERY`] (none when left out or empty).
-pub fn operator_param(q: &Query) -> Option<&str> {
-    QUERY.iter().find_map(|c| q.get(c.name)).filter(|v| !v.is_empty())
-}
 
 crate::read_set!(
     /// Round trip one of a transition: the operation with its part and job, its open time

@@ -128,6 +128,12 @@ pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
     })
 }
 
+/// The value of the first of `cols` a query gives (an action's parameter, such as the
+/// operator of a start); none when left out or empty.
+pub fn action_param<'a>(q: &'a Query, cols: &[super::Column]) -> Option<&'a str> {
+    cols.iter().find_map(|c| q.get(c.name)).filter(|v| !v.is_empty())
+}
+
 /// Every list's incremental-sync parameter.
 pub const UPDATED_SINCE: &str = "updated_since";
 
