@@ -2,6 +2,7 @@
 //! logs, usage, deletions, MCP, sign-in, API keys, export, and this document.
 
 use crate::envelope::{id_param, idempotency_key, not_modified, obj, one, page, record, success, Credential, Op};
+use eryxon_domain::delivery::events::EventType;
 use eryxon_domain::lifecycle;
 use eryxon_domain::protocol::http::Method;
 use eryxon_domain::resource::schema::{self, body, param};
@@ -64,7 +65,7 @@ pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
         }
         ("api-webhooks", "test", Post) => {
             let sent = obj(
-                json!({ "event_id": schema::uuid(), "event_type": { "const": "webhook.test" }, "webhook_id": schema::uuid() }),
+                json!({ "event_id": schema::uuid(), "event_type": { "const": EventType::WebhookTest.as_str() }, "webhook_id": schema::uuid() }),
                 &["event_id", "webhook_id"],
             );
             Op::new("Send a test event", "Webhooks", success("201", "The test event, queued for delivery", sent))

@@ -64,13 +64,13 @@ pub struct NewKey {
     pub mode: Mode,
 }
 
-/// Reads `Authorization: Bearer <key>` and checks the key's shape.
 /// Whether a bearer token has a JWT's shape (three base64url parts), to tell a caller who
 /// sent a session token where an API key belongs what went wrong.
 fn looks_like_session_token(token: &str) -> bool {
     token.starts_with("eyJ") && token.split('.').count() == 3
 }
 
+/// Reads `Authorization: Bearer <key>` and checks the key's shape.
 pub fn from_authorization(header: Option<&str>) -> Result<PresentedKey, &'static str> {
     let header = header.ok_or("Missing Authorization header; send `Authorization: Bearer <api key>`")?;
     let (scheme, token) = header.trim().split_once(' ').ok_or("Authorization header must be `Bearer <api key>`")?;

@@ -17,32 +17,57 @@ pub mod webhooks;
 mod tests {
     use crate::resource::{accepted, Column, Use};
 
-    /// The columns of `table` that are NOT NULL with a default, from the migrations.
-    fn defaulted(table: &str) -> Vec<String> {
-        let sql = include_str!("../../../../migrations/0001_foundation.sql");
-        let start = sql.find(&format!("CREATE TABLE {table} (")).expect("the table is in the first migration");
+    /// Every migration, in order.
+    const MIGRATIONS: &[&str] = &[
+        include_str!("../../../../migrations/0001_foundation.sql"),
+        include_str!("../../../../migrations/0004_quality.sql"),
+        include_str!("../../../../migrations/0005_batches.sql"),
+    ];
+
+    /// The columns of `table` that are NOT NULL with a default, with the default's SQL text.
+    fn defaulted(table: &str) -> Vec<(String, String)> {
+        let sql = MIGRATIONS.iter().find(|m| m.contains(&format!("CREATE TABLE {table} ("))).expect("a migration creates the table");
+        let start = sql.find(&format!("CREATE TABLE {table} (")).expect("the table");
         let body = &sql[start..start + sql[start..].find("\n);").expect("its end")];
-        body.lines().filter(|l| l.contains("NOT NULL DEFAULT")).filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect()
+        body.lines()
+            .filter_map(|l| {
+                let (_, default) = l.split_once("NOT NULL DEFAULT ")?;
+                let value = default.split(|c: char| c.is_whitespace() || c == ',').next()?;
+                Some((l.split_whitespace().next()?.to_string(), value.to_string()))
+            })
+            .collect()
     }
 
-    /// A nested create and a sync write every field they accept, given or null: a NOT NULL
-    /// column among them needs a value the declaration supplies, or the insert fails.
+    /// A create that leaves a NOT NULL column out gets the declared initial value, which must
+    /// be the database's own default; and a nested create or a sync writes every field it
+    /// accepts, given or null, so a NOT NULL column among them needs one.
     #[test]
-    fn set_based_inserts_never_write_null_into_a_defaulted_column() {
-        let cases: [(&str, &[Column], Use); 6] = [
-            ("jobs", super::jobs::FIELDS, Use::Create),
-            ("jobs", super::jobs::FIELDS, Use::Sync),
-            ("parts", super::parts::FIELDS, Use::Nested),
-            ("parts", super::parts::FIELDS, Use::Sync),
-            ("operations", super::operations::FIELDS, Use::Nested),
-            ("cells", super::catalog::CELLS.columns, Use::Sync),
+    fn initial_values_are_the_database_defaults_and_set_based_inserts_never_write_null() {
+        // (table, fields, use, whether its insert writes every field of that use)
+        let cases: [(&str, &[Column], Use, bool); 9] = [
+            ("jobs", super::jobs::FIELDS, Use::Create, true),
+            ("jobs", super::jobs::FIELDS, Use::Sync, true),
+            ("parts", super::parts::FIELDS, Use::Nested, true),
+            ("parts", super::parts::FIELDS, Use::Sync, true),
+            ("operations", super::operations::FIELDS, Use::Nested, true),
+            ("operations", super::operations::FIELDS, Use::Sync, true),
+            ("cells", super::catalog::CELLS.columns, Use::Sync, true),
+            ("issues", super::issues::FIELDS, Use::Create, false),
+            ("batches", super::batches::FIELDS, Use::Create, false),
         ];
-        for (table, fields, u) in cases {
+        for (table, fields, u, writes_every_field) in cases {
             let defaulted = defaulted(table);
             assert!(!defaulted.is_empty(), "{table}");
-            for c in accepted(fields, u).filter(|c| c.stored && defaulted.contains(&c.name.to_string())) {
-                assert!(c.initial.is_some() || c.required_in(u), "{table}.{} is NOT NULL DEFAULT and {u:?} may leave it out", c.name);
+            for c in fields.iter().filter(|c| c.stored) {
+                let default = defaulted.iter().find(|(name, _)| name == c.name).map(|(_, d)| d.as_str());
+                if let (Some(initial), Some(default)) = (c.initial, default) {
+                    assert_eq!(initial.sql(), default, "{table}.{}: the declared initial value is the database's default", c.name);
+                }
+                if default.is_some() && c.accepts(u) && writes_every_field {
+                    assert!(c.initial.is_some() || c.required_in(u), "{table}.{} is NOT NULL DEFAULT and {u:?} may leave it out", c.name);
+                }
             }
+            assert!(accepted(fields, u).next().is_some());
         }
     }
 }

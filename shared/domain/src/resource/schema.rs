@@ -80,6 +80,12 @@ pub fn body(cols: &[Column], u: Use, children: &[(&str, Value)]) -> Value {
         if let (Use::Create | Use::Nested, Some(values)) = (u, c.created_as) {
             s["enum"] = json!(values);
         }
+        if let (Use::Create | Use::Nested, Some(initial)) = (u, c.initial) {
+            s["default"] = match (c.kind, initial) {
+                (Kind::Boolean, resource::Initial::Int(n)) => json!(n != 0),
+                _ => initial.param().to_json(),
+            };
+        }
         // A create may give null for what it may leave out; a PATCH or sync clears with null.
         let s = match u {
             Use::Create | Use::Nested if c.required_in(u) => s,
