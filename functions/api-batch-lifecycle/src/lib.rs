@@ -27,9 +27,11 @@ async fn route(call: &Call) -> Answer {
 /// atomic batch of nine statements, whatever the number of operations.
 async fn transition(call: &Call, action: Action) -> Answer {
     let id = id_param(&call.query);
-    let operator = resource::action_param(&call.query, lifecycle::batches::QUERY);
-    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::batches::preloads(scope, id, operator)).unwrap_or_default()).await?;
-    let id = id?;
+    // Only a start names its operator.
+    let operator = if action == Action::Start { resource::action_param(&call.query, lifecycle::batches::QUERY) } else { Ok(None) };
+    let named = operator.as_ref().ok().copied().flatten();
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::batches::preloads(scope, id, named)).unwrap_or_default()).await?;
+    let (id, operator) = (id?, operator?);
     let planned = lifecycle::batches::plan(action, &found, &id, operator, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
     let written = call.write(&planned.stmts).await?;
     let answer = planned.answer(&written)?;

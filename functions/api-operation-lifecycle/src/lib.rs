@@ -21,9 +21,11 @@ async fn route(call: &Call) -> Answer {
 /// one atomic batch for the whole transition.
 async fn transition(call: &Call, action: Action) -> Answer {
     let id = id_param(&call.query);
-    let user_id = resource::action_param(&call.query, lifecycle::operations::QUERY);
-    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::operations::preloads(scope, id, user_id)).unwrap_or_default()).await?;
-    let id = id?;
+    // Only a transition that opens time names its operator.
+    let user_id = if action.opens_time() { resource::action_param(&call.query, lifecycle::operations::QUERY) } else { Ok(None) };
+    let named = user_id.as_ref().ok().copied().flatten();
+    let (caller, found) = call.authenticate(|scope| id.as_ref().map(|id| lifecycle::operations::preloads(scope, id, named)).unwrap_or_default()).await?;
+    let (id, user_id) = (id?, user_id?);
     let planned = lifecycle::operations::plan(action, &found, &id, user_id, &caller.tenant_id, &call.now().rfc3339(), new_id)?;
     let written = call.write(&planned.stmts).await?;
     let answer = planned.answer(rows(&written, 0))?;

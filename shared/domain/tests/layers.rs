@@ -56,6 +56,13 @@ fn each_folder_uses_only_the_layers_below_it() {
 }
 
 #[test]
+fn the_layers_are_lib_rs_folders_in_its_order() {
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).expect("lib.rs");
+    let declared: Vec<&str> = lib.lines().filter_map(|l| l.strip_prefix("pub mod ")?.strip_suffix(';')).collect();
+    assert_eq!(declared, LAYERS);
+}
+
+#[test]
 fn a_group_import_names_each_of_its_folders() {
     assert_eq!(folders_named("use crate::{entities::parts, protocol::sql::Stmt};"), ["entities", "protocol"]);
     assert_eq!(folders_named("x(crate::mcp::tools())"), ["mcp"]);

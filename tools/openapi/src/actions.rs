@@ -40,7 +40,11 @@ pub fn describe(function: &str, action: &str, method: Method) -> Option<Op> {
     use Method::{Delete, Get, Post};
     Some(match (function, action, method) {
         ("api-job-lifecycle", a, Post) => transition("Shop floor", "job", a, vec![]),
-        ("api-operation-lifecycle", a, Post) => transition("Shop floor", "operation", a, query(lifecycle::operations::QUERY)),
+        ("api-operation-lifecycle", a, Post) => {
+            // Only a transition that opens time names its operator.
+            let opens = lifecycle::operations::Action::parse(a).is_some_and(|x| x.opens_time());
+            transition("Shop floor", "operation", a, if opens { query(lifecycle::operations::QUERY) } else { vec![] })
+        }
         ("api-batch-lifecycle", "start", Post) => transition("Batches", "batch", "start", query(lifecycle::batches::QUERY)),
         ("api-batch-lifecycle", "stop", Post) => transition("Batches", "batch", "stop", vec![]),
         ("api-batch-lifecycle", "add-operations", Post) => {

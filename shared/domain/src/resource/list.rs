@@ -1,6 +1,6 @@
 //! Lists: filters, sorting, pagination and incremental sync, parsed from the query string.
 
-use crate::protocol::error::{ApiError, Constraint};
+use crate::protocol::error::{ApiError, Constraint, FieldError};
 use crate::protocol::fields::{self, Problem, Reader};
 use crate::protocol::http::Query;
 use crate::protocol::sql::{Param, Scope, Stmt};
@@ -129,9 +129,17 @@ pub fn parse_list(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
 }
 
 /// The value of the first of `cols` a query gives (an action's parameter, such as the
-/// operator of a start); none when left out or empty.
-pub fn action_param<'a>(q: &'a Query, cols: &[super::Column]) -> Option<&'a str> {
-    cols.iter().find_map(|c| q.get(c.name)).filter(|v| !v.is_empty())
+/// operator of a start), checked by its declared kind (400 naming it); none when left out or
+/// empty.
+pub fn action_param<'a>(q: &'a Query, cols: &[super::Column]) -> Result<Option<&'a str>, ApiError> {
+    let Some((c, v)) = cols.iter().find_map(|c| q.get(c.name).map(|v| (c, v))) else { return Ok(None) };
+    if v.is_empty() {
+        return Ok(None);
+    }
+    match c.kind.convert(&Value::String(v.into())) {
+        Ok(_) => Ok(Some(v)),
+        Err((constraint, tail)) => Err(ApiError::bad_query(vec![FieldError::new(c.name, constraint, format!("Query {} {tail}", c.name), json!(v))])),
+    }
 }
 
 /// Every list's incremental-sync parameter.

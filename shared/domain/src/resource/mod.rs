@@ -207,6 +207,17 @@ mod tests {
     }
 
     #[test]
+    fn an_action_parameter_is_read_by_its_declaration() {
+        const QUERY: &[Column] = &[Column::new("operator_id", Kind::Ref("users")), Column::new("user_id", Kind::Ref("users"))];
+        let q = |s: &str| Query::from_url(&format!("x?{s}"));
+        assert_eq!(action_param(&q("user_id=u1"), QUERY).unwrap(), Some("u1"));
+        assert_eq!(action_param(&q("operator_id=o1&user_id=u1"), QUERY).unwrap(), Some("o1"), "the first declared wins");
+        assert_eq!(action_param(&q("operator_id="), QUERY).unwrap(), None);
+        let e = action_param(&q(&format!("user_id={}", "x".repeat(300))), QUERY).unwrap_err();
+        assert_eq!((e.status(), e.details.unwrap()[0]["field"].as_str()), (400, Some("user_id")));
+    }
+
+    #[test]
     fn update_numbers_its_assignments_after_the_condition() {
         let s = update("cells", "i", "t", &[("name", "x".into())], Some(("status = ?3", "a".into())), "id");
         assert_eq!(s.sql, "UPDATE cells SET name = ?4 WHERE id = ?1 AND tenant_id = ?2 AND status = ?3 RETURNING id");

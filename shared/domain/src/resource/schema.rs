@@ -204,9 +204,23 @@ mod tests {
     fn a_patch_needs_one_field_and_cannot_clear_required_ones() {
         let s = body(COLS, Use::Patch, &[]);
         assert!(s["properties"].get("parent_id").is_none(), "fixed");
+        assert_eq!(s["properties"]["name"]["type"], "string", "a required field cannot be cleared: no null");
+        assert_eq!(s["properties"]["minutes"]["anyOf"][1]["type"], "null", "an optional one can");
         assert_eq!(s["properties"]["active"]["type"], "boolean", "NOT NULL: no null");
         assert_eq!(s["anyOf"].as_array().unwrap().len(), 4, "an alias alone is a PATCH too");
         assert!(body(COLS, Use::Sync, &[])["properties"].get("parent_id").is_none());
+    }
+
+    #[test]
+    fn a_create_documents_initial_values_as_defaults() {
+        const FLAGS: &[Column] = &[
+            Column::new("active", Kind::Boolean).not_null().initially(resource::Initial::Int(1)),
+            Column::new("status", Kind::OneOf(&["a", "b"], &[])).initially(resource::Initial::Text("a")),
+        ];
+        let s = body(FLAGS, Use::Create, &[]);
+        assert_eq!(s["properties"]["active"]["anyOf"][0]["default"], true);
+        assert_eq!(s["properties"]["status"]["anyOf"][0]["default"], "a");
+        assert!(body(FLAGS, Use::Patch, &[])["properties"]["active"].get("default").is_none(), "a PATCH has no default");
     }
 
     #[test]
