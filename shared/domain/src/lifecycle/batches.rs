@@ -326,7 +326,8 @@ fn stop(ctx: &Ctx<'_>, batch: &Value, members: &[Value], mint: &mut dyn FnMut() 
         |g| {
             format!(
                 "UPDATE operations SET status = 'completed', completed_at = ?1, completion_percentage = 100, \
-                     actual_time = (SELECT value ->> '$.actual_time' FROM json_each(?2) WHERE value ->> '$.op' = operations.id), updated_at = ?1 \
+                     actual_time = ROUND(COALESCE(actual_time, 0) + (SELECT value ->> '$.share' FROM json_each(?2) WHERE value ->> '$.op' = operations.id), 2), \
+                     updated_at = ?1 \
                      WHERE id IN (SELECT value ->> '$.op' FROM json_each(?2)) AND status <> 'completed' AND {g}"
             )
         },
