@@ -70,13 +70,18 @@ pub const LIST: ListSpec = ListSpec {
     default_desc: false,
 };
 
-/// One operation with its cell name and its part's and job's numbers.
+/// One operation with its cell name and its part's and job's numbers: the columns a write
+/// answers ([`RETURNING`]), never the internal ones (its transition token).
 pub fn get(scope: Scope<'_>, id: &str) -> Stmt {
+    let columns: Vec<String> = RETURNING.split(',').map(|c| format!("o.{}", c.trim())).collect();
     Stmt::scoped(
         scope,
-        "SELECT o.*, c.name AS cell_name, p.part_number, j.id AS job_id, j.job_number FROM operations o \
-         JOIN parts p ON p.id = o.part_id JOIN jobs j ON j.id = p.job_id LEFT JOIN cells c ON c.id = o.cell_id \
-         WHERE o.tenant_id = {tenant} AND o.id = ?2",
+        &format!(
+            "SELECT {}, c.name AS cell_name, p.part_number, j.id AS job_id, j.job_number FROM operations o \
+             JOIN parts p ON p.id = o.part_id JOIN jobs j ON j.id = p.job_id LEFT JOIN cells c ON c.id = o.cell_id \
+             WHERE o.tenant_id = {{tenant}} AND o.id = ?2",
+            columns.join(", ")
+        ),
         vec![id.into()],
     )
 }
