@@ -356,7 +356,7 @@ const TOOLS: &[Tool] = &[
         route: Route::Action("api-batch-lifecycle", "start", &["operator_id"]),
         from: Args::Query(crate::lifecycle::batches::QUERY),
         args: args![("id", "Batch id"), ("operator_id", "Operator id")],
-        required: &["id", "operator_id"],
+        required: &["id"],
     },
     Tool {
         name: "stop_batch",
