@@ -10,7 +10,7 @@ use crate::entities::nested::{parse_operations, NestedOperations, OperationDraft
 use crate::protocol::error::{ApiError, Constraint, FieldError};
 use crate::protocol::fields::Reader;
 use crate::protocol::sql::{Param, Scope, Stmt};
-use crate::resource::{self, Column, Filter, FilterKind, Initial, Kind, ListSpec, Shown, Use, Values};
+use crate::resource::{self, Column, Filter, FilterKind, Initial, Kind, ListSpec, Shown, Use, Values, MAX_URL};
 use serde_json::{json, Map, Value};
 
 /// What a part body may set: api-parts' create and PATCH, a part inside a job's create, and
@@ -26,8 +26,8 @@ pub const FIELDS: &[Column] = &[
     Column::new("parent_part_number", Kind::Text(1, 255)).unstored().not_synced().doc("The parent part by its number within the job"),
     Column::new("description", Kind::Text(0, 100_000)),
     Column::new("notes", Kind::Text(0, 100_000)),
-    Column::new("drawing_url", Kind::Text(0, 2048)),
-    Column::new("step_file_url", Kind::Text(0, 2048)),
+    Column::new("drawing_url", Kind::Text(0, MAX_URL)),
+    Column::new("step_file_url", Kind::Text(0, MAX_URL)),
     Column::new("file_paths", Kind::StringList).not_synced(),
     Column::new("metadata", Kind::Object),
     Column::new("current_cell_id", Kind::Ref("cells")).not_synced(),

@@ -72,8 +72,6 @@ pub struct Plan {
     parts: i64,
 }
 
-const NOT_STARTED: &str = "not_started";
-
 pub fn parse(body: &Map<String, Value>) -> Parsed {
     let mut errs = vec![];
     let r = Reader::root(body, "job");
@@ -281,7 +279,7 @@ fn insert_job(d: &JobDraft, job_id: &str, tenant_id: &str, now: &str, quota: &Qu
     cols.extend(resource::accepted(FIELDS, Use::Create).filter(|c| c.stored).map(|c| (c.name, d.values.get(c.name).cloned().unwrap_or(Param::Null))));
     cols.push(("created_at", now.into()));
     cols.push(("updated_at", now.into()));
-    cols.extend(status::initial_stamps(d.values.text("status").unwrap_or(NOT_STARTED), now));
+    cols.extend(status::initial_stamps(d.values.text("status").unwrap_or_default(), now));
     // tenant_id is ?2; the quota's parameters follow the columns'.
     let guard = quota.guard(2, cols.len() + 1, 1, parts);
     resource::insert_when("jobs", &cols, guard, "id")
