@@ -80,6 +80,11 @@ const SCHEMATHESIS = '4.32.5';
 export function ensureSchemathesis() {
   const cmd = join(root, '.venv', 'bin', 'schemathesis');
   if (!versionIs(output(cmd, ['--version']), SCHEMATHESIS)) {
+    // Debian's python3 makes virtualenvs only with its python3-venv package (ensurepip).
+    if (output('python3', ['-c', 'import ensurepip']) === null) {
+      run('apt-get', ['update', '-qq']);
+      run('apt-get', ['install', '-y', '-qq', 'python3-venv'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    }
     run('python3', ['-m', 'venv', join(root, '.venv')]);
     run(join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', `schemathesis==${SCHEMATHESIS}`]);
   }
